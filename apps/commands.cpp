@@ -1,0 +1,14 @@
+// The explicit list of cvtk's subcommands, in the order --help shows them.
+#include "apps/command.h"
+
+namespace cvtk::apps {
+
+void add_data_command(CLI::App& app);   // apps/data_command.cpp
+void add_synth_command(CLI::App& app);  // apps/synth_command.cpp
+
+void add_commands(CLI::App& app) {
+  add_data_command(app);
+  add_synth_command(app);
+}
+
+}  // namespace cvtk::apps

@@ -1,0 +1,17 @@
+# cvtk_use_torch(target [PCH]): link LibTorch to a target; with PCH, give it the shared
+# precompiled header (a LibTorch include costs ~20 s per file without one).
+set(CVTK_TORCH_PCH_OWNER "" CACHE INTERNAL "")
+function(cvtk_use_torch target)
+  cmake_parse_arguments(ARG "PCH" "" "" ${ARGN})
+  target_link_libraries(${target} PUBLIC ${TORCH_LIBRARIES})
+  target_include_directories(${target} SYSTEM PUBLIC ${TORCH_INCLUDE_DIRS})
+  if(ARG_PCH)
+    get_property(owner GLOBAL PROPERTY CVTK_TORCH_PCH_OWNER)
+    if(owner)
+      target_precompile_headers(${target} REUSE_FROM ${owner})
+    else()
+      target_precompile_headers(${target} PRIVATE <torch/torch.h> <vector> <string>)
+      set_property(GLOBAL PROPERTY CVTK_TORCH_PCH_OWNER ${target})
+    endif()
+  endif()
+endfunction()

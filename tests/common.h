@@ -1,0 +1,42 @@
+#pragma once
+// Helpers shared by the test binaries: where ../shared and the cvtk binary are, scratch directories.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <random>
+#include <string>
+
+namespace cvtk::testing {
+
+// ../shared beside the checkout (or $CVTK_SHARED), when present.
+inline std::optional<std::filesystem::path> shared_dir() {
+  if (const char* env = std::getenv("CVTK_SHARED"); env && *env) {
+    if (std::filesystem::is_directory(env)) return std::filesystem::path(env);
+    return std::nullopt;
+  }
+  std::filesystem::path p = CVTK_SHARED_DEFAULT;
+  if (std::filesystem::is_directory(p)) return p;
+  return std::nullopt;
+}
+
+inline std::filesystem::path source_dir() { return CVTK_SOURCE_DIR; }
+inline std::filesystem::path binary_dir() { return CVTK_BINARY_DIR; }
+inline std::filesystem::path cvtk_binary() { return binary_dir() / "apps" / "cvtk"; }
+
+// A fresh directory under the build tree, removed and recreated for each call.
+inline std::filesystem::path scratch_dir(const std::string& name) {
+  auto p = binary_dir() / "test_scratch" / name;
+  std::filesystem::remove_all(p);
+  std::filesystem::create_directories(p);
+  return p;
+}
+
+}  // namespace cvtk::testing
+
+// Skips the current test when ../shared is absent, saying so.
+#define CVTK_REQUIRE_SHARED(var)                                                          \
+  auto var##_opt = ::cvtk::testing::shared_dir();                                         \
+  if (!var##_opt) GTEST_SKIP() << "../shared not found (set CVTK_SHARED): skipping";      \
+  const std::filesystem::path var = *var##_opt
