@@ -64,6 +64,7 @@ struct Dataset {
   std::filesystem::path image_root;  // ImageRecord::file is relative to this
   std::string split;                 // the split that was read ("" for all)
   std::string source;                // the file or directory it was read from, for messages
+  size_t clipped_boxes = 0;          // boxes clipped to their image at read (ReadOptions::clip_boxes)
 
   size_t object_count() const;
   // Category id written for a label (category_ids[label] or label + 1).

@@ -19,6 +19,16 @@
 
 namespace cvtk::data {
 
+// One problem found while reading leniently (ReadOptions::issues).
+struct Issue {
+  std::string file;   // the file the problem is in
+  std::string entry;  // which record: "object 3", "annotations[12]"
+  std::string field;  // the key or tag at fault, may be empty
+  std::string kind;   // a stable short name: "parse", "unknown_class", "duplicate_id",
+                      // "box_outside", "box_degenerate", "missing_field", "bad_value"
+  std::string message;
+};
+
 enum class Format { kAuto, kVoc, kCoco, kYolo };
 
 Format parse_format(const std::string& name);  // "voc" | "coco" | "yolo" | "auto"
@@ -40,6 +50,15 @@ struct ReadOptions {
   // sibling images/ or JPEGImages/ folder when one exists.
   std::filesystem::path image_root;
   // YOLO has no image sizes in its labels; the reader opens each image header to get them.
+
+  // Ground-truth boxes outside their image are an error by default; with clip_boxes they are clipped
+  // to the image and counted in Dataset::clipped_boxes.
+  bool clip_boxes = false;
+  // When set, recoverable problems (a file that does not parse, an unknown class, a duplicate id, a
+  // box outside its image or degenerate) are appended here and reading goes on: the bad file or object
+  // is skipped, except boxes outside the image or degenerate, which are kept as read so a checker can
+  // report them. When null, the first problem throws FormatError.
+  std::vector<Issue>* issues = nullptr;
 };
 
 Dataset read_dataset(const std::filesystem::path& path, const ReadOptions& options = {});

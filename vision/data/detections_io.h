@@ -26,6 +26,9 @@ struct DetectionSet {
   std::vector<Detection> detections;  // in file order
   size_t skipped_unknown_image = 0;
   size_t skipped_unknown_class = 0;
+  // Detections whose box reaches outside its image. Models often predict such boxes and the reference
+  // evaluators accept them, so they are kept and only counted.
+  size_t outside_image = 0;
   std::string source;
 };
 

@@ -1,0 +1,256 @@
+// COCO instances JSON. bbox [x, y, w, h] becomes [x, y, x + w, y + h]; category ids (1-based, gappy)
+// become 0-based labels in ascending id order, and Dataset::category_ids keeps the map for writing.
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <unordered_map>
+
+#include "vision/data/dataset_io.h"
+#include "vision/data/errors.h"
+#include "vision/data/file_util.h"
+#include "vision/data/issue_sink.h"
+#include "vision/data/json_fields.h"
+
+namespace fs = std::filesystem;
+
+namespace cvtk::data {
+namespace {
+
+// Float noise in writers (x + w printed as 640.0000001) is not an out-of-image box.
+constexpr double kOutsideTolerance = 1e-3;
+
+fs::path guess_image_root(const fs::path& json_file, const std::string& first_file_name) {
+  const fs::path dir = json_file.has_parent_path() ? json_file.parent_path() : fs::path(".");
+  std::error_code ec;
+  for (const fs::path& candidate : {dir, dir / "images", dir / "JPEGImages", dir.parent_path() / "images",
+                                 dir / "val2017", dir / "train2017"})
+    if (!first_file_name.empty() && fs::exists(candidate / first_file_name, ec)) return candidate;
+  return dir;
+}
+
+std::string stem_name(const std::string& file_name) {
+  fs::path p(file_name);
+  return (p.parent_path() / p.stem()).generic_string();
+}
+
+}  // namespace
+
+Dataset read_coco(const fs::path& json_file, const ReadOptions& options) {
+  const std::string file = json_file.string();
+  simdjson::padded_string bytes;
+  {
+    std::string raw = read_file(json_file);
+    bytes = simdjson::padded_string(raw);
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = detail::parse_json_file(parser, bytes, file);
+  detail::IssueSink sink(options.issues);
+  simdjson::dom::object root;
+  if (doc.get_object().get(root))
+    throw FormatError(file, "", "", std::string("expected a JSON object with images, annotations and categories, got ") +
+                                        detail::json_type_name(doc.type()));
+
+  Dataset ds;
+  ds.source = file;
+
+  // Categories, in ascending id order.
+  simdjson::dom::array cats;
+  if (root.at_key("categories").get_array().get(cats))
+    throw FormatError(file, "", "categories", "missing or not an array");
+  std::map<int64_t, std::string> by_id;
+  std::set<std::string> cat_names;
+  size_t index = 0;
+  for (simdjson::dom::element c : cats) {
+    detail::JsonEntry e{file, "categories[" + std::to_string(index++) + "]", sink};
+    simdjson::dom::object o;
+    if (c.get_object().get(o)) {
+      e.fail("", "bad_value", "expected an object");
+      continue;
+    }
+    int64_t id;
+    std::string name;
+    if (!detail::get_int(e, o, "id", id) || !detail::get_string(e, o, "name", name)) continue;
+    if (!is_valid_utf8(name)) {
+      e.fail("name", "bad_value", "not valid UTF-8");
+      continue;
+    }
+    if (by_id.count(id)) {
+      e.fail("id", "duplicate_id", "category id " + std::to_string(id) + " appears twice");
+      continue;
+    }
+    if (!cat_names.insert(name).second) {
+      e.fail("name", "duplicate_id", "category name '" + name + "' appears twice");
+      continue;
+    }
+    by_id[id] = name;
+  }
+  std::unordered_map<int64_t, int> label_of;
+  for (const auto& [id, name] : by_id) {
+    label_of[id] = static_cast<int>(ds.classes.size());
+    ds.classes.push_back(name);
+    ds.category_ids.push_back(id);
+  }
+
+  // Images.
+  simdjson::dom::array images;
+  if (root.at_key("images").get_array().get(images)) throw FormatError(file, "", "images", "missing or not an array");
+  std::unordered_map<int64_t, size_t> image_index;
+  std::set<std::string> names;
+  ds.images.reserve(images.size());
+  index = 0;
+  for (simdjson::dom::element im : images) {
+    detail::JsonEntry e{file, "images[" + std::to_string(index++) + "]", sink};
+    simdjson::dom::object o;
+    if (im.get_object().get(o)) {
+      e.fail("", "bad_value", "expected an object");
+      continue;
+    }
+    ImageRecord rec;
+    int64_t w, h;
+    if (!detail::get_int(e, o, "id", rec.id) || !detail::get_string(e, o, "file_name", rec.file) ||
+        !detail::get_int(e, o, "width", w) || !detail::get_int(e, o, "height", h))
+      continue;
+    if (w <= 0 || h <= 0) {
+      e.fail(w <= 0 ? "width" : "height", "bad_value", "image size must be positive");
+      continue;
+    }
+    if (!is_valid_utf8(rec.file)) {
+      e.fail("file_name", "bad_value", "not valid UTF-8");
+      continue;
+    }
+    rec.width = static_cast<int>(w);
+    rec.height = static_cast<int>(h);
+    rec.name = stem_name(rec.file);
+    if (image_index.count(rec.id)) {
+      e.fail("id", "duplicate_id", "image id " + std::to_string(rec.id) + " appears twice");
+      continue;
+    }
+    if (!names.insert(rec.name).second) {
+      e.fail("file_name", "duplicate_id", "file name '" + rec.file + "' appears twice");
+      continue;
+    }
+    image_index[rec.id] = ds.images.size();
+    ds.images.push_back(std::move(rec));
+  }
+
+  // Annotations (absent in image-info files: images without objects).
+  simdjson::dom::element anns_el;
+  if (!root.at_key("annotations").get(anns_el)) {
+    simdjson::dom::array anns;
+    if (anns_el.get_array().get(anns)) throw FormatError(file, "", "annotations", "not an array");
+    std::unordered_map<int64_t, size_t> seen_ann;
+    seen_ann.reserve(anns.size());
+    index = 0;
+    for (simdjson::dom::element a : anns) {
+      detail::JsonEntry e{file, "annotations[" + std::to_string(index) + "]", sink};
+      ++index;
+      simdjson::dom::object o;
+      if (a.get_object().get(o)) {
+        e.fail("", "bad_value", "expected an object");
+        continue;
+      }
+      int64_t id, image_id, category_id, crowd = 0, difficult = 0;
+      double xywh[4];
+      double area = -1;
+      if (!detail::get_int(e, o, "id", id) || !detail::get_int(e, o, "image_id", image_id) ||
+          !detail::get_int(e, o, "category_id", category_id) || !detail::get_xywh(e, o, "bbox", xywh) ||
+          !detail::get_number(e, o, "area", area, false) || !detail::get_int(e, o, "iscrowd", crowd, false) ||
+          !detail::get_int(e, o, "difficult", difficult, false))  // written by cvtk for VOC sources
+        continue;
+      if (crowd != 0 && crowd != 1) {
+        e.fail("iscrowd", "bad_value", "expected 0 or 1, got " + std::to_string(crowd));
+        continue;
+      }
+      if (area < 0 && area != -1) {
+        e.fail("area", "bad_value", "negative area");
+        continue;
+      }
+      auto im = image_index.find(image_id);
+      if (im == image_index.end()) {
+        e.fail("image_id", "unknown_image", "image id " + std::to_string(image_id) + " is not in images");
+        continue;
+      }
+      auto cat = label_of.find(category_id);
+      if (cat == label_of.end()) {
+        e.fail("category_id", "unknown_class", "category id " + std::to_string(category_id) + " is not in categories");
+        continue;
+      }
+      if (!seen_ann.emplace(id, index).second) {
+        e.fail("id", "duplicate_id", "annotation id " + std::to_string(id) + " appears twice");
+        continue;
+      }
+      ImageRecord& rec = ds.images[im->second];
+      Object obj;
+      obj.id = id;
+      obj.label = cat->second;
+      obj.crowd = crowd == 1;
+      obj.difficult = difficult == 1;
+      obj.area = area;
+      obj.box = Box{xywh[0], xywh[1], xywh[0] + xywh[2], xywh[1] + xywh[3]};
+      const Box& b = obj.box;
+      const bool outside = b.x1 < -kOutsideTolerance || b.y1 < -kOutsideTolerance ||
+                           b.x2 > rec.width + kOutsideTolerance || b.y2 > rec.height + kOutsideTolerance;
+      if (outside) {
+        if (options.clip_boxes) {
+          obj.box.x1 = std::clamp(b.x1, 0.0, double(rec.width));
+          obj.box.x2 = std::clamp(b.x2, 0.0, double(rec.width));
+          obj.box.y1 = std::clamp(b.y1, 0.0, double(rec.height));
+          obj.box.y2 = std::clamp(b.y2, 0.0, double(rec.height));
+          ++ds.clipped_boxes;
+        } else {
+          e.fail("bbox", "box_outside",
+                 "box [" + format_number(xywh[0]) + ", " + format_number(xywh[1]) + ", " + format_number(xywh[2]) +
+                     ", " + format_number(xywh[3]) + "] reaches outside the " + std::to_string(rec.width) + "x" +
+                     std::to_string(rec.height) + " image " + std::to_string(rec.id));
+        }
+      }
+      rec.objects.push_back(obj);
+    }
+  }
+
+  ds.image_root = !options.image_root.empty()
+                      ? options.image_root
+                      : guess_image_root(json_file, ds.images.empty() ? std::string() : ds.images.front().file);
+  return ds;
+}
+
+void write_coco(const Dataset& ds, const fs::path& json_file) {
+  nlohmann::ordered_json j;
+  j["info"] = {{"description", "written by cvtk"}};
+  nlohmann::ordered_json images = nlohmann::ordered_json::array();
+  nlohmann::ordered_json anns = nlohmann::ordered_json::array();
+  nlohmann::ordered_json cats = nlohmann::ordered_json::array();
+  for (size_t k = 0; k < ds.classes.size(); ++k)
+    cats.push_back({{"id", ds.category_id(static_cast<int>(k))}, {"name", ds.classes[k]}, {"supercategory", ""}});
+  int64_t next_ann = 1;
+  std::set<int64_t> used_ann;
+  for (const auto& rec : ds.images)
+    for (const auto& o : rec.objects)
+      if (o.id > 0) used_ann.insert(o.id);
+  const bool keep_ids = used_ann.size() == ds.object_count();
+  for (const ImageRecord& rec : ds.images) {
+    images.push_back({{"id", rec.id}, {"file_name", rec.file},
+                      {"width", rec.width}, {"height", rec.height}});
+    for (const Object& o : rec.objects) {
+      const double w = o.box.width(), h = o.box.height();
+      anns.push_back({{"id", keep_ids ? o.id : next_ann},
+                      {"image_id", rec.id},
+                      {"category_id", ds.category_id(o.label)},
+                      {"bbox", {o.box.x1, o.box.y1, w, h}},
+                      {"area", o.area >= 0 ? o.area : w * h},
+                      {"iscrowd", o.crowd ? 1 : 0}});
+      if (o.difficult) anns.back()["difficult"] = 1;
+      ++next_ann;
+    }
+  }
+  j["images"] = std::move(images);
+  j["annotations"] = std::move(anns);
+  j["categories"] = std::move(cats);
+  write_file_atomic(json_file, j.dump(1) + "\n");
+}
+
+}  // namespace cvtk::data

@@ -1,0 +1,125 @@
+#pragma once
+// Typed field access on simdjson DOM objects for the JSON readers: every failure names the file, the
+// entry ("annotations[12]") and the field, through an IssueSink (throw, or record and skip).
+#include <simdjson.h>
+
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "vision/data/issue_sink.h"
+
+namespace cvtk::data::detail {
+
+struct JsonEntry {
+  const std::string& file;
+  std::string entry;
+  IssueSink& sink;
+
+  bool fail(const std::string& field, const std::string& kind, const std::string& message) const {
+    sink.report(file, entry, field, kind, message);
+    return false;
+  }
+};
+
+inline const char* json_type_name(simdjson::dom::element_type t) {
+  using T = simdjson::dom::element_type;
+  switch (t) {
+    case T::ARRAY: return "an array";
+    case T::OBJECT: return "an object";
+    case T::INT64:
+    case T::UINT64: return "an integer";
+    case T::DOUBLE: return "a number";
+    case T::STRING: return "a string";
+    case T::BOOL: return "a boolean";
+    case T::NULL_VALUE: return "null";
+  }
+  return "a value";
+}
+
+// Integer field; a double with an integral value (1.0) is accepted as JSON writers often emit them.
+inline bool get_int(const JsonEntry& e, simdjson::dom::object obj, const char* key, int64_t& out,
+                    bool required = true, bool* present = nullptr) {
+  simdjson::dom::element v;
+  if (obj.at_key(key).get(v)) {
+    if (present) *present = false;
+    return required ? e.fail(key, "missing_field", "missing") : true;
+  }
+  if (present) *present = true;
+  int64_t i;
+  if (!v.get_int64().get(i)) {
+    out = i;
+    return true;
+  }
+  double d;
+  if (!v.get_double().get(d) && std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9e15) {
+    out = static_cast<int64_t>(d);
+    return true;
+  }
+  return e.fail(key, "bad_value", std::string("expected an integer, got ") + json_type_name(v.type()));
+}
+
+inline bool get_number(const JsonEntry& e, simdjson::dom::object obj, const char* key, double& out,
+                       bool required = true, bool* present = nullptr) {
+  simdjson::dom::element v;
+  if (obj.at_key(key).get(v)) {
+    if (present) *present = false;
+    return required ? e.fail(key, "missing_field", "missing") : true;
+  }
+  if (present) *present = true;
+  double d;
+  if (v.get_double().get(d))
+    return e.fail(key, "bad_value", std::string("expected a number, got ") + json_type_name(v.type()));
+  if (!std::isfinite(d)) return e.fail(key, "bad_value", "not a finite number");
+  out = d;
+  return true;
+}
+
+inline bool get_string(const JsonEntry& e, simdjson::dom::object obj, const char* key, std::string& out) {
+  simdjson::dom::element v;
+  if (obj.at_key(key).get(v)) return e.fail(key, "missing_field", "missing");
+  std::string_view s;
+  if (v.get_string().get(s))
+    return e.fail(key, "bad_value", std::string("expected a string, got ") + json_type_name(v.type()));
+  out.assign(s.data(), s.size());
+  return true;
+}
+
+// A COCO [x, y, w, h] box with finite numbers and non-negative sizes.
+inline bool get_xywh(const JsonEntry& e, simdjson::dom::object obj, const char* key, double out[4]) {
+  simdjson::dom::element v;
+  if (obj.at_key(key).get(v)) return e.fail(key, "missing_field", "missing");
+  simdjson::dom::array a;
+  if (v.get_array().get(a))
+    return e.fail(key, "bad_value", std::string("expected [x, y, w, h], got ") + json_type_name(v.type()));
+  if (a.size() != 4)
+    return e.fail(key, "bad_value", "expected 4 numbers [x, y, w, h], got " + std::to_string(a.size()));
+  int k = 0;
+  for (simdjson::dom::element x : a) {
+    double d;
+    if (x.get_double().get(d) || !std::isfinite(d))
+      return e.fail(key, "bad_value", "element " + std::to_string(k) + " is not a finite number");
+    out[k++] = d;
+  }
+  if (out[2] < 0 || out[3] < 0)
+    return e.fail(key, "box_degenerate", "negative width or height (w=" + std::to_string(out[2]) +
+                                             ", h=" + std::to_string(out[3]) + ")");
+  return true;
+}
+
+// Parses a whole file; a FormatError for malformed JSON (the sink is not used: nothing can go on).
+inline simdjson::dom::element parse_json_file(simdjson::dom::parser& parser, const simdjson::padded_string& bytes,
+                                              const std::string& file) {
+  simdjson::dom::element doc;
+  auto error = parser.parse(bytes).get(doc);
+  if (error) {
+    bool blank = true;
+    for (size_t i = 0; i < bytes.size() && blank; ++i)
+      blank = bytes.data()[i] == ' ' || bytes.data()[i] == '\n' || bytes.data()[i] == '\r' || bytes.data()[i] == '\t';
+    throw FormatError(file, "", "", blank ? "file is empty" : std::string("malformed JSON: ") + simdjson::error_message(error));
+  }
+  return doc;
+}
+
+}  // namespace cvtk::data::detail

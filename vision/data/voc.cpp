@@ -1,0 +1,370 @@
+// PASCAL VOC layout: Annotations/<id>.xml, JPEGImages/<id>.<ext>, ImageSets/Main/<split>.txt.
+// VOC boxes are 1-based inclusive pixel indices; inside cvtk x1 = xmin - 1, y1 = ymin - 1, x2 = xmax,
+// y2 = ymax, so a box's width is xmax - xmin + 1 as the devkit counts it.
+#include <pugixml.hpp>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <exception>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "vision/data/dataset_io.h"
+#include "vision/data/errors.h"
+#include "vision/data/file_util.h"
+#include "vision/data/issue_sink.h"
+
+namespace fs = std::filesystem;
+
+namespace cvtk::data {
+namespace {
+
+struct RawObject {
+  std::string name;
+  Object object;
+};
+
+struct ParsedFile {
+  ImageRecord record;
+  std::vector<RawObject> objects;
+  std::vector<Issue> issues;
+  std::exception_ptr error;
+  bool skipped = false;
+};
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  const auto e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+// Parses a number field; reports a missing or non-numeric value.
+bool parse_number(const pugi::xml_node& parent, const char* tag, const std::string& file,
+                  const std::string& entry, const std::string& field, detail::IssueSink& sink, double& out) {
+  pugi::xml_node n = parent.child(tag);
+  if (!n) {
+    sink.report(file, entry, field, "missing_field", "missing");
+    return false;
+  }
+  const std::string text = trim(n.child_value());
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(v)) {
+    sink.report(file, entry, field, "bad_value", "expected a number, got '" + text + "'");
+    return false;
+  }
+  out = v;
+  return true;
+}
+
+std::vector<std::string> read_id_list(const fs::path& file) {
+  const std::string text = read_file(file);
+  std::vector<std::string> ids;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    // ImageSets/Main/<class>_<split>.txt lines carry a second column; the id is the first token.
+    std::istringstream tokens(line);
+    std::string id;
+    if (tokens >> id) ids.push_back(id);
+  }
+  return ids;
+}
+
+std::string find_image_file(const fs::path& root, const std::string& id, const std::string& filename_tag) {
+  static const char* kExtensions[] = {".jpg", ".jpeg", ".png", ".JPG", ".JPEG", ".PNG", ".bmp"};
+  std::error_code ec;
+  for (const char* ext : kExtensions) {
+    const std::string candidate = "JPEGImages/" + id + ext;
+    if (fs::exists(root / candidate, ec)) return candidate;
+  }
+  if (!filename_tag.empty() && fs::exists(root / "JPEGImages" / filename_tag, ec))
+    return "JPEGImages/" + filename_tag;
+  return "JPEGImages/" + id + ".jpg";
+}
+
+void parse_annotation(const fs::path& root, const std::string& id, const ReadOptions& options, ParsedFile& out) {
+  const fs::path xml_path = root / "Annotations" / (id + ".xml");
+  const std::string file = xml_path.string();
+  detail::IssueSink sink(options.issues ? &out.issues : nullptr);
+  try {
+    std::error_code ec;
+    if (!fs::exists(xml_path, ec)) {
+      sink.report(file, "", "", "missing_file", "annotation file not found (listed in the split)");
+      out.skipped = true;
+      return;
+    }
+    const std::string bytes = read_file(xml_path);
+    if (trim(bytes).empty()) {
+      sink.report(file, "", "", "parse", "file is empty");
+      out.skipped = true;
+      return;
+    }
+    pugi::xml_document doc;
+    const pugi::xml_parse_result parsed = doc.load_buffer(bytes.data(), bytes.size());
+    if (!parsed) {
+      sink.report(file, "byte " + std::to_string(parsed.offset), "", "parse",
+                  std::string("malformed XML: ") + parsed.description());
+      out.skipped = true;
+      return;
+    }
+    pugi::xml_node ann = doc.child("annotation");
+    if (!ann) {
+      sink.report(file, "", "annotation", "missing_field", "no <annotation> root element");
+      out.skipped = true;
+      return;
+    }
+    ImageRecord& rec = out.record;
+    rec.name = id;
+    const std::string filename_tag = trim(ann.child("filename").child_value());
+    if (!is_valid_utf8(filename_tag) || !is_valid_utf8(id)) {
+      sink.report(file, "", "filename", "bad_value", "not valid UTF-8");
+      out.skipped = true;
+      return;
+    }
+    rec.file = find_image_file(root, id, filename_tag);
+    pugi::xml_node size = ann.child("size");
+    double w = 0, h = 0;
+    if (!size) {
+      sink.report(file, "", "size", "missing_field", "missing <size> (width and height are required)");
+      out.skipped = true;
+      return;
+    }
+    if (!parse_number(size, "width", file, "", "size/width", sink, w) ||
+        !parse_number(size, "height", file, "", "size/height", sink, h)) {
+      out.skipped = true;
+      return;
+    }
+    if (w <= 0 || h <= 0 || w != std::floor(w) || h != std::floor(h)) {
+      sink.report(file, "", "size", "bad_value",
+                  "image size must be positive integers, got " + format_number(w) + "x" + format_number(h));
+      out.skipped = true;
+      return;
+    }
+    rec.width = static_cast<int>(w);
+    rec.height = static_cast<int>(h);
+    int index = 0;
+    for (pugi::xml_node obj : ann.children("object")) {
+      ++index;
+      const std::string entry = "object " + std::to_string(index);
+      RawObject raw;
+      raw.name = trim(obj.child("name").child_value());
+      if (raw.name.empty()) {
+        sink.report(file, entry, "name", "missing_field", "missing or empty class name");
+        continue;
+      }
+      if (!is_valid_utf8(raw.name)) {
+        sink.report(file, entry, "name", "bad_value", "class name is not valid UTF-8");
+        continue;
+      }
+      if (pugi::xml_node d = obj.child("difficult")) {
+        const std::string t = trim(d.child_value());
+        if (t != "0" && t != "1" && !t.empty()) {
+          sink.report(file, entry, "difficult", "bad_value", "expected 0 or 1, got '" + t + "'");
+          continue;
+        }
+        raw.object.difficult = t == "1";
+      }
+      pugi::xml_node bb = obj.child("bndbox");
+      if (!bb) {
+        sink.report(file, entry, "bndbox", "missing_field", "missing <bndbox>");
+        continue;
+      }
+      double xmin, ymin, xmax, ymax;
+      if (!parse_number(bb, "xmin", file, entry, "bndbox/xmin", sink, xmin) ||
+          !parse_number(bb, "ymin", file, entry, "bndbox/ymin", sink, ymin) ||
+          !parse_number(bb, "xmax", file, entry, "bndbox/xmax", sink, xmax) ||
+          !parse_number(bb, "ymax", file, entry, "bndbox/ymax", sink, ymax))
+        continue;
+      Box& b = raw.object.box;
+      b = Box{xmin - 1, ymin - 1, xmax, ymax};
+      raw.object.id = index;
+      if (xmax < xmin || ymax < ymin) {
+        sink.report(file, entry, xmax < xmin ? "bndbox/xmax" : "bndbox/ymax", "box_degenerate",
+                    "box has xmax < xmin or ymax < ymin (" + format_number(xmin) + "," + format_number(ymin) +
+                        "," + format_number(xmax) + "," + format_number(ymax) + ")");
+      } else if (!b.inside(rec.width, rec.height)) {
+        if (options.clip_boxes) {
+          b.x1 = std::clamp(b.x1, 0.0, w);
+          b.x2 = std::clamp(b.x2, 0.0, w);
+          b.y1 = std::clamp(b.y1, 0.0, h);
+          b.y2 = std::clamp(b.y2, 0.0, h);
+          raw.object.area = -2;  // marks "clipped" until the merge counts it
+          if (b.degenerate()) continue;
+        } else {
+          sink.report(file, entry, "bndbox", "box_outside",
+                      "box (" + format_number(xmin) + "," + format_number(ymin) + "," + format_number(xmax) + "," +
+                          format_number(ymax) + ") is outside the " + std::to_string(rec.width) + "x" +
+                          std::to_string(rec.height) + " image (VOC indices run 1..width)");
+        }
+      }
+      out.objects.push_back(std::move(raw));
+    }
+  } catch (...) {
+    out.error = std::current_exception();
+  }
+}
+
+}  // namespace
+
+Dataset read_voc(const fs::path& root, const ReadOptions& options) {
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) throw IoError(root.string() + ": VOC dataset directory not found");
+  if (!fs::is_directory(root / "Annotations", ec))
+    throw IoError(root.string() + ": not a VOC dataset (no Annotations/ directory)");
+  Dataset ds;
+  ds.source = root.string();
+  ds.image_root = root;
+  ds.split = options.split;
+
+  std::vector<std::string> ids;
+  if (!options.split.empty()) {
+    const fs::path list = root / "ImageSets" / "Main" / (options.split + ".txt");
+    if (!fs::exists(list, ec)) {
+      std::string available;
+      if (fs::is_directory(root / "ImageSets" / "Main", ec))
+        for (const auto& e : fs::directory_iterator(root / "ImageSets" / "Main"))
+          if (e.path().extension() == ".txt" && e.path().stem().string().find('_') == std::string::npos)
+            available += (available.empty() ? "" : ", ") + e.path().stem().string();
+      throw IoError(list.string() + ": split '" + options.split + "' not found" +
+                    (available.empty() ? "" : " (available: " + available + ")"));
+    }
+    ids = read_id_list(list);
+  } else {
+    for (const auto& e : fs::directory_iterator(root / "Annotations"))
+      if (e.path().extension() == ".xml") ids.push_back(e.path().stem().string());
+    std::sort(ids.begin(), ids.end());
+  }
+
+  std::vector<ParsedFile> parsed(ids.size());
+  tbb::parallel_for(size_t(0), ids.size(), [&](size_t i) { parse_annotation(root, ids[i], options, parsed[i]); });
+
+  // Class list: from a file when one is given or present, else the names met, in byte order.
+  fs::path classes_file = options.classes_file;
+  if (classes_file.empty() && fs::exists(root / "classes.txt", ec)) classes_file = root / "classes.txt";
+  if (!classes_file.empty()) {
+    ds.classes = read_class_names(classes_file);
+  } else {
+    std::set<std::string> names;
+    for (const auto& p : parsed)
+      for (const auto& o : p.objects) names.insert(o.name);
+    ds.classes.assign(names.begin(), names.end());
+  }
+  std::map<std::string, int> class_index;
+  for (size_t k = 0; k < ds.classes.size(); ++k) class_index[ds.classes[k]] = static_cast<int>(k);
+
+  detail::IssueSink sink(options.issues);
+  std::set<std::string> seen_ids;
+  ds.images.reserve(ids.size());
+  for (size_t i = 0; i < parsed.size(); ++i) {
+    ParsedFile& p = parsed[i];
+    if (p.error) std::rethrow_exception(p.error);
+    if (options.issues) options.issues->insert(options.issues->end(), p.issues.begin(), p.issues.end());
+    if (!seen_ids.insert(ids[i]).second) {
+      sink.report((root / "ImageSets" / "Main" / (options.split + ".txt")).string(), "id '" + ids[i] + "'", "",
+                  "duplicate_id", "image id listed more than once");
+      continue;
+    }
+    if (p.skipped) continue;
+    ImageRecord rec = std::move(p.record);
+    rec.id = static_cast<int64_t>(ds.images.size()) + 1;
+    int index = 0;
+    for (auto& raw : p.objects) {
+      ++index;
+      auto it = class_index.find(raw.name);
+      if (it == class_index.end()) {
+        sink.report((root / "Annotations" / (ids[i] + ".xml")).string(), "object " + std::to_string(raw.object.id),
+                    "name", "unknown_class",
+                    "class '" + raw.name + "' is not in " + classes_file.string());
+        continue;
+      }
+      raw.object.label = it->second;
+      if (raw.object.area == -2) {
+        ++ds.clipped_boxes;
+        raw.object.area = -1;
+      }
+      rec.objects.push_back(raw.object);
+    }
+    ds.images.push_back(std::move(rec));
+  }
+  return ds;
+}
+
+namespace {
+
+std::string voc_name(const std::string& name) {
+  // A VOC id is a file stem: sub-directories of COCO file names are flattened.
+  std::string out = name;
+  std::replace(out.begin(), out.end(), '/', '_');
+  std::replace(out.begin(), out.end(), '\\', '_');
+  return out;
+}
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void write_voc(const Dataset& ds, const fs::path& root, const WriteOptions& options) {
+  StagedDirectory out(root);
+  const fs::path stage = out.staging();
+  fs::create_directories(stage / "Annotations");
+  fs::create_directories(stage / "ImageSets" / "Main");
+  fs::create_directories(stage / "JPEGImages");
+  std::set<std::string> names;
+  std::string id_list;
+  for (const ImageRecord& rec : ds.images) {
+    const std::string id = voc_name(rec.name);
+    if (!names.insert(id).second)
+      throw FormatError(ds.source, "image '" + rec.name + "'", "name", "two images map to the same VOC id '" + id + "'");
+    const fs::path src = ds.image_root / rec.file;
+    const std::string ext = fs::path(rec.file).extension().string().empty() ? ".jpg" : fs::path(rec.file).extension().string();
+    if (options.copy_images) {
+      std::error_code ec;
+      if (!fs::exists(src, ec)) throw IoError(src.string() + ": image file not found (needed to copy it)");
+      fs::copy_file(src, stage / "JPEGImages" / (id + ext), ec);
+      if (ec) throw IoError(src.string() + ": cannot copy: " + ec.message());
+    }
+    std::ostringstream x;
+    x << "<annotation>\n  <folder>JPEGImages</folder>\n  <filename>" << xml_escape(id + ext) << "</filename>\n"
+      << "  <size>\n    <width>" << rec.width << "</width>\n    <height>" << rec.height
+      << "</height>\n    <depth>3</depth>\n  </size>\n";
+    for (const Object& o : rec.objects) {
+      x << "  <object>\n    <name>" << xml_escape(ds.classes.at(o.label)) << "</name>\n    <difficult>"
+        << (o.difficult ? 1 : 0) << "</difficult>\n    <bndbox>\n"
+        << "      <xmin>" << format_number(o.box.x1 + 1) << "</xmin>\n"
+        << "      <ymin>" << format_number(o.box.y1 + 1) << "</ymin>\n"
+        << "      <xmax>" << format_number(o.box.x2) << "</xmax>\n"
+        << "      <ymax>" << format_number(o.box.y2) << "</ymax>\n    </bndbox>\n  </object>\n";
+    }
+    x << "</annotation>\n";
+    write_file_atomic(stage / "Annotations" / (id + ".xml"), x.str());
+    id_list += id + "\n";
+  }
+  const std::string split = !options.split.empty() ? options.split : (!ds.split.empty() ? ds.split : "all");
+  write_file_atomic(stage / "ImageSets" / "Main" / (split + ".txt"), id_list);
+  std::string classes;
+  for (const auto& c : ds.classes) classes += c + "\n";
+  write_file_atomic(stage / "classes.txt", classes);
+  out.commit();
+}
+
+}  // namespace cvtk::data
