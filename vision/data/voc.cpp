@@ -18,6 +18,7 @@
 #include "vision/data/errors.h"
 #include "vision/data/file_util.h"
 #include "vision/data/issue_sink.h"
+#include "vision/data/voc_xml.h"
 
 namespace fs = std::filesystem;
 
@@ -323,6 +324,23 @@ std::string xml_escape(const std::string& s) {
 
 }  // namespace
 
+std::string voc_annotation_xml(const Dataset& ds, const ImageRecord& rec, const std::string& filename) {
+  std::ostringstream x;
+  x << "<annotation>\n  <folder>JPEGImages</folder>\n  <filename>" << xml_escape(filename) << "</filename>\n"
+    << "  <size>\n    <width>" << rec.width << "</width>\n    <height>" << rec.height
+    << "</height>\n    <depth>3</depth>\n  </size>\n";
+  for (const Object& o : rec.objects) {
+    x << "  <object>\n    <name>" << xml_escape(ds.classes.at(o.label)) << "</name>\n    <difficult>"
+      << (o.difficult ? 1 : 0) << "</difficult>\n    <bndbox>\n"
+      << "      <xmin>" << format_number(o.box.x1 + 1) << "</xmin>\n"
+      << "      <ymin>" << format_number(o.box.y1 + 1) << "</ymin>\n"
+      << "      <xmax>" << format_number(o.box.x2) << "</xmax>\n"
+      << "      <ymax>" << format_number(o.box.y2) << "</ymax>\n    </bndbox>\n  </object>\n";
+  }
+  x << "</annotation>\n";
+  return x.str();
+}
+
 void write_voc(const Dataset& ds, const fs::path& root, const WriteOptions& options) {
   StagedDirectory out(root);
   const fs::path stage = out.staging();
@@ -343,20 +361,7 @@ void write_voc(const Dataset& ds, const fs::path& root, const WriteOptions& opti
       fs::copy_file(src, stage / "JPEGImages" / (id + ext), ec);
       if (ec) throw IoError(src.string() + ": cannot copy: " + ec.message());
     }
-    std::ostringstream x;
-    x << "<annotation>\n  <folder>JPEGImages</folder>\n  <filename>" << xml_escape(id + ext) << "</filename>\n"
-      << "  <size>\n    <width>" << rec.width << "</width>\n    <height>" << rec.height
-      << "</height>\n    <depth>3</depth>\n  </size>\n";
-    for (const Object& o : rec.objects) {
-      x << "  <object>\n    <name>" << xml_escape(ds.classes.at(o.label)) << "</name>\n    <difficult>"
-        << (o.difficult ? 1 : 0) << "</difficult>\n    <bndbox>\n"
-        << "      <xmin>" << format_number(o.box.x1 + 1) << "</xmin>\n"
-        << "      <ymin>" << format_number(o.box.y1 + 1) << "</ymin>\n"
-        << "      <xmax>" << format_number(o.box.x2) << "</xmax>\n"
-        << "      <ymax>" << format_number(o.box.y2) << "</ymax>\n    </bndbox>\n  </object>\n";
-    }
-    x << "</annotation>\n";
-    write_file_atomic(stage / "Annotations" / (id + ".xml"), x.str());
+    write_file_atomic(stage / "Annotations" / (id + ".xml"), voc_annotation_xml(ds, rec, id + ext));
     id_list += id + "\n";
   }
   const std::string split = !options.split.empty() ? options.split : (!ds.split.empty() ? ds.split : "all");
