@@ -37,6 +37,14 @@ std::string stem_name(const std::string& file_name) {
   return (p.parent_path() / p.stem()).generic_string();
 }
 
+// COCO file names are relative to an image folder; the VOC and YOLO layouts keep theirs in a
+// top-level JPEGImages/ or images/[<split>/] folder, which is layout, not part of the name.
+std::string coco_file_name(const ImageRecord& rec, const std::string& split) {
+  for (const std::string prefix : {std::string("JPEGImages/"), "images/" + split + (split.empty() ? "" : "/"), std::string("images/")})
+    if (rec.file.rfind(prefix, 0) == 0) return rec.file.substr(prefix.size());
+  return rec.file;
+}
+
 }  // namespace
 
 Dataset read_coco(const fs::path& json_file, const ReadOptions& options) {
@@ -233,7 +241,7 @@ void write_coco(const Dataset& ds, const fs::path& json_file) {
       if (o.id > 0) used_ann.insert(o.id);
   const bool keep_ids = used_ann.size() == ds.object_count();
   for (const ImageRecord& rec : ds.images) {
-    images.push_back({{"id", rec.id}, {"file_name", rec.file},
+    images.push_back({{"id", rec.id}, {"file_name", coco_file_name(rec, ds.split)},
                       {"width", rec.width}, {"height", rec.height}});
     for (const Object& o : rec.objects) {
       const double w = o.box.width(), h = o.box.height();

@@ -45,7 +45,9 @@ class Rng {
 
 enum Shape { kCircle, kSquare, kTriangle, kStar, kCross, kShapeCount };
 
-std::vector<cv::Point2d> shape_polygon(Shape shape, cv::Point2d c, double radius, double angle) {
+// The shape's outline: unit shape stretched by `stretch` along x (and 1/stretch along y), rotated by
+// angle, scaled to radius, centred on c.
+std::vector<cv::Point2d> shape_polygon(Shape shape, cv::Point2d c, double radius, double angle, double stretch) {
   std::vector<cv::Point2d> local;
   auto ring = [&](int n, double r0, double r1) {
     for (int i = 0; i < n; ++i) {
@@ -70,7 +72,11 @@ std::vector<cv::Point2d> shape_polygon(Shape shape, cv::Point2d c, double radius
   }
   std::vector<cv::Point2d> out;
   const double ca = std::cos(angle), sa = std::sin(angle);
-  for (const auto& p : local) out.emplace_back(c.x + radius * (p.x * ca - p.y * sa), c.y + radius * (p.x * sa + p.y * ca));
+  const double sx = std::sqrt(stretch), sy = 1 / sx;
+  for (const auto& q : local) {
+    const cv::Point2d p(q.x * sx, q.y * sy);
+    out.emplace_back(c.x + radius * (p.x * ca - p.y * sa), c.y + radius * (p.x * sa + p.y * ca));
+  }
   return out;
 }
 
@@ -131,8 +137,11 @@ ImageRecord draw_image(Rng& rng, const SynthOptions& o, cv::Mat& img) {
     const double size = rng.uniform(o.min_size, o.max_size);
     const double radius = size / 2;
     const double angle = rng.uniform(0, 2 * kPi);
-    const cv::Point2d centre(rng.uniform(radius, o.width - radius), rng.uniform(radius, o.height - radius));
-    const auto poly = shape_polygon(shape, centre, radius, angle);
+    const double stretch = std::exp(rng.uniform(std::log(0.6), std::log(1.6)));
+    const double reach = radius * std::sqrt(std::max(stretch, 1 / stretch));
+    if (2 * reach >= std::min(o.width, o.height)) continue;
+    const cv::Point2d centre(rng.uniform(reach, o.width - reach), rng.uniform(reach, o.height - reach));
+    const auto poly = shape_polygon(shape, centre, radius, angle, stretch);
     double minx = 1e9, miny = 1e9, maxx = -1e9, maxy = -1e9;
     for (const auto& p : poly) {
       minx = std::min(minx, p.x), maxx = std::max(maxx, p.x);

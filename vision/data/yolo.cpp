@@ -23,6 +23,9 @@ namespace fs = std::filesystem;
 namespace cvtk::data {
 namespace {
 
+// Label files usually carry 6 decimals; boxes touching the border may read a few 1e-6 outside.
+constexpr double kRounding = 1e-5;
+
 bool is_image(const fs::path& p) {
   std::string ext = p.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -127,7 +130,8 @@ Dataset read_yolo(const fs::path& root, const ReadOptions& options) {
         obj.box = Box{(v[0] - v[2] / 2) * W, (v[1] - v[3] / 2) * H, (v[0] + v[2] / 2) * W, (v[1] + v[3] / 2) * H};
         if (v[2] < 0 || v[3] < 0) {
           sink.report(label_file.string(), entry, "size", "box_degenerate", "negative width or height");
-        } else if (!obj.box.inside(W + 1e-3, H + 1e-3) || obj.box.x1 < -1e-3 || obj.box.y1 < -1e-3) {
+        } else if (obj.box.x1 < -W * kRounding || obj.box.y1 < -H * kRounding || obj.box.x2 > W * (1 + kRounding) ||
+                   obj.box.y2 > H * (1 + kRounding)) {
           if (options.clip_boxes) {
             obj.box.x1 = std::clamp(obj.box.x1, 0.0, W);
             obj.box.x2 = std::clamp(obj.box.x2, 0.0, W);
@@ -138,6 +142,11 @@ Dataset read_yolo(const fs::path& root, const ReadOptions& options) {
             sink.report(label_file.string(), entry, "", "box_outside", "box reaches outside the image (normalised values outside [0, 1])");
           }
         }
+        // Within the format's rounding of the image border: on the border.
+        obj.box.x1 = std::max(obj.box.x1, 0.0);
+        obj.box.y1 = std::max(obj.box.y1, 0.0);
+        obj.box.x2 = std::min(obj.box.x2, W);
+        obj.box.y2 = std::min(obj.box.y2, H);
         rec.objects.push_back(obj);
       }
     } catch (...) {
