@@ -49,11 +49,7 @@ std::string coco_file_name(const ImageRecord& rec, const std::string& split) {
 
 Dataset read_coco(const fs::path& json_file, const ReadOptions& options) {
   const std::string file = json_file.string();
-  simdjson::padded_string bytes;
-  {
-    std::string raw = read_file(json_file);
-    bytes = simdjson::padded_string(raw);
-  }
+  const simdjson::padded_string bytes = detail::load_json_bytes(json_file);
   simdjson::dom::parser parser;
   simdjson::dom::element doc = detail::parse_json_file(parser, bytes, file);
   detail::IssueSink sink(options.issues);
@@ -73,7 +69,7 @@ Dataset read_coco(const fs::path& json_file, const ReadOptions& options) {
   std::set<std::string> cat_names;
   size_t index = 0;
   for (simdjson::dom::element c : cats) {
-    detail::JsonEntry e{file, "categories[" + std::to_string(index++) + "]", sink};
+    detail::JsonEntry e{file, "categories", index++, sink};
     simdjson::dom::object o;
     if (c.get_object().get(o)) {
       e.fail("", "bad_value", "expected an object");
@@ -111,7 +107,7 @@ Dataset read_coco(const fs::path& json_file, const ReadOptions& options) {
   ds.images.reserve(images.size());
   index = 0;
   for (simdjson::dom::element im : images) {
-    detail::JsonEntry e{file, "images[" + std::to_string(index++) + "]", sink};
+    detail::JsonEntry e{file, "images", index++, sink};
     simdjson::dom::object o;
     if (im.get_object().get(o)) {
       e.fail("", "bad_value", "expected an object");
@@ -154,7 +150,7 @@ Dataset read_coco(const fs::path& json_file, const ReadOptions& options) {
     seen_ann.reserve(anns.size());
     index = 0;
     for (simdjson::dom::element a : anns) {
-      detail::JsonEntry e{file, "annotations[" + std::to_string(index) + "]", sink};
+      detail::JsonEntry e{file, "annotations", index, sink};
       ++index;
       simdjson::dom::object o;
       if (a.get_object().get(o)) {

@@ -51,11 +51,7 @@ bool outside(const Box& b, const ImageRecord& r) {
 
 DetectionSet read_coco_results(const fs::path& path, const Dataset& gt, const DetectionReadOptions& options) {
   const std::string file = path.string();
-  simdjson::padded_string bytes;
-  {
-    std::string raw = read_file(path);
-    bytes = simdjson::padded_string(raw);
-  }
+  const simdjson::padded_string bytes = detail::load_json_bytes(path);
   simdjson::dom::parser parser;
   simdjson::dom::element doc = detail::parse_json_file(parser, bytes, file);
   simdjson::dom::array arr;
@@ -68,7 +64,7 @@ DetectionSet read_coco_results(const fs::path& path, const Dataset& gt, const De
   out.detections.reserve(arr.size());
   size_t i = 0;
   for (simdjson::dom::element el : arr) {
-    detail::JsonEntry e{file, "[" + std::to_string(i++) + "]", sink};
+    detail::JsonEntry e{file, "", i++, sink};
     simdjson::dom::object o;
     if (el.get_object().get(o)) e.fail("", "bad_value", std::string("expected an object, got ") + detail::json_type_name(el.type()));
     Detection d;

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -12,13 +13,17 @@
 
 namespace cvtk::data::detail {
 
+// One element of a JSON array ("annotations[12]"); its name is only built when something fails, as
+// results files hold hundreds of thousands of elements.
 struct JsonEntry {
   const std::string& file;
-  std::string entry;
+  const char* array;  // "annotations", or "" for a top-level array
+  size_t index;
   IssueSink& sink;
 
+  std::string entry() const { return std::string(array) + "[" + std::to_string(index) + "]"; }
   bool fail(const std::string& field, const std::string& kind, const std::string& message) const {
-    sink.report(file, entry, field, kind, message);
+    sink.report(file, entry(), field, kind, message);
     return false;
   }
 };
@@ -106,6 +111,16 @@ inline bool get_xywh(const JsonEntry& e, simdjson::dom::object obj, const char* 
     return e.fail(key, "box_degenerate", "negative width or height (w=" + std::to_string(out[2]) +
                                              ", h=" + std::to_string(out[3]) + ")");
   return true;
+}
+
+// The file's bytes with simdjson's padding, read once; IoError naming the file when it cannot be read.
+inline simdjson::padded_string load_json_bytes(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw IoError(path.string() + ": file not found");
+  if (std::filesystem::is_directory(path, ec)) throw IoError(path.string() + ": is a directory, expected a JSON file");
+  simdjson::padded_string bytes;
+  if (simdjson::padded_string::load(path.string()).get(bytes)) throw IoError(path.string() + ": cannot read the file");
+  return bytes;
 }
 
 // Parses a whole file; a FormatError for malformed JSON (the sink is not used: nothing can go on).
