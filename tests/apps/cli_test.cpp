@@ -1,0 +1,93 @@
+// The cvtk binary as a user runs it: exit codes, one-line errors, nothing left behind on failure.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+
+#include "tests/common.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct CliRun {
+  int code;
+  std::string output;  // stdout and stderr
+};
+
+CliRun run_cvtk(const std::string& args) {
+  const std::string cmd = cvtk::testing::cvtk_binary().string() + " " + args + " 2>&1";
+  CliRun r{-1, ""};
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+void write_text(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << text;
+}
+
+}  // namespace
+
+TEST(Cli, VersionHelpAndUnknownFlags) {
+  CliRun v = run_cvtk("--version");
+  EXPECT_EQ(v.code, 0);
+  EXPECT_NE(v.output.find("cvtk "), std::string::npos);
+  for (const char* sub : {"data check", "data stats", "data convert", "synth"}) {
+    CliRun h = run_cvtk(std::string(sub) + " --help");
+    EXPECT_EQ(h.code, 0) << sub;
+    EXPECT_NE(h.output.find("Usage"), std::string::npos) << sub;
+  }
+  CliRun bad = run_cvtk("data check somewhere --no-such-flag");
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.output.find("--no-such-flag"), std::string::npos) << bad.output;
+  EXPECT_NE(run_cvtk("").code, 0);
+}
+
+TEST(Cli, SynthCheckStatsConvert) {
+  const fs::path dir = cvtk::testing::scratch_dir("cli_synth");
+  CliRun s = run_cvtk("synth " + (dir / "shapes").string() + " --train 8 --val 4 --seed 3");
+  ASSERT_EQ(s.code, 0) << s.output;
+  CliRun c = run_cvtk("data check " + (dir / "shapes").string() + " --decode");
+  EXPECT_EQ(c.code, 0) << c.output;
+  EXPECT_NE(c.output.find("no problems found"), std::string::npos) << c.output;
+  CliRun st = run_cvtk("data stats " + (dir / "shapes").string() + " --plot " + (dir / "stats.png").string());
+  EXPECT_EQ(st.code, 0) << st.output;
+  EXPECT_NE(st.output.find("split train: 8 images"), std::string::npos) << st.output;
+  EXPECT_NE(st.output.find("split val: 4 images"), std::string::npos) << st.output;
+  EXPECT_GT(fs::file_size(dir / "stats.png"), 1000u);
+  CliRun cv = run_cvtk("data convert " + (dir / "shapes").string() + " " + (dir / "coco").string() + " --to coco --split val");
+  EXPECT_EQ(cv.code, 0) << cv.output;
+  EXPECT_TRUE(fs::exists(dir / "coco" / "annotations" / "instances_val.json"));
+  EXPECT_EQ(run_cvtk("data check " + (dir / "coco").string()).code, 0);
+  // An existing destination is refused, and left as it was.
+  CliRun again = run_cvtk("data convert " + (dir / "shapes").string() + " " + (dir / "coco").string() + " --to coco --split val");
+  EXPECT_NE(again.code, 0);
+  EXPECT_NE(again.output.find("already exists"), std::string::npos) << again.output;
+}
+
+TEST(Cli, BadDatasetsGiveOneClearLineAndNoOutput) {
+  const fs::path dir = cvtk::testing::scratch_dir("cli_bad");
+  write_text(dir / "voc" / "Annotations" / "a.xml",
+             "<annotation><size><width>10</width><height>10</height></size><object><name>cat</name><bndbox>"
+             "<xmin>5</xmin><ymin>1</ymin><xmax>2</xmax><ymax>5</ymax></bndbox></object></annotation>");
+  CliRun conv = run_cvtk("data convert " + (dir / "voc").string() + " " + (dir / "out").string() + " --to yolo");
+  EXPECT_EQ(conv.code, 2);
+  EXPECT_NE(conv.output.find("a.xml: object 1: field 'bndbox/xmax'"), std::string::npos) << conv.output;
+  EXPECT_FALSE(fs::exists(dir / "out"));
+  for (const auto& e : fs::directory_iterator(dir)) EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos);
+  CliRun check = run_cvtk("data check " + (dir / "voc").string());
+  EXPECT_EQ(check.code, 1);
+  EXPECT_NE(check.output.find("box_degenerate"), std::string::npos) << check.output;
+  CliRun missing = run_cvtk("data stats " + (dir / "nowhere").string());
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.output.find("nowhere: not found"), std::string::npos) << missing.output;
+}
