@@ -40,7 +40,7 @@ std::string stem_name(const std::string& file_name) {
 // COCO file names are relative to an image folder; the VOC and YOLO layouts keep theirs in a
 // top-level JPEGImages/ or images/[<split>/] folder, which is layout, not part of the name.
 std::string coco_file_name(const ImageRecord& rec, const std::string& split) {
-  for (const std::string prefix : {std::string("JPEGImages/"), "images/" + split + (split.empty() ? "" : "/"), std::string("images/")})
+  for (const std::string& prefix : {std::string("JPEGImages/"), "images/" + split + (split.empty() ? "" : "/"), std::string("images/")})
     if (rec.file.rfind(prefix, 0) == 0) return rec.file.substr(prefix.size());
   return rec.file;
 }
