@@ -1,0 +1,167 @@
+#include "metrics/evaluate.h"
+
+#include <tbb/global_control.h>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+
+#include "metrics/coco_eval.h"
+#include "metrics/grouping.h"
+#include "metrics/voc_eval.h"
+
+namespace cvtk::metrics {
+
+namespace detail {
+
+Grouping group(const data::Dataset& gt, const std::vector<data::Detection>& dets, const std::vector<char>& kept,
+               const std::vector<int>& classes) {
+  Grouping g;
+  g.gt = &gt;
+  g.dets = &dets;
+  g.classes = classes;
+  g.image_order.resize(gt.images.size());
+  std::iota(g.image_order.begin(), g.image_order.end(), size_t(0));
+  std::stable_sort(g.image_order.begin(), g.image_order.end(),
+                   [&](size_t a, size_t b) { return gt.images[a].id < gt.images[b].id; });
+  std::unordered_map<int64_t, uint32_t> position;
+  position.reserve(gt.images.size() * 2);
+  for (size_t p = 0; p < g.image_order.size(); ++p) position.emplace(gt.images[g.image_order[p]].id, static_cast<uint32_t>(p));
+  const size_t num_classes = gt.classes.size();
+  g.gt_by_class.assign(num_classes, {});
+  g.dets_by_class.assign(num_classes, {});
+  for (size_t p = 0; p < g.image_order.size(); ++p) {
+    const auto& objects = gt.images[g.image_order[p]].objects;
+    for (size_t j = 0; j < objects.size(); ++j)
+      g.gt_by_class[objects[j].label].emplace_back(static_cast<uint32_t>(p), static_cast<uint32_t>(j));
+  }
+  g.image_position.assign(dets.size(), -1);
+  for (size_t i = 0; i < dets.size(); ++i) {
+    if (!kept[i]) continue;
+    g.image_position[i] = position.at(dets[i].image_id);
+    g.dets_by_class[dets[i].label].push_back(static_cast<uint32_t>(i));
+  }
+  for (auto& list : g.dets_by_class)
+    std::stable_sort(list.begin(), list.end(),
+                     [&](uint32_t a, uint32_t b) { return g.image_position[a] < g.image_position[b]; });
+  return g;
+}
+
+}  // namespace detail
+
+const SummaryNumber* Report::find(const std::string& name) const {
+  for (const auto& s : summary)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+Report evaluate(const data::Dataset& gt, const std::vector<data::Detection>& dets, const Protocol& protocol) {
+  const auto start = std::chrono::steady_clock::now();
+  const int threads = protocol.threads > 0 ? protocol.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
+
+  Report report;
+  report.protocol = protocol;
+  report.ground_truth = gt.source;
+  report.images = gt.images.size();
+  report.gt_objects = gt.object_count();
+  report.detections = dets.size();
+
+  // Validate what the readers cannot: detections built in memory.
+  std::unordered_map<int64_t, size_t> image_index;
+  image_index.reserve(gt.images.size() * 2);
+  for (size_t i = 0; i < gt.images.size(); ++i)
+    if (!image_index.emplace(gt.images[i].id, i).second)
+      throw std::invalid_argument(gt.source + ": image id " + std::to_string(gt.images[i].id) + " appears twice in the ground truth");
+  for (const auto& im : gt.images)
+    for (const auto& o : im.objects) {
+      if (o.label < 0 || static_cast<size_t>(o.label) >= gt.classes.size())
+        throw std::invalid_argument(gt.source + ": image " + std::to_string(im.id) + ": object label " + std::to_string(o.label) + " out of range");
+      if (protocol.kind == ProtocolKind::kCoco && o.id == 0)
+        report.warnings.push_back("ground-truth annotation id 0 in image " + std::to_string(im.id) +
+                                  ": pycocotools never counts it as matched; cvtk does");
+    }
+  for (size_t i = 0; i < dets.size(); ++i) {
+    const auto& d = dets[i];
+    const std::string where = "detection " + std::to_string(i);
+    if (!image_index.count(d.image_id))
+      throw std::invalid_argument(where + ": image id " + std::to_string(d.image_id) + " is not in the ground truth");
+    if (d.label < 0 || static_cast<size_t>(d.label) >= gt.classes.size())
+      throw std::invalid_argument(where + ": label " + std::to_string(d.label) + " is out of range (" +
+                                  std::to_string(gt.classes.size()) + " classes)");
+    if (!std::isfinite(d.score)) throw std::invalid_argument(where + ": score is not finite");
+    if (!std::isfinite(d.box.x1) || !std::isfinite(d.box.y1) || !std::isfinite(d.box.x2) || !std::isfinite(d.box.y2))
+      throw std::invalid_argument(where + ": box is not finite");
+    if (d.box.x2 < d.box.x1 || d.box.y2 < d.box.y1) throw std::invalid_argument(where + ": box has x2 < x1 or y2 < y1");
+  }
+
+  // Class subset.
+  std::vector<int> classes;
+  if (protocol.classes.empty()) {
+    classes.resize(gt.classes.size());
+    std::iota(classes.begin(), classes.end(), 0);
+  } else {
+    for (const auto& name : protocol.classes) {
+      const int k = gt.class_index(name);
+      if (k < 0) {
+        std::string known;
+        for (const auto& c : gt.classes) known += (known.empty() ? "" : ", ") + c;
+        throw std::invalid_argument("class '" + name + "' is not in the ground truth (classes: " + known + ")");
+      }
+      if (std::find(classes.begin(), classes.end(), k) == classes.end()) classes.push_back(k);
+    }
+    std::sort(classes.begin(), classes.end());
+  }
+
+  // Score threshold, then the VOC per-image cap (highest scores first, ties in input order).
+  std::vector<char> kept(dets.size(), 1);
+  for (size_t i = 0; i < dets.size(); ++i)
+    if (dets[i].score < protocol.score_threshold) {
+      kept[i] = 0;
+      ++report.below_score_threshold;
+    }
+  if (protocol.kind != ProtocolKind::kCoco && protocol.max_detections > 0) {
+    std::unordered_map<int64_t, std::vector<uint32_t>> per_image;
+    for (size_t i = 0; i < dets.size(); ++i)
+      if (kept[i]) per_image[dets[i].image_id].push_back(static_cast<uint32_t>(i));
+    for (auto& [id, list] : per_image) {
+      if (list.size() <= static_cast<size_t>(protocol.max_detections)) continue;
+      std::stable_sort(list.begin(), list.end(), [&](uint32_t a, uint32_t b) { return dets[a].score > dets[b].score; });
+      for (size_t j = protocol.max_detections; j < list.size(); ++j) kept[list[j]] = 0;
+      report.over_max_detections += list.size() - protocol.max_detections;
+    }
+  }
+
+  const detail::Grouping g = detail::group(gt, dets, kept, classes);
+  report.classes.resize(classes.size());
+  if (protocol.kind == ProtocolKind::kCoco) {
+    std::vector<detail::CocoClassResult> results(classes.size());
+    tbb::parallel_for(size_t(0), classes.size(), [&](size_t i) { results[i] = detail::evaluate_coco_class(g, classes[i], protocol); });
+    report.summary = detail::coco_summary(results, protocol);
+    for (size_t i = 0; i < classes.size(); ++i) report.classes[i] = std::move(results[i].report);
+  } else {
+    tbb::parallel_for(size_t(0), classes.size(), [&](size_t i) { report.classes[i] = detail::evaluate_voc_class(g, classes[i], protocol); });
+    // mAP: the plain mean over the evaluated classes (as py-faster-rcnn); a class without ground
+    // truth has an undefined AP and is left out, with a warning.
+    double sum = 0;
+    size_t n = 0;
+    for (const auto& c : report.classes) {
+      if (c.ap < 0) {
+        report.warnings.push_back("class '" + c.name + "' has no (non-difficult) ground truth: AP undefined, left out of mAP");
+        continue;
+      }
+      sum += c.ap;
+      ++n;
+    }
+    report.summary.push_back({"mAP", n ? sum / n : -1});
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+}  // namespace cvtk::metrics
