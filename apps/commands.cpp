@@ -5,10 +5,12 @@ namespace cvtk::apps {
 
 void add_data_command(CLI::App& app);   // apps/data_command.cpp
 void add_synth_command(CLI::App& app);  // apps/synth_command.cpp
+void add_eval_command(CLI::App& app);   // apps/eval_command.cpp
 
 void add_commands(CLI::App& app) {
   add_data_command(app);
   add_synth_command(app);
+  add_eval_command(app);
 }
 
 }  // namespace cvtk::apps

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 #include <numeric>
+#include <stdexcept>
 
 #include "metrics/coco_eval.h"
 #include "metrics/curves.h"
@@ -26,21 +27,13 @@ double coco_iou(const data::Box& d, const data::Box& g, bool crowd) {
   return i / u;
 }
 
-// One (image, class) cell after matching, for one area range: its detections in ranked order (cut to
-// the largest maxDet), whether each matched and whether it is ignored, per IoU threshold.
-struct Cell {
-  std::vector<double> scores;
-  std::vector<std::vector<char>> matched, ignored;  // [t][d]
-  size_t non_ignored_gt = 0;
-};
-
 }  // namespace
 
 CocoClassResult evaluate_coco_class(const Grouping& g, int label, const Protocol& p) {
   const data::Dataset& gt = *g.gt;
   const auto& dets = *g.dets;
-  const size_t T = p.iou_thresholds.size(), R = p.recall_thresholds.size(), A = p.area_ranges.size(),
-               M = p.max_dets.size();
+  const size_t T = p.iou_thresholds.size(), A = p.area_ranges.size(), M = p.max_dets.size(), R = p.recall_thresholds.size();
+  if (T > 16) throw std::invalid_argument("coco protocol: at most 16 IoU thresholds");
   const int max_det = p.max_dets.empty() ? 0 : *std::max_element(p.max_dets.begin(), p.max_dets.end());
   CocoClassResult out;
   ClassReport& r = out.report;
@@ -54,8 +47,14 @@ CocoClassResult evaluate_coco_class(const Grouping& g, int label, const Protocol
   for (const auto& [pos, j] : gts) (gt.images[g.image_order[pos]].objects[j].crowd ? r.ignored_gt : r.gt)++;
   r.detections = dl.size();
 
-  // Walk the images holding ground truth or detections of the class, in ascending id order.
-  std::vector<std::vector<Cell>> cells(A);  // [a][cell]
+  // Flat per-class arrays over the evaluated detections, cell by cell (cells in ascending image id,
+  // detections ranked within their cell): score, rank in the cell, and per area range one bit per IoU
+  // threshold for "matched" and for "ignored".
+  std::vector<double> score;
+  std::vector<uint32_t> rank;
+  std::vector<std::vector<uint16_t>> matched(A), ignored(A);
+  std::vector<size_t> npig(A, 0);
+  size_t cells = 0;
   size_t gi = 0, di = 0;
   std::vector<const data::Object*> cell_gt;
   std::vector<uint32_t> cell_dt, gt_rank;
@@ -65,13 +64,18 @@ CocoClassResult evaluate_coco_class(const Grouping& g, int label, const Protocol
     const uint32_t pos = std::min(gi < gts.size() ? gts[gi].first : UINT32_MAX,
                                   di < dl.size() ? static_cast<uint32_t>(g.image_position[dl[di]]) : UINT32_MAX);
     const data::ImageRecord& image = gt.images[g.image_order[pos]];
+    ++cells;
     cell_gt.clear();
     cell_dt.clear();
     for (; gi < gts.size() && gts[gi].first == pos; ++gi) cell_gt.push_back(&image.objects[gts[gi].second]);
     for (; di < dl.size() && static_cast<uint32_t>(g.image_position[dl[di]]) == pos; ++di) cell_dt.push_back(dl[di]);
     std::stable_sort(cell_dt.begin(), cell_dt.end(), [&](uint32_t a, uint32_t b) { return dets[a].score > dets[b].score; });
     if (cell_dt.size() > static_cast<size_t>(max_det)) cell_dt.resize(max_det);
-    const size_t D = cell_dt.size(), G = cell_gt.size();
+    const size_t D = cell_dt.size(), G = cell_gt.size(), base = score.size();
+    for (size_t d = 0; d < D; ++d) {
+      score.push_back(dets[cell_dt[d]].score);
+      rank.push_back(static_cast<uint32_t>(d));
+    }
     ious.assign(D * G, 0.0);
     for (size_t d = 0; d < D; ++d)
       for (size_t k = 0; k < G; ++k) ious[d * G + k] = coco_iou(dets[cell_dt[d]].box, cell_gt[k]->box, cell_gt[k]->crowd);
@@ -82,18 +86,16 @@ CocoClassResult evaluate_coco_class(const Grouping& g, int label, const Protocol
       for (size_t k = 0; k < G; ++k) {
         const double area = cell_gt[k]->effective_area();
         gt_ignore[k] = cell_gt[k]->crowd || area < range.lo || area > range.hi;
+        npig[a] += !gt_ignore[k];
       }
       // Non-ignored ground truth first, stable.
       gt_rank.resize(G);
       std::iota(gt_rank.begin(), gt_rank.end(), 0u);
       std::stable_sort(gt_rank.begin(), gt_rank.end(), [&](uint32_t x, uint32_t y) { return gt_ignore[x] < gt_ignore[y]; });
-      Cell cell;
-      cell.scores.resize(D);
-      for (size_t d = 0; d < D; ++d) cell.scores[d] = dets[cell_dt[d]].score;
-      for (size_t k = 0; k < G; ++k) cell.non_ignored_gt += !gt_ignore[k];
-      cell.matched.assign(T, std::vector<char>(D, 0));
-      cell.ignored.assign(T, std::vector<char>(D, 0));
+      matched[a].resize(base + D, 0);
+      ignored[a].resize(base + D, 0);
       for (size_t t = 0; t < T; ++t) {
+        const uint16_t bit = static_cast<uint16_t>(1u << t);
         gt_matched.assign(G, 0);
         for (size_t d = 0; d < D; ++d) {
           double best = std::min(p.iou_thresholds[t], 1 - 1e-10);
@@ -107,51 +109,54 @@ CocoClassResult evaluate_coco_class(const Grouping& g, int label, const Protocol
             best = iou;
             m = static_cast<int>(k);
           }
-          if (m == -1) continue;
-          cell.ignored[t][d] = gt_ignore[m];
-          cell.matched[t][d] = 1;
+          if (m == -1) {
+            const data::Box& b = dets[cell_dt[d]].box;
+            const double area = (b.x2 - b.x1) * (b.y2 - b.y1);
+            if (area < range.lo || area > range.hi) ignored[a][base + d] |= bit;
+            continue;
+          }
+          matched[a][base + d] |= bit;
+          if (gt_ignore[m]) ignored[a][base + d] |= bit;
           gt_matched[m] = 1;
         }
-        for (size_t d = 0; d < D; ++d) {
-          if (cell.matched[t][d]) continue;
-          const data::Box& b = dets[cell_dt[d]].box;
-          const double area = (b.x2 - b.x1) * (b.y2 - b.y1);
-          if (area < range.lo || area > range.hi) cell.ignored[t][d] = 1;
-        }
       }
-      cells[a].push_back(std::move(cell));
     }
   }
 
-  // Accumulate per area range and maxDet over the cells (already in ascending image id order).
-  for (size_t a = 0; a < A; ++a) {
-    size_t npig = 0;
-    for (const Cell& c : cells[a]) npig += c.non_ignored_gt;
-    if (cells[a].empty() || npig == 0) continue;  // undefined: stays -1
-    for (size_t mi = 0; mi < M; ++mi) {
-      const size_t m = static_cast<size_t>(p.max_dets[mi]);
-      std::vector<std::pair<uint32_t, uint32_t>> items;  // (cell, detection)
-      for (uint32_t c = 0; c < cells[a].size(); ++c)
-        for (uint32_t d = 0; d < std::min(m, cells[a][c].scores.size()); ++d) items.emplace_back(c, d);
-      std::stable_sort(items.begin(), items.end(), [&](const auto& x, const auto& y) {
-        return cells[a][x.first].scores[x.second] > cells[a][y.first].scores[y.second];
-      });
-      const size_t nd = items.size();
-      std::vector<double> rc(nd), pr(nd), sc(nd), tps(nd), fps(nd);
-      for (size_t i = 0; i < nd; ++i) sc[i] = cells[a][items[i].first].scores[items[i].second];
+  // One ranking for every area range and maxDet: descending score, ties in (image id, rank) order,
+  // which is the flat order. A maxDet m keeps the detections ranked below m in their cell.
+  const size_t n = score.size();
+  std::vector<uint32_t> order(n);
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return score[a] > score[b]; });
+  std::vector<uint32_t> kept;
+  std::vector<double> rc, pr, sc, tps, fps, q, s;
+  for (size_t mi = 0; mi < M; ++mi) {
+    const uint32_t m = static_cast<uint32_t>(p.max_dets[mi]);
+    kept.clear();
+    for (uint32_t i : order)
+      if (rank[i] < m) kept.push_back(i);
+    const size_t nd = kept.size();
+    rc.resize(nd);
+    pr.resize(nd);
+    sc.resize(nd);
+    tps.resize(nd);
+    fps.resize(nd);
+    for (size_t i = 0; i < nd; ++i) sc[i] = score[kept[i]];
+    for (size_t a = 0; a < A; ++a) {
+      if (cells == 0 || npig[a] == 0) continue;  // undefined: stays -1
       for (size_t t = 0; t < T; ++t) {
+        const uint16_t bit = static_cast<uint16_t>(1u << t);
         double tp = 0, fp = 0;
         for (size_t i = 0; i < nd; ++i) {
-          const Cell& c = cells[a][items[i].first];
-          const uint32_t d = items[i].second;
-          if (!c.ignored[t][d]) (c.matched[t][d] ? tp : fp) += 1;
+          const uint32_t k = kept[i];
+          if (!(ignored[a][k] & bit)) ((matched[a][k] & bit) ? tp : fp) += 1;
           tps[i] = tp;
           fps[i] = fp;
-          rc[i] = tp / static_cast<double>(npig);
+          rc[i] = tp / static_cast<double>(npig[a]);
           pr[i] = tp / (fp + tp + kSpacing);
         }
         out.recall[a][mi][t] = nd ? rc[nd - 1] : 0;
-        std::vector<double> q, s;
         sample_curve(rc, pr, sc, p.recall_thresholds, q, s);
         out.precision[a][mi][t] = q;
         // Report curves and the operating point at area "all", the largest maxDet, IoU 0.5 / 0.75.
@@ -160,16 +165,14 @@ CocoClassResult evaluate_coco_class(const Grouping& g, int label, const Protocol
             r.recall_points = p.recall_thresholds;
             r.precision_curve = q;
             r.score_curve = s;
-            // Ignored detections do not move the operating point: keep only counted ones.
-            std::vector<double> ctp, cfp, csc;
+            std::vector<double> ctp, cfp, csc;  // ignored detections do not move the operating point
             for (size_t i = 0; i < nd; ++i) {
-              const Cell& c = cells[a][items[i].first];
-              if (c.ignored[t][items[i].second]) continue;
+              if (ignored[a][kept[i]] & bit) continue;
               ctp.push_back(tps[i]);
               cfp.push_back(fps[i]);
               csc.push_back(sc[i]);
             }
-            fill_operating_point(ctp, cfp, csc, npig, r);
+            fill_operating_point(ctp, cfp, csc, npig[a], r);
             r.tp = static_cast<size_t>(tp);
             r.fp = static_cast<size_t>(fp);
           }
