@@ -41,7 +41,7 @@ TEST(Cli, VersionHelpAndUnknownFlags) {
   CliRun v = run_cvtk("--version");
   EXPECT_EQ(v.code, 0);
   EXPECT_NE(v.output.find("cvtk "), std::string::npos);
-  for (const char* sub : {"data check", "data stats", "data convert", "synth"}) {
+  for (const char* sub : {"data check", "data stats", "data convert", "synth", "eval"}) {
     CliRun h = run_cvtk(std::string(sub) + " --help");
     EXPECT_EQ(h.code, 0) << sub;
     EXPECT_NE(h.output.find("Usage"), std::string::npos) << sub;
@@ -90,4 +90,33 @@ TEST(Cli, BadDatasetsGiveOneClearLineAndNoOutput) {
   CliRun missing = run_cvtk("data stats " + (dir / "nowhere").string());
   EXPECT_EQ(missing.code, 2);
   EXPECT_NE(missing.output.find("nowhere: not found"), std::string::npos) << missing.output;
+}
+
+TEST(Cli, EvalWritesEveryReportAndNothingOnBadInput) {
+  CVTK_REQUIRE_SHARED(shared);
+  const fs::path dir = cvtk::testing::scratch_dir("cli_eval");
+  const fs::path golden = shared / "golden" / "coco" / "basic";
+  CliRun ok = run_cvtk("eval --gt " + (golden / "gt.json").string() + " --dets " + (golden / "dets.json").string() +
+                       " --protocol all --json " + (dir / "r.json").string() + " --csv " + (dir / "r.csv").string() + " --plots " +
+                       (dir / "plots").string() + " --html " + (dir / "r.html").string());
+  ASSERT_EQ(ok.code, 0) << ok.output;
+  EXPECT_NE(ok.output.find("protocol  coco"), std::string::npos);
+  EXPECT_NE(ok.output.find("protocol  voc07"), std::string::npos);
+  EXPECT_NE(ok.output.find("AR@100 large"), std::string::npos);
+  for (const char* f : {"r.json", "r.csv", "r.html", "plots/coco_all.png", "plots/voc_all.png"})
+    EXPECT_TRUE(fs::exists(dir / f)) << f;
+  // A detection with a NaN score: one line naming file, entry and field; no output files.
+  write_text(dir / "bad.json", R"([{"image_id": 1000, "category_id": 4, "bbox": [1, 1, 5, 5], "score": 0.5},
+    {"image_id": 1000, "category_id": 4, "bbox": [1, 1, -5, 5], "score": 0.5}])");
+  CliRun bad = run_cvtk("eval --gt " + (golden / "gt.json").string() + " --dets " + (dir / "bad.json").string() + " --json " +
+                        (dir / "bad_out.json").string());
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.output.find("bad.json: [1]: field 'bbox'"), std::string::npos) << bad.output;
+  EXPECT_FALSE(fs::exists(dir / "bad_out.json"));
+  CliRun missing = run_cvtk("eval --gt " + (golden / "gt.json").string());
+  EXPECT_NE(missing.code, 0);
+  EXPECT_NE(missing.output.find("--dets"), std::string::npos) << missing.output;
+  CliRun empty = run_cvtk("eval --gt " + (golden / "gt.json").string() + " --dets " + (dir / "none.json").string());
+  EXPECT_EQ(empty.code, 2);
+  EXPECT_NE(empty.output.find("none.json: file not found"), std::string::npos) << empty.output;
 }
