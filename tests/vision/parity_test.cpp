@@ -1,0 +1,90 @@
+// cvtk's backbones against torchvision's, weights loaded by torchvision's own names: logits and feature
+// maps in eval mode (batch 1 and 4), feature maps and BatchNorm statistics after a train-mode forward,
+// and the weight round trip cvtk -> torchvision -> cvtk.
+#include <gtest/gtest.h>
+
+#include "tests/vision/torchvision_fixture.h"
+#include "vision/backbones/registry.h"
+
+using namespace cvtk;
+using cvtk::testing::close;
+
+class TorchvisionParity : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (!cvtk::testing::have_torchvision()) GTEST_SKIP() << "/usr/bin/python3 with torchvision not found: skipping parity";
+    at::set_num_threads(2);
+  }
+};
+
+TEST_P(TorchvisionParity, EvalLogitsAndFeatures) {
+  const std::string name = GetParam();
+  const auto fx = cvtk::testing::torchvision_fixture(name, 4);
+  vision::Backbone net = vision::create_backbone(name);
+  vision::load_state_dict(*net, cvtk::testing::with_prefix(fx, "weights."), true);
+  net->eval();
+  torch::NoGradGuard no_grad;
+  const torch::Tensor x = fx.at("input");
+  EXPECT_TRUE(close(net->forward(x), fx.at("eval.logits")));
+  // Batch 1 gives the first row.
+  EXPECT_TRUE(close(net->forward(x.slice(0, 0, 1)), fx.at("eval.logits").slice(0, 0, 1)));
+  const auto maps = net->features(x);
+  const auto specs = net->feature_specs();
+  for (const auto& spec : specs) {
+    SCOPED_TRACE(spec.name);
+    const torch::Tensor m = vision::BackboneImpl::pick(maps, spec.name);
+    EXPECT_EQ(m.size(1), spec.channels);
+    EXPECT_TRUE(close(m, fx.at("eval." + spec.name)));
+  }
+}
+
+TEST_P(TorchvisionParity, TrainModeFeaturesAndBatchNormStatistics) {
+  const std::string name = GetParam();
+  const auto fx = cvtk::testing::torchvision_fixture(name, 4);
+  vision::BackboneOptions o;
+  o.stochastic_depth = 0;  // the fixture's train pass has it off too
+  vision::Backbone net = vision::create_backbone(name, o);
+  vision::load_state_dict(*net, cvtk::testing::with_prefix(fx, "weights."), true);
+  net->train();
+  torch::NoGradGuard no_grad;
+  const auto maps = net->features(fx.at("input"));
+  for (const auto& [key, t] : maps) EXPECT_TRUE(close(t, fx.at("train." + key))) << key;
+  size_t stats = 0;
+  for (const auto& [key, t] : vision::state_dict(*net)) {
+    auto it = fx.find("train.state." + key);
+    if (it == fx.end()) continue;
+    ++stats;
+    if (key.find("num_batches_tracked") != std::string::npos) EXPECT_TRUE(torch::equal(t, it->second)) << key;
+    else EXPECT_TRUE(close(t, it->second)) << key;
+  }
+  EXPECT_GT(stats, 10u);
+}
+
+TEST_P(TorchvisionParity, WeightsRoundTripThroughTorchvision) {
+  const std::string name = GetParam();
+  const auto dir = cvtk::testing::scratch_dir("round_trip_" + name);
+  torch::manual_seed(3);
+  vision::Backbone net = vision::create_backbone(name);
+  net->eval();
+  vision::save_weights(*net, dir / "cvtk.pt");
+  const torch::Tensor x = torch::randn({1, 3, net->default_input_size(), net->default_input_size()});
+  vision::write_weights({{"x", x}}, dir / "input.pt");
+  ASSERT_TRUE(cvtk::testing::run_python("import " + name + " " + (dir / "cvtk.pt").string() + " --input " + (dir / "input.pt").string() +
+                                        " --output " + (dir / "out.pt").string()));
+  torch::NoGradGuard no_grad;
+  torch::Tensor theirs;
+  for (const auto& [k, t] : vision::read_weights(dir / "out.pt"))
+    if (k == "logits") theirs = t;
+  ASSERT_TRUE(theirs.defined());
+  EXPECT_TRUE(close(net->forward(x), theirs));
+  // And back: a fresh model loads the file and holds exactly the same tensors.
+  vision::Backbone again = vision::create_backbone(name);
+  vision::load_weights(*again, dir / "cvtk.pt");
+  const auto a = vision::state_dict(*net), b = vision::state_dict(*again);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i].second, b[i].second)) << a[i].first;
+}
+
+INSTANTIATE_TEST_SUITE_P(Backbones, TorchvisionParity,
+                         ::testing::Values("shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0"),
+                         [](const auto& info) { return info.param; });
