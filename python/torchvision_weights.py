@@ -37,9 +37,12 @@ def build(name, transform_input=False, train_safe=False):
     kwargs = {"weights": None}
     if name in ("inception_v3", "googlenet"):
         kwargs.update(aux_logits=True, init_weights=True, transform_input=transform_input)
-    if name.startswith("swin") and train_safe:
-        kwargs["stochastic_depth_prob"] = 0.0
-    return ctor(**kwargs), size
+    m = ctor(**kwargs)
+    if train_safe:  # a train-mode pass that is deterministic: no stochastic depth
+        for mod in m.modules():
+            if isinstance(mod, torchvision.ops.StochasticDepth):
+                mod.p = 0.0
+    return m, size
 
 
 def features(name, m, x):

@@ -5,6 +5,7 @@
 
 #include "vision/backbones/shufflenet_v2.h"
 #include "vision/backbones/snet.h"
+#include "vision/backbones/swin.h"
 
 namespace cvtk::vision {
 namespace {
@@ -20,6 +21,9 @@ const std::vector<std::pair<std::string, Factory>>& registry() {
       {"snet49", [](const BackboneOptions& o) { return Backbone(make_snet(49, o).ptr()); }},
       {"snet146", [](const BackboneOptions& o) { return Backbone(make_snet(146, o).ptr()); }},
       {"snet535", [](const BackboneOptions& o) { return Backbone(make_snet(535, o).ptr()); }},
+      {"swin_t", [](const BackboneOptions& o) { return Backbone(Swin(swin_config("t"), o).ptr()); }},
+      {"swin_s", [](const BackboneOptions& o) { return Backbone(Swin(swin_config("s"), o).ptr()); }},
+      {"swin_b", [](const BackboneOptions& o) { return Backbone(Swin(swin_config("b"), o).ptr()); }},
   };
   return kModels;
 }

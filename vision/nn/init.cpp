@@ -15,7 +15,7 @@ void trunc_normal_(torch::Tensor t, double mean, double std, double a, double b)
 
 void init_megvii(torch::nn::Module& module, const std::string& first_conv) {
   torch::NoGradGuard no_grad;
-  for (auto& item : module.named_modules()) {
+  for (auto& item : module.named_modules("", /*include_self=*/false)) {
     if (auto c = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(item.value())) {
       const bool first = item.key() + ".weight" == first_conv;
       c->weight.normal_(0, first ? 0.01 : 1.0 / c->weight.size(1));
@@ -33,7 +33,7 @@ void init_megvii(torch::nn::Module& module, const std::string& first_conv) {
 
 void init_truncated_normal(torch::nn::Module& module, double std) {
   torch::NoGradGuard no_grad;
-  for (auto& item : module.named_modules()) {
+  for (auto& item : module.named_modules("", /*include_self=*/false)) {
     if (auto c = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(item.value())) trunc_normal_(c->weight, 0, std, -2, 2);
     else if (auto l = std::dynamic_pointer_cast<torch::nn::LinearImpl>(item.value())) trunc_normal_(l->weight, 0, std, -2, 2);
     else if (auto bn = std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(item.value())) {
@@ -45,7 +45,7 @@ void init_truncated_normal(torch::nn::Module& module, double std) {
 
 void init_swin(torch::nn::Module& module) {
   torch::NoGradGuard no_grad;
-  for (auto& item : module.named_modules()) {
+  for (auto& item : module.named_modules("", /*include_self=*/false)) {
     if (auto l = std::dynamic_pointer_cast<torch::nn::LinearImpl>(item.value())) {
       trunc_normal_(l->weight, 0, 0.02, -2, 2);
       if (l->bias.defined()) l->bias.zero_();

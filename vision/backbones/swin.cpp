@@ -1,0 +1,218 @@
+#include "vision/backbones/swin.h"
+
+#include <cmath>
+
+#include "vision/nn/init.h"
+#include "vision/nn/macs.h"
+
+namespace cvtk::vision {
+namespace {
+
+// Holds the place of torchvision's Permute in features.0 so the LayerNorm keeps the key features.0.2.
+class PermuteImpl : public torch::nn::Module {
+ public:
+  torch::Tensor forward(const torch::Tensor& x) { return x.permute({0, 2, 3, 1}); }
+};
+TORCH_MODULE(Permute);
+
+torch::Tensor stochastic_depth(const torch::Tensor& x, double p, bool training) {
+  if (!training || p <= 0) return x;
+  const double survival = 1 - p;
+  std::vector<int64_t> shape(x.dim(), 1);
+  shape[0] = x.size(0);
+  auto keep = torch::empty(shape, x.options()).bernoulli_(survival);
+  if (survival > 0) keep.div_(survival);
+  return x * keep;
+}
+
+class WindowAttentionImpl : public torch::nn::Module {
+ public:
+  WindowAttentionImpl(int64_t dim, int64_t window, int64_t shift, int64_t heads)
+      : dim_(dim), window_(window), shift_(shift), heads_(heads) {
+    qkv = register_module("qkv", torch::nn::Linear(dim, 3 * dim));
+    proj = register_module("proj", torch::nn::Linear(dim, dim));
+    bias_table = register_parameter("relative_position_bias_table", torch::zeros({(2 * window - 1) * (2 * window - 1), heads}));
+    trunc_normal_(bias_table, 0, 0.02, -2, 2);
+    // index(i, j) = (hi - hj + M - 1) * (2M - 1) + (wi - wj + M - 1) for tokens i, j of a window.
+    auto coords = torch::stack(torch::meshgrid({torch::arange(window), torch::arange(window)}, "ij")).flatten(1);  // [2, N]
+    auto rel = (coords.unsqueeze(2) - coords.unsqueeze(1)).permute({1, 2, 0}).contiguous() + (window - 1);
+    auto index = rel.select(2, 0) * (2 * window - 1) + rel.select(2, 1);
+    position_index = register_buffer("relative_position_index", index.flatten());
+  }
+
+  // x: [B, H, W, C] -> [B, H, W, C]
+  torch::Tensor forward(const torch::Tensor& input) {
+    const int64_t B = input.size(0), H = input.size(1), W = input.size(2), C = input.size(3), M = window_;
+    const int64_t pad_r = (M - W % M) % M, pad_b = (M - H % M) % M;
+    torch::Tensor x = torch::constant_pad_nd(input, {0, 0, 0, pad_r, 0, pad_b});
+    const int64_t Hp = x.size(1), Wp = x.size(2);
+    const int64_t sh = M >= Hp ? 0 : shift_, sw = M >= Wp ? 0 : shift_;
+    if (sh + sw > 0) x = torch::roll(x, {-sh, -sw}, {1, 2});
+    const int64_t nW = (Hp / M) * (Wp / M), N = M * M;
+    x = x.view({B, Hp / M, M, Wp / M, M, C}).permute({0, 1, 3, 2, 4, 5}).reshape({B * nW, N, C});
+    auto q_k_v = counted(qkv, x).reshape({B * nW, N, 3, heads_, C / heads_}).permute({2, 0, 3, 1, 4});
+    auto q = q_k_v[0] * std::pow(static_cast<double>(C / heads_), -0.5);
+    auto k = q_k_v[1], v = q_k_v[2];
+    auto attn = counted_matmul(q, k.transpose(-2, -1));
+    auto bias = bias_table.index_select(0, position_index).view({N, N, heads_}).permute({2, 0, 1}).unsqueeze(0);
+    attn = attn + bias;
+    if (sh + sw > 0) {
+      auto mask = torch::zeros({Hp, Wp}, x.options());
+      const int64_t hs[4] = {0, Hp - M, Hp - sh, Hp}, ws[4] = {0, Wp - M, Wp - sw, Wp};
+      int64_t label = 0;
+      for (int i = 0; i < 3; ++i)
+        for (int j = 0; j < 3; ++j) mask.slice(0, hs[i], hs[i + 1]).slice(1, ws[j], ws[j + 1]).fill_(static_cast<double>(label++));
+      mask = mask.view({Hp / M, M, Wp / M, M}).permute({0, 2, 1, 3}).reshape({nW, N});
+      mask = mask.unsqueeze(1) - mask.unsqueeze(2);
+      mask = torch::where(mask != 0, torch::full({}, -100.0, mask.options()), torch::zeros({}, mask.options()));
+      attn = attn.view({B, nW, heads_, N, N}) + mask.unsqueeze(1).unsqueeze(0);
+      attn = attn.view({-1, heads_, N, N});
+    }
+    attn = torch::softmax(attn, -1);
+    x = counted_matmul(attn, v).transpose(1, 2).reshape({B * nW, N, C});
+    x = counted(proj, x);
+    x = x.view({B, Hp / M, Wp / M, M, M, C}).permute({0, 1, 3, 2, 4, 5}).reshape({B, Hp, Wp, C});
+    if (sh + sw > 0) x = torch::roll(x, {sh, sw}, {1, 2});
+    return x.slice(1, 0, H).slice(2, 0, W).contiguous();
+  }
+
+  torch::nn::Linear qkv{nullptr}, proj{nullptr};
+  torch::Tensor bias_table, position_index;
+
+ private:
+  int64_t dim_, window_, shift_, heads_;
+};
+TORCH_MODULE(WindowAttention);
+
+class SwinBlockImpl : public torch::nn::Module {
+ public:
+  SwinBlockImpl(int64_t dim, int64_t heads, int64_t window, int64_t shift, double mlp_ratio, double drop_path) : drop_path_(drop_path) {
+    norm1 = register_module("norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5)));
+    attn = register_module("attn", WindowAttention(dim, window, shift, heads));
+    norm2 = register_module("norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5)));
+    const int64_t hidden = static_cast<int64_t>(dim * mlp_ratio);
+    mlp = register_module("mlp", torch::nn::Sequential(torch::nn::Linear(dim, hidden), torch::nn::GELU(), torch::nn::Dropout(0.0),
+                                                       torch::nn::Linear(hidden, dim), torch::nn::Dropout(0.0)));
+  }
+  torch::Tensor forward(torch::Tensor x) {
+    x = x + stochastic_depth(attn->forward(norm1->forward(x)), drop_path_, is_training());
+    return x + stochastic_depth(counted(mlp, norm2->forward(x)), drop_path_, is_training());
+  }
+  torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr};
+  WindowAttention attn{nullptr};
+  torch::nn::Sequential mlp{nullptr};
+
+ private:
+  double drop_path_;
+};
+TORCH_MODULE(SwinBlock);
+
+class PatchMergingImpl : public torch::nn::Module {
+ public:
+  explicit PatchMergingImpl(int64_t dim) {
+    reduction = register_module("reduction", torch::nn::Linear(torch::nn::LinearOptions(4 * dim, 2 * dim).bias(false)));
+    norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({4 * dim})));
+  }
+  // [B, H, W, C] -> [B, ceil(H/2), ceil(W/2), 2C]; the sub-grids in (row, col) offsets (0,0), (1,0),
+  // (0,1), (1,1), the order torchvision's weights expect.
+  torch::Tensor forward(const torch::Tensor& input) {
+    auto x = torch::constant_pad_nd(input, {0, 0, 0, input.size(2) % 2, 0, input.size(1) % 2});
+    using torch::indexing::Slice;
+    auto x0 = x.index({Slice(), Slice(0, None, 2), Slice(0, None, 2)});
+    auto x1 = x.index({Slice(), Slice(1, None, 2), Slice(0, None, 2)});
+    auto x2 = x.index({Slice(), Slice(0, None, 2), Slice(1, None, 2)});
+    auto x3 = x.index({Slice(), Slice(1, None, 2), Slice(1, None, 2)});
+    return counted(reduction, norm->forward(torch::cat({x0, x1, x2, x3}, -1)));
+  }
+  torch::nn::Linear reduction{nullptr};
+  torch::nn::LayerNorm norm{nullptr};
+
+ private:
+  static constexpr c10::nullopt_t None = c10::nullopt;
+};
+TORCH_MODULE(PatchMerging);
+
+}  // namespace
+
+SwinConfig swin_config(const std::string& size) {
+  SwinConfig c;
+  c.name = "swin_" + size;
+  if (size == "t") {
+  } else if (size == "s") {
+    c.depths = {2, 2, 18, 2};
+    c.stochastic_depth = 0.3;
+  } else if (size == "b") {
+    c.embed_dim = 128;
+    c.depths = {2, 2, 18, 2};
+    c.heads = {4, 8, 16, 32};
+    c.stochastic_depth = 0.5;
+  } else {
+    throw std::invalid_argument("swin: unknown size '" + size + "' (t, s or b)");
+  }
+  return c;
+}
+
+SwinImpl::SwinImpl(SwinConfig config, const BackboneOptions& options) : config_(std::move(config)) {
+  if (options.stochastic_depth >= 0) config_.stochastic_depth = options.stochastic_depth;
+  const int64_t C = config_.embed_dim;
+  features_ = torch::nn::ModuleList();
+  stem = torch::nn::ModuleList(torch::nn::Conv2d(torch::nn::Conv2dOptions(3, C, 4).stride(4)), Permute(),
+                               torch::nn::LayerNorm(torch::nn::LayerNormOptions({C})));
+  features_->push_back(stem);
+  int64_t total = 0, block = 0;
+  for (int64_t d : config_.depths) total += d;
+  for (size_t s = 0; s < config_.depths.size(); ++s) {
+    const int64_t dim = C << s;
+    torch::nn::Sequential stage;
+    for (int64_t j = 0; j < config_.depths[s]; ++j, ++block) {
+      const double p = config_.stochastic_depth * static_cast<double>(block) / static_cast<double>(total - 1);
+      stage->push_back(SwinBlock(dim, config_.heads[s], config_.window, j % 2 == 0 ? 0 : config_.window / 2, config_.mlp_ratio, p));
+    }
+    features_->push_back(stage);
+    if (s + 1 < config_.depths.size()) features_->push_back(PatchMerging(dim));
+  }
+  register_module("features", features_);
+  const int64_t last = C << (config_.depths.size() - 1);
+  norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({last})));
+  if (options.with_classifier) head = register_module("head", torch::nn::Linear(last, options.num_classes));
+  init_swin(*this);
+}
+
+std::vector<FeatureSpec> SwinImpl::feature_specs() const {
+  const int64_t C = config_.embed_dim;
+  return {{"c2", C, 4}, {"c3", 2 * C, 8}, {"c4", 4 * C, 16}, {"c5", 8 * C, 32}};
+}
+
+torch::Tensor SwinImpl::run(const torch::Tensor& x, FeatureMaps* maps) {
+  auto conv = stem[0]->as<torch::nn::Conv2d>();
+  torch::nn::Conv2d holder(std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(stem->ptr(0)));
+  torch::Tensor y = counted(holder, x).permute({0, 2, 3, 1});
+  y = stem[2]->as<torch::nn::LayerNorm>()->forward(y);
+  static const char* kNames[] = {"c2", "c3", "c4", "c5"};
+  int stage = 0;
+  for (size_t i = 1; i < features_->size(); ++i) {
+    if (auto seq = std::dynamic_pointer_cast<torch::nn::SequentialImpl>(features_->ptr(i))) {
+      for (auto& m : *seq) y = m.forward(y);
+      if (maps) maps->emplace_back(kNames[stage], y.permute({0, 3, 1, 2}));
+      ++stage;
+    } else {
+      y = features_[i]->as<PatchMerging>()->forward(y);
+    }
+  }
+  (void)conv;
+  return y;
+}
+
+FeatureMaps SwinImpl::features(const torch::Tensor& x) {
+  FeatureMaps maps;
+  run(x, &maps);
+  return maps;
+}
+
+torch::Tensor SwinImpl::forward(const torch::Tensor& x) {
+  TORCH_CHECK(!head.is_empty(), config_.name, ": built without a classifier");
+  torch::Tensor y = norm->forward(run(x, nullptr));
+  return counted(head, y.mean({1, 2}));
+}
+
+}  // namespace cvtk::vision
