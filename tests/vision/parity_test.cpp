@@ -88,5 +88,5 @@ TEST_P(TorchvisionParity, WeightsRoundTripThroughTorchvision) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backbones, TorchvisionParity,
-                         ::testing::Values("shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0", "swin_t", "swin_s", "swin_b"),
+                         ::testing::Values("shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0", "swin_t", "swin_s", "swin_b", "inception_v3", "googlenet"),
                          [](const auto& info) { return info.param; });

@@ -3,6 +3,8 @@
 #include <functional>
 #include <utility>
 
+#include "vision/backbones/googlenet.h"
+#include "vision/backbones/inception_v3.h"
 #include "vision/backbones/shufflenet_v2.h"
 #include "vision/backbones/snet.h"
 #include "vision/backbones/swin.h"
@@ -14,6 +16,8 @@ using Factory = std::function<Backbone(const BackboneOptions&)>;
 
 const std::vector<std::pair<std::string, Factory>>& registry() {
   static const std::vector<std::pair<std::string, Factory>> kModels = {
+      {"inception_v3", [](const BackboneOptions& o) { return Backbone(InceptionV3(o).ptr()); }},
+      {"googlenet", [](const BackboneOptions& o) { return Backbone(GoogLeNet(o).ptr()); }},
       {"shufflenet_v2_x0_5", [](const BackboneOptions& o) { return Backbone(ShuffleNetV2(shufflenet_v2_config("0_5"), o).ptr()); }},
       {"shufflenet_v2_x1_0", [](const BackboneOptions& o) { return Backbone(ShuffleNetV2(shufflenet_v2_config("1_0"), o).ptr()); }},
       {"shufflenet_v2_x1_5", [](const BackboneOptions& o) { return Backbone(ShuffleNetV2(shufflenet_v2_config("1_5"), o).ptr()); }},
