@@ -90,3 +90,37 @@ TEST_P(TorchvisionParity, WeightsRoundTripThroughTorchvision) {
 INSTANTIATE_TEST_SUITE_P(Backbones, TorchvisionParity,
                          ::testing::Values("shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0", "swin_t", "swin_s", "swin_b", "inception_v3", "googlenet"),
                          [](const auto& info) { return info.param; });
+
+TEST(TransformInput, MatchesTorchvisionForInceptionAndGoogLeNet) {
+  if (!cvtk::testing::have_torchvision()) GTEST_SKIP() << "/usr/bin/python3 with torchvision not found";
+  at::set_num_threads(2);
+  for (const std::string name : {"inception_v3", "googlenet"}) {
+    SCOPED_TRACE(name);
+    const auto fx = cvtk::testing::torchvision_fixture(name, 1, "--transform-input");
+    vision::BackboneOptions o;
+    o.transform_input = true;
+    vision::Backbone net = vision::create_backbone(name, o);
+    vision::load_state_dict(*net, cvtk::testing::with_prefix(fx, "weights."), true);
+    net->eval();
+    torch::NoGradGuard no_grad;
+    EXPECT_TRUE(close(net->forward(fx.at("input")), fx.at("eval.logits")));
+  }
+}
+
+TEST(Weights, MismatchesAreListed) {
+  vision::Backbone net = vision::create_backbone("shufflenet_v2_x0_5");
+  auto sd = vision::state_dict(*net);
+  sd.erase(sd.begin());                                   // conv1.0.weight missing
+  sd.emplace_back("extra.weight", torch::zeros({1}));     // unexpected
+  for (auto& [k, t] : sd)
+    if (k == "fc.weight") t = torch::zeros({10, 1024});  // mis-shaped
+  try {
+    vision::load_state_dict(*net, sd, true);
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("conv1.0.weight"), std::string::npos) << what;
+    EXPECT_NE(what.find("extra.weight"), std::string::npos) << what;
+    EXPECT_NE(what.find("fc.weight: [10, 1024] vs [1000, 1024]"), std::string::npos) << what;
+  }
+}

@@ -90,3 +90,14 @@ TEST(ShuffleNet, ParameterCountsOfTorchvision) {
   // Measured MACs at 224 (conv + fc): 40.5 M, 144.9 M, 295.8 M, 583.3 M.
   EXPECT_NEAR(vision::model_info("shufflenet_v2_x1_0").macs, 144.9e6, 0.2e6);
 }
+
+TEST(Counts, ParametersOfTorchvisionModels) {
+  // models.md §3, §4 (with aux heads where the model has them, as built by default).
+  EXPECT_EQ(vision::model_info("swin_t").parameters, 28288354);
+  EXPECT_EQ(vision::model_info("inception_v3").parameters, 27161264);
+  EXPECT_EQ(vision::model_info("googlenet").parameters, 13004888);
+  vision::BackboneOptions no_aux;
+  no_aux.aux_logits = false;
+  EXPECT_EQ(vision::parameter_count(*vision::create_backbone("inception_v3", no_aux)), 23834568);
+  EXPECT_EQ(vision::parameter_count(*vision::create_backbone("googlenet", no_aux)), 6624904);
+}
