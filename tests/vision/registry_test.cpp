@@ -3,7 +3,9 @@
 
 #include "vision/backbones/model_info.h"
 #include "vision/backbones/registry.h"
+#include "vision/nn/layers.h"
 #include "vision/nn/macs.h"
+#include "vision/nn/weights.h"
 
 using namespace cvtk;
 
@@ -100,4 +102,24 @@ TEST(Counts, ParametersOfTorchvisionModels) {
   no_aux.aux_logits = false;
   EXPECT_EQ(vision::parameter_count(*vision::create_backbone("inception_v3", no_aux)), 23834568);
   EXPECT_EQ(vision::parameter_count(*vision::create_backbone("googlenet", no_aux)), 6624904);
+}
+
+TEST(Fusion, FoldedBatchNormGivesTheSameOutputs) {
+  at::set_num_threads(2);
+  torch::manual_seed(1);
+  vision::Backbone net = vision::create_backbone("googlenet");
+  // Non-trivial statistics, as trained weights have.
+  torch::NoGradGuard no_grad;
+  for (auto& [k, t] : vision::state_dict(*net))
+    if (k.find("running_var") != std::string::npos) t.uniform_(0.5, 2);
+    else if (k.find("running_mean") != std::string::npos) t.uniform_(-0.5, 0.5);
+  net->eval();
+  const torch::Tensor x = torch::randn({2, 3, 160, 160});
+  const torch::Tensor plain = net->forward(x);
+  EXPECT_GT(vision::fuse_for_inference(*net), 50);
+  EXPECT_TRUE(torch::allclose(net->forward(x), plain, 1e-4, 1e-4));
+  net->train();
+  net->forward(x);  // training drops the folded weights
+  net->eval();
+  EXPECT_TRUE(torch::allclose(net->forward(x), net->forward(x)));
 }

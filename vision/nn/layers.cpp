@@ -4,7 +4,7 @@
 
 namespace cvtk::vision {
 
-ConvBnReluImpl::ConvBnReluImpl(const ConvBnReluOptions& o) {
+ConvBnReluImpl::ConvBnReluImpl(const ConvBnReluOptions& o) : options_(o) {
   conv = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(o.in, o.out, o.kernel)
                                                         .stride(o.stride)
                                                         .padding(o.padding)
@@ -12,7 +12,32 @@ ConvBnReluImpl::ConvBnReluImpl(const ConvBnReluOptions& o) {
   bn = register_module("bn", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(o.out).eps(o.bn_eps)));
 }
 
-torch::Tensor ConvBnReluImpl::forward(const torch::Tensor& x) { return torch::relu(bn->forward(counted(conv, x))); }
+torch::Tensor ConvBnReluImpl::forward(const torch::Tensor& x) {
+  if (fused_weight_.defined() && !is_training()) {
+    torch::Tensor y = torch::conv2d(x, fused_weight_, fused_bias_, options_.stride, options_.padding);
+    MacCounter::add(y.numel() * conv->weight.size(1) * conv->weight.size(2) * conv->weight.size(3));
+    return y.relu_();
+  }
+  fused_weight_ = torch::Tensor();
+  return bn->forward(counted(conv, x)).relu_();
+}
+
+void ConvBnReluImpl::fuse_for_inference() {
+  torch::NoGradGuard no_grad;
+  const auto scale = bn->weight / torch::sqrt(bn->running_var + bn->options.eps());
+  fused_weight_ = (conv->weight * scale.view({-1, 1, 1, 1})).contiguous();
+  fused_bias_ = bn->bias - bn->running_mean * scale;
+}
+
+int fuse_for_inference(torch::nn::Module& module) {
+  int n = 0;
+  for (auto& m : module.modules(/*include_self=*/false))
+    if (auto c = std::dynamic_pointer_cast<ConvBnReluImpl>(m)) {
+      c->fuse_for_inference();
+      ++n;
+    }
+  return n;
+}
 
 torch::Tensor channel_shuffle(const torch::Tensor& x, int64_t groups) {
   const auto n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);

@@ -15,10 +15,20 @@ class ConvBnReluImpl : public torch::nn::Module {
  public:
   explicit ConvBnReluImpl(const ConvBnReluOptions& o);
   torch::Tensor forward(const torch::Tensor& x);
+  // Inference speed-up: folds the BatchNorm statistics into the convolution, used in eval mode
+  // until the module trains again or its weights change through load (call again after loading).
+  void fuse_for_inference();
   torch::nn::Conv2d conv{nullptr};
   torch::nn::BatchNorm2d bn{nullptr};
+
+ private:
+  ConvBnReluOptions options_;
+  torch::Tensor fused_weight_, fused_bias_;
 };
 TORCH_MODULE(ConvBnRelu);
+
+// Calls fuse_for_inference on every ConvBnRelu in a module tree; returns how many were fused.
+int fuse_for_inference(torch::nn::Module& module);
 
 // ShuffleNet's channel shuffle with `groups` groups: output channel g * (C / groups) + i becomes
 // channel i * groups + g, so channels from different groups interleave. Spatial map: identity.
