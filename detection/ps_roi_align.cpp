@@ -1,0 +1,267 @@
+#include "detection/ps_roi_align.h"
+
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace cvtk::detection {
+
+PsRoiAlignOptions PsRoiAlignOptions::torchvision(int pooled_size, int output_channels, double spatial_scale,
+                                                 int sampling_ratio) {
+  PsRoiAlignOptions o;
+  o.pooled_size = pooled_size;
+  o.output_channels = output_channels;
+  o.spatial_scale = spatial_scale;
+  o.sampling_ratio = sampling_ratio;
+  o.offset = 0.5;
+  o.min_roi_size = 0.0;
+  o.reduce = PsReduce::mean;
+  return o;
+}
+
+namespace {
+
+// A RoI on the feature map: top-left corner, bin size and sampling grid.
+template <typename T>
+struct RoiGeometry {
+  int64_t batch;
+  T y0, x0, bin_h, bin_w;
+  int grid_h, grid_w;
+};
+
+template <typename T>
+RoiGeometry<T> roi_geometry(const T* roi, const PsRoiAlignOptions& o) {
+  const T scale = static_cast<T>(o.spatial_scale), offset = static_cast<T>(o.offset);
+  const T min_size = static_cast<T>(o.min_roi_size), p = static_cast<T>(o.pooled_size);
+  RoiGeometry<T> g;
+  g.batch = static_cast<int64_t>(roi[0]);
+  g.x0 = roi[1] * scale - offset;
+  g.y0 = roi[2] * scale - offset;
+  const T w = std::max(roi[3] * scale - offset - g.x0, min_size);
+  const T h = std::max(roi[4] * scale - offset - g.y0, min_size);
+  g.bin_h = h / p;
+  g.bin_w = w / p;
+  g.grid_h = o.sampling_ratio > 0 ? o.sampling_ratio : std::max(1, static_cast<int>(std::ceil(h / p)));
+  g.grid_w = o.sampling_ratio > 0 ? o.sampling_ratio : std::max(1, static_cast<int>(std::ceil(w / p)));
+  return g;
+}
+
+// Four neighbours (offsets into one H x W plane) and their weights. A sample outside the map gets zero
+// weights at offset 0, so it reads as 0 and scatters nothing.
+template <typename T>
+struct Bilinear {
+  int64_t o1, o2, o3, o4;
+  T w1, w2, w3, w4;
+};
+
+template <typename T>
+inline Bilinear<T> bilinear(T y, T x, int64_t height, int64_t width) {
+  if (y < -1 || y > height || x < -1 || x > width) return {0, 0, 0, 0, 0, 0, 0, 0};
+  if (y <= 0) y = 0;
+  if (x <= 0) x = 0;
+  int64_t y_low = static_cast<int64_t>(y), x_low = static_cast<int64_t>(x), y_high, x_high;
+  if (y_low >= height - 1) {
+    y_high = y_low = height - 1;
+    y = static_cast<T>(y_low);
+  } else {
+    y_high = y_low + 1;
+  }
+  if (x_low >= width - 1) {
+    x_high = x_low = width - 1;
+    x = static_cast<T>(x_low);
+  } else {
+    x_high = x_low + 1;
+  }
+  const T ly = y - y_low, lx = x - x_low, hy = 1 - ly, hx = 1 - lx;
+  return {y_low * width + x_low, y_low * width + x_high, y_high * width + x_low, y_high * width + x_high,
+          hy * hx,               hy * lx,                ly * hx,               ly * lx};
+}
+
+// Sample k of bin (i, j): grid cell (k / grid_w, k % grid_w).
+template <typename T>
+inline Bilinear<T> bin_sample(const RoiGeometry<T>& g, int i, int j, int k, int64_t height, int64_t width) {
+  const int iy = k / g.grid_w, ix = k % g.grid_w;
+  const T y = g.y0 + i * g.bin_h + static_cast<T>(iy + T(0.5)) * g.bin_h / static_cast<T>(g.grid_h);
+  const T x = g.x0 + j * g.bin_w + static_cast<T>(ix + T(0.5)) * g.bin_w / static_cast<T>(g.grid_w);
+  return bilinear(y, x, height, width);
+}
+
+template <typename T>
+inline T read(const T* plane, const Bilinear<T>& b) {
+  return b.w1 * plane[b.o1] + b.w2 * plane[b.o2] + b.w3 * plane[b.o3] + b.w4 * plane[b.o4];
+}
+
+template <typename T>
+inline void scatter(T* plane, const Bilinear<T>& b, T g) {
+  plane[b.o1] += g * b.w1;
+  plane[b.o2] += g * b.w2;
+  plane[b.o3] += g * b.w3;
+  plane[b.o4] += g * b.w4;
+}
+
+void check_inputs(const torch::Tensor& features, const torch::Tensor& rois, const PsRoiAlignOptions& o) {
+  TORCH_CHECK(o.pooled_size > 0 && o.output_channels > 0, "ps_roi_align: pooled_size and output_channels must be ",
+              "positive, got ", o.pooled_size, " and ", o.output_channels);
+  TORCH_CHECK(features.dim() == 4, "ps_roi_align: features should be a 4d tensor [N, C, H, W], got ", features.dim(),
+              "D ", features.sizes());
+  TORCH_CHECK(features.scalar_type() == torch::kFloat || features.scalar_type() == torch::kDouble,
+              "ps_roi_align: features should be float32 or float64, got ", features.scalar_type());
+  const int64_t want = int64_t(o.output_channels) * o.pooled_size * o.pooled_size;
+  TORCH_CHECK(features.size(1) == want, "ps_roi_align: features should have output_channels * pooled_size^2 = ",
+              o.output_channels, " * ", o.pooled_size, "^2 = ", want, " channels, got ", features.size(1));
+  TORCH_CHECK(rois.dim() == 2 && rois.size(1) == 5, "ps_roi_align: rois should be [R, 5] (batch_index, x1, y1, x2, y2), ",
+              "got ", rois.sizes());
+  TORCH_CHECK(features.device().is_cpu() && rois.device().is_cpu(), "ps_roi_align: CPU tensors only");
+}
+
+template <typename T>
+std::vector<RoiGeometry<T>> all_geometry(const torch::Tensor& rois, const PsRoiAlignOptions& o, int64_t batch) {
+  const int64_t n = rois.size(0);
+  const T* r = rois.data_ptr<T>();
+  std::vector<RoiGeometry<T>> out(n);
+  for (int64_t k = 0; k < n; ++k) {
+    out[k] = roi_geometry(r + 5 * k, o);
+    TORCH_CHECK(out[k].batch >= 0 && out[k].batch < batch, "ps_roi_align: roi ", k, " has batch index ", r[5 * k],
+                ", outside [0, ", batch, ")");
+  }
+  return out;
+}
+
+// Forward: output [R, alpha, p, p] and, for max, the argmax sample of each bin (-1 when it has none).
+std::pair<torch::Tensor, torch::Tensor> forward_impl(const torch::Tensor& features_in, const torch::Tensor& rois_in,
+                                                     const PsRoiAlignOptions& o) {
+  const auto features = features_in.contiguous();
+  const auto rois = rois_in.to(features.scalar_type()).contiguous();
+  const int64_t R = rois.size(0), C = features.size(1), H = features.size(2), W = features.size(3);
+  const int p = o.pooled_size, alpha = o.output_channels;
+  auto output = torch::zeros({R, alpha, p, p}, features.options());
+  auto argmax = torch::full({o.reduce == PsReduce::max ? R : 0, alpha, p, p}, -1, features.options().dtype(torch::kInt));
+  if (R == 0 || H == 0 || W == 0) return {output, argmax};
+  AT_DISPATCH_FLOATING_TYPES(features.scalar_type(), "ps_roi_align_forward", [&] {
+    const auto geometry = all_geometry<scalar_t>(rois, o, features.size(0));
+    const scalar_t* in = features.data_ptr<scalar_t>();
+    scalar_t* out = output.data_ptr<scalar_t>();
+    int32_t* arg = argmax.data_ptr<int32_t>();
+    const bool is_max = o.reduce == PsReduce::max;
+    at::parallel_for(0, R, 4, [&](int64_t begin, int64_t end) {
+      std::vector<Bilinear<scalar_t>> samples;
+      for (int64_t r = begin; r < end; ++r) {
+        const auto& g = geometry[r];
+        const scalar_t* image = in + g.batch * C * H * W;
+        const int count = g.grid_h * g.grid_w;
+        samples.resize(count);
+        for (int i = 0; i < p; ++i)
+          for (int j = 0; j < p; ++j) {
+            for (int k = 0; k < count; ++k) samples[k] = bin_sample(g, i, j, k, H, W);
+            for (int c = 0; c < alpha; ++c) {
+              const scalar_t* plane = image + ((int64_t(c) * p + i) * p + j) * H * W;
+              const int64_t o_idx = ((r * alpha + c) * p + i) * p + j;
+              if (is_max) {
+                scalar_t best = -std::numeric_limits<scalar_t>::infinity();
+                int best_k = -1;
+                for (int k = 0; k < count; ++k) {
+                  const scalar_t v = read(plane, samples[k]);
+                  if (v > best) best = v, best_k = k;
+                }
+                out[o_idx] = best_k < 0 ? scalar_t(0) : best;
+                arg[o_idx] = best_k;
+              } else {
+                scalar_t sum = 0;
+                for (int k = 0; k < count; ++k) sum += read(plane, samples[k]);
+                out[o_idx] = sum / count;
+              }
+            }
+          }
+      }
+    });
+  });
+  return {output, argmax};
+}
+
+// Backward: parallel over (image, input channel); each task owns one plane of grad_input, so no races.
+torch::Tensor backward_impl(const torch::Tensor& grad_in, const torch::Tensor& rois_in, const torch::Tensor& argmax,
+                            const std::vector<int64_t>& shape, const PsRoiAlignOptions& o) {
+  const auto grad = grad_in.contiguous();
+  const auto rois = rois_in.to(grad.scalar_type()).contiguous();
+  const int64_t N = shape[0], C = shape[1], H = shape[2], W = shape[3], R = rois.size(0);
+  auto grad_input = torch::zeros(shape, grad.options());
+  if (R == 0 || H == 0 || W == 0) return grad_input;
+  const int p = o.pooled_size, alpha = o.output_channels;
+  AT_DISPATCH_FLOATING_TYPES(grad.scalar_type(), "ps_roi_align_backward", [&] {
+    const auto geometry = all_geometry<scalar_t>(rois, o, N);
+    std::vector<std::vector<int64_t>> by_image(N);
+    for (int64_t r = 0; r < R; ++r) by_image[geometry[r].batch].push_back(r);
+    const scalar_t* go = grad.data_ptr<scalar_t>();
+    const int32_t* arg = o.reduce == PsReduce::max ? argmax.data_ptr<int32_t>() : nullptr;
+    scalar_t* gi = grad_input.data_ptr<scalar_t>();
+    at::parallel_for(0, N * C, 8, [&](int64_t begin, int64_t end) {
+      for (int64_t t = begin; t < end; ++t) {
+        const int64_t n = t / C, cin = t % C;
+        const int c = static_cast<int>(cin / (int64_t(p) * p)), i = static_cast<int>((cin / p) % p),
+                  j = static_cast<int>(cin % p);
+        scalar_t* plane = gi + t * H * W;
+        for (const int64_t r : by_image[n]) {
+          const int64_t o_idx = ((r * alpha + c) * p + i) * p + j;
+          const scalar_t g_out = go[o_idx];
+          if (g_out == 0) continue;
+          const auto& g = geometry[r];
+          if (arg) {
+            if (arg[o_idx] >= 0) scatter(plane, bin_sample(g, i, j, arg[o_idx], H, W), g_out);
+          } else {
+            const int count = g.grid_h * g.grid_w;
+            const scalar_t share = g_out / count;
+            for (int k = 0; k < count; ++k) scatter(plane, bin_sample(g, i, j, k, H, W), share);
+          }
+        }
+      }
+    });
+  });
+  return grad_input;
+}
+
+class PsRoiAlignFunction : public torch::autograd::Function<PsRoiAlignFunction> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& features,
+                               const torch::Tensor& rois, const PsRoiAlignOptions& o) {
+    auto [output, argmax] = forward_impl(features, rois, o);
+    ctx->saved_data["rois"] = rois;
+    ctx->saved_data["argmax"] = argmax;
+    ctx->saved_data["shape"] = features.sizes().vec();
+    ctx->saved_data["pooled_size"] = int64_t(o.pooled_size);
+    ctx->saved_data["output_channels"] = int64_t(o.output_channels);
+    ctx->saved_data["spatial_scale"] = o.spatial_scale;
+    ctx->saved_data["sampling_ratio"] = int64_t(o.sampling_ratio);
+    ctx->saved_data["offset"] = o.offset;
+    ctx->saved_data["min_roi_size"] = o.min_roi_size;
+    ctx->saved_data["max"] = o.reduce == PsReduce::max;
+    return output;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs) {
+    PsRoiAlignOptions o;
+    o.pooled_size = static_cast<int>(ctx->saved_data["pooled_size"].toInt());
+    o.output_channels = static_cast<int>(ctx->saved_data["output_channels"].toInt());
+    o.spatial_scale = ctx->saved_data["spatial_scale"].toDouble();
+    o.sampling_ratio = static_cast<int>(ctx->saved_data["sampling_ratio"].toInt());
+    o.offset = ctx->saved_data["offset"].toDouble();
+    o.min_roi_size = ctx->saved_data["min_roi_size"].toDouble();
+    o.reduce = ctx->saved_data["max"].toBool() ? PsReduce::max : PsReduce::mean;
+    const auto shape = ctx->saved_data["shape"].toIntVector();
+    auto grad_input = backward_impl(grad_outputs[0], ctx->saved_data["rois"].toTensor(),
+                                    ctx->saved_data["argmax"].toTensor(), shape, o);
+    return {grad_input, torch::Tensor(), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+torch::Tensor ps_roi_align(const torch::Tensor& features, const torch::Tensor& rois, const PsRoiAlignOptions& options) {
+  check_inputs(features, rois, options);
+  return PsRoiAlignFunction::apply(features, rois.detach(), options);
+}
+
+}  // namespace cvtk::detection
