@@ -49,57 +49,55 @@ RoiGeometry<T> roi_geometry(const T* roi, const PsRoiAlignOptions& o) {
   return g;
 }
 
-// Four neighbours (offsets into one H x W plane) and their weights. A sample outside the map gets zero
-// weights at offset 0, so it reads as 0 and scatters nothing.
+// Bilinear interpolation is separable: a sample (y, x) reads rows (lo, hi) with weights (w_lo, w_hi) and
+// columns likewise. A coordinate outside [-1, size] gets zero weights (so the sample reads 0 and scatters
+// nothing); otherwise it is clamped to [0, size - 1].
 template <typename T>
-struct Bilinear {
-  int64_t o1, o2, o3, o4;
-  T w1, w2, w3, w4;
+struct Axis {
+  int32_t lo, hi;
+  T w_lo, w_hi;
 };
 
 template <typename T>
-inline Bilinear<T> bilinear(T y, T x, int64_t height, int64_t width) {
-  if (y < -1 || y > height || x < -1 || x > width) return {0, 0, 0, 0, 0, 0, 0, 0};
-  if (y <= 0) y = 0;
-  if (x <= 0) x = 0;
-  int64_t y_low = static_cast<int64_t>(y), x_low = static_cast<int64_t>(x), y_high, x_high;
-  if (y_low >= height - 1) {
-    y_high = y_low = height - 1;
-    y = static_cast<T>(y_low);
+inline Axis<T> axis(T v, int64_t size) {
+  if (v < -1 || v > size) return {0, 0, 0, 0};
+  if (v <= 0) v = 0;
+  int64_t lo = static_cast<int64_t>(v), hi;
+  if (lo >= size - 1) {
+    hi = lo = size - 1;
+    v = static_cast<T>(lo);
   } else {
-    y_high = y_low + 1;
+    hi = lo + 1;
   }
-  if (x_low >= width - 1) {
-    x_high = x_low = width - 1;
-    x = static_cast<T>(x_low);
-  } else {
-    x_high = x_low + 1;
-  }
-  const T ly = y - y_low, lx = x - x_low, hy = 1 - ly, hx = 1 - lx;
-  return {y_low * width + x_low, y_low * width + x_high, y_high * width + x_low, y_high * width + x_high,
-          hy * hx,               hy * lx,                ly * hx,               ly * lx};
+  const T l = v - lo;
+  return {static_cast<int32_t>(lo), static_cast<int32_t>(hi), 1 - l, l};
 }
 
-// Sample k of bin (i, j): grid cell (k / grid_w, k % grid_w).
+// The sample coordinates of every RoI along both axes: for RoI r, ys[y_begin[r] + i * grid_h + iy] is
+// sample row iy of bin row i, xs[x_begin[r] + j * grid_w + ix] sample column ix of bin column j.
 template <typename T>
-inline Bilinear<T> bin_sample(const RoiGeometry<T>& g, int i, int j, int k, int64_t height, int64_t width) {
-  const int iy = k / g.grid_w, ix = k % g.grid_w;
-  const T y = g.y0 + i * g.bin_h + static_cast<T>(iy + T(0.5)) * g.bin_h / static_cast<T>(g.grid_h);
-  const T x = g.x0 + j * g.bin_w + static_cast<T>(ix + T(0.5)) * g.bin_w / static_cast<T>(g.grid_w);
-  return bilinear(y, x, height, width);
-}
+struct Samples {
+  std::vector<RoiGeometry<T>> geometry;
+  std::vector<int64_t> y_begin, x_begin;
+  std::vector<Axis<T>> ys, xs;
+};
 
 template <typename T>
-inline T read(const T* plane, const Bilinear<T>& b) {
-  return b.w1 * plane[b.o1] + b.w2 * plane[b.o2] + b.w3 * plane[b.o3] + b.w4 * plane[b.o4];
+inline T read(const T* plane, int64_t width, const Axis<T>& y, const Axis<T>& x) {
+  const T* lo = plane + y.lo * width;
+  const T* hi = plane + y.hi * width;
+  return y.w_lo * (x.w_lo * lo[x.lo] + x.w_hi * lo[x.hi]) + y.w_hi * (x.w_lo * hi[x.lo] + x.w_hi * hi[x.hi]);
 }
 
 template <typename T>
-inline void scatter(T* plane, const Bilinear<T>& b, T g) {
-  plane[b.o1] += g * b.w1;
-  plane[b.o2] += g * b.w2;
-  plane[b.o3] += g * b.w3;
-  plane[b.o4] += g * b.w4;
+inline void scatter(T* plane, int64_t width, const Axis<T>& y, const Axis<T>& x, T g) {
+  T* lo = plane + y.lo * width;
+  T* hi = plane + y.hi * width;
+  const T g_lo = g * y.w_lo, g_hi = g * y.w_hi;
+  lo[x.lo] += g_lo * x.w_lo;
+  lo[x.hi] += g_lo * x.w_hi;
+  hi[x.lo] += g_hi * x.w_lo;
+  hi[x.hi] += g_hi * x.w_hi;
 }
 
 void check_inputs(const torch::Tensor& features, const torch::Tensor& rois, const PsRoiAlignOptions& o) {
@@ -110,24 +108,41 @@ void check_inputs(const torch::Tensor& features, const torch::Tensor& rois, cons
   TORCH_CHECK(features.scalar_type() == torch::kFloat || features.scalar_type() == torch::kDouble,
               "ps_roi_align: features should be float32 or float64, got ", features.scalar_type());
   const int64_t want = int64_t(o.output_channels) * o.pooled_size * o.pooled_size;
-  TORCH_CHECK(features.size(1) == want, "ps_roi_align: features should have output_channels * pooled_size^2 = ",
-              o.output_channels, " * ", o.pooled_size, "^2 = ", want, " channels, got ", features.size(1));
-  TORCH_CHECK(rois.dim() == 2 && rois.size(1) == 5, "ps_roi_align: rois should be [R, 5] (batch_index, x1, y1, x2, y2), ",
-              "got ", rois.sizes());
+  TORCH_CHECK(features.size(1) == want,
+              "ps_roi_align: features should have output_channels * pooled_size^2 = ", o.output_channels, " * ",
+              o.pooled_size, "^2 = ", want, " channels, got ", features.size(1));
+  TORCH_CHECK(rois.dim() == 2 && rois.size(1) == 5,
+              "ps_roi_align: rois should be [R, 5] (batch_index, x1, y1, x2, y2), ", "got ", rois.sizes());
   TORCH_CHECK(features.device().is_cpu() && rois.device().is_cpu(), "ps_roi_align: CPU tensors only");
 }
 
 template <typename T>
-std::vector<RoiGeometry<T>> all_geometry(const torch::Tensor& rois, const PsRoiAlignOptions& o, int64_t batch) {
+Samples<T> make_samples(const torch::Tensor& rois, const PsRoiAlignOptions& o, int64_t batch, int64_t height,
+                        int64_t width) {
   const int64_t n = rois.size(0);
+  const int p = o.pooled_size;
   const T* r = rois.data_ptr<T>();
-  std::vector<RoiGeometry<T>> out(n);
+  Samples<T> s;
+  s.geometry.resize(n);
+  s.y_begin.resize(n);
+  s.x_begin.resize(n);
   for (int64_t k = 0; k < n; ++k) {
-    out[k] = roi_geometry(r + 5 * k, o);
-    TORCH_CHECK(out[k].batch >= 0 && out[k].batch < batch, "ps_roi_align: roi ", k, " has batch index ", r[5 * k],
+    const auto g = s.geometry[k] = roi_geometry(r + 5 * k, o);
+    TORCH_CHECK(g.batch >= 0 && g.batch < batch, "ps_roi_align: roi ", k, " has batch index ", r[5 * k],
                 ", outside [0, ", batch, ")");
+    s.y_begin[k] = static_cast<int64_t>(s.ys.size());
+    s.x_begin[k] = static_cast<int64_t>(s.xs.size());
+    // Sample iy of bin row i sits at (iy + 0.5) / grid_h of the bin.
+    for (int i = 0; i < p; ++i)
+      for (int iy = 0; iy < g.grid_h; ++iy)
+        s.ys.push_back(
+            axis(g.y0 + i * g.bin_h + static_cast<T>(iy + T(0.5)) * g.bin_h / static_cast<T>(g.grid_h), height));
+    for (int j = 0; j < p; ++j)
+      for (int ix = 0; ix < g.grid_w; ++ix)
+        s.xs.push_back(
+            axis(g.x0 + j * g.bin_w + static_cast<T>(ix + T(0.5)) * g.bin_w / static_cast<T>(g.grid_w), width));
   }
-  return out;
+  return s;
 }
 
 // Forward: output [R, alpha, p, p] and, for max, the argmax sample of each bin (-1 when it has none).
@@ -138,43 +153,47 @@ std::pair<torch::Tensor, torch::Tensor> forward_impl(const torch::Tensor& featur
   const int64_t R = rois.size(0), C = features.size(1), H = features.size(2), W = features.size(3);
   const int p = o.pooled_size, alpha = o.output_channels;
   auto output = torch::zeros({R, alpha, p, p}, features.options());
-  auto argmax = torch::full({o.reduce == PsReduce::max ? R : 0, alpha, p, p}, -1, features.options().dtype(torch::kInt));
+  auto argmax =
+      torch::full({o.reduce == PsReduce::max ? R : 0, alpha, p, p}, -1, features.options().dtype(torch::kInt));
   if (R == 0 || H == 0 || W == 0) return {output, argmax};
   AT_DISPATCH_FLOATING_TYPES(features.scalar_type(), "ps_roi_align_forward", [&] {
-    const auto geometry = all_geometry<scalar_t>(rois, o, features.size(0));
+    const auto samples = make_samples<scalar_t>(rois, o, features.size(0), H, W);
     const scalar_t* in = features.data_ptr<scalar_t>();
     scalar_t* out = output.data_ptr<scalar_t>();
     int32_t* arg = argmax.data_ptr<int32_t>();
     const bool is_max = o.reduce == PsReduce::max;
     at::parallel_for(0, R, 4, [&](int64_t begin, int64_t end) {
-      std::vector<Bilinear<scalar_t>> samples;
       for (int64_t r = begin; r < end; ++r) {
-        const auto& g = geometry[r];
+        const auto& g = samples.geometry[r];
         const scalar_t* image = in + g.batch * C * H * W;
-        const int count = g.grid_h * g.grid_w;
-        samples.resize(count);
-        for (int i = 0; i < p; ++i)
+        const int gh = g.grid_h, gw = g.grid_w;
+        const scalar_t count = static_cast<scalar_t>(gh * gw);
+        for (int i = 0; i < p; ++i) {
+          const Axis<scalar_t>* ys = samples.ys.data() + samples.y_begin[r] + i * gh;
           for (int j = 0; j < p; ++j) {
-            for (int k = 0; k < count; ++k) samples[k] = bin_sample(g, i, j, k, H, W);
+            const Axis<scalar_t>* xs = samples.xs.data() + samples.x_begin[r] + j * gw;
             for (int c = 0; c < alpha; ++c) {
               const scalar_t* plane = image + ((int64_t(c) * p + i) * p + j) * H * W;
               const int64_t o_idx = ((r * alpha + c) * p + i) * p + j;
               if (is_max) {
                 scalar_t best = -std::numeric_limits<scalar_t>::infinity();
                 int best_k = -1;
-                for (int k = 0; k < count; ++k) {
-                  const scalar_t v = read(plane, samples[k]);
-                  if (v > best) best = v, best_k = k;
-                }
+                for (int iy = 0; iy < gh; ++iy)
+                  for (int ix = 0; ix < gw; ++ix) {
+                    const scalar_t v = read(plane, W, ys[iy], xs[ix]);
+                    if (v > best) best = v, best_k = iy * gw + ix;
+                  }
                 out[o_idx] = best_k < 0 ? scalar_t(0) : best;
                 arg[o_idx] = best_k;
               } else {
                 scalar_t sum = 0;
-                for (int k = 0; k < count; ++k) sum += read(plane, samples[k]);
+                for (int iy = 0; iy < gh; ++iy)
+                  for (int ix = 0; ix < gw; ++ix) sum += read(plane, W, ys[iy], xs[ix]);
                 out[o_idx] = sum / count;
               }
             }
           }
+        }
       }
     });
   });
@@ -191,9 +210,9 @@ torch::Tensor backward_impl(const torch::Tensor& grad_in, const torch::Tensor& r
   if (R == 0 || H == 0 || W == 0) return grad_input;
   const int p = o.pooled_size, alpha = o.output_channels;
   AT_DISPATCH_FLOATING_TYPES(grad.scalar_type(), "ps_roi_align_backward", [&] {
-    const auto geometry = all_geometry<scalar_t>(rois, o, N);
+    const auto samples = make_samples<scalar_t>(rois, o, N, H, W);
     std::vector<std::vector<int64_t>> by_image(N);
-    for (int64_t r = 0; r < R; ++r) by_image[geometry[r].batch].push_back(r);
+    for (int64_t r = 0; r < R; ++r) by_image[samples.geometry[r].batch].push_back(r);
     const scalar_t* go = grad.data_ptr<scalar_t>();
     const int32_t* arg = o.reduce == PsReduce::max ? argmax.data_ptr<int32_t>() : nullptr;
     scalar_t* gi = grad_input.data_ptr<scalar_t>();
@@ -207,13 +226,16 @@ torch::Tensor backward_impl(const torch::Tensor& grad_in, const torch::Tensor& r
           const int64_t o_idx = ((r * alpha + c) * p + i) * p + j;
           const scalar_t g_out = go[o_idx];
           if (g_out == 0) continue;
-          const auto& g = geometry[r];
+          const int gh = samples.geometry[r].grid_h, gw = samples.geometry[r].grid_w;
+          const Axis<scalar_t>* ys = samples.ys.data() + samples.y_begin[r] + i * gh;
+          const Axis<scalar_t>* xs = samples.xs.data() + samples.x_begin[r] + j * gw;
           if (arg) {
-            if (arg[o_idx] >= 0) scatter(plane, bin_sample(g, i, j, arg[o_idx], H, W), g_out);
+            const int k = arg[o_idx];
+            if (k >= 0) scatter(plane, W, ys[k / gw], xs[k % gw], g_out);
           } else {
-            const int count = g.grid_h * g.grid_w;
-            const scalar_t share = g_out / count;
-            for (int k = 0; k < count; ++k) scatter(plane, bin_sample(g, i, j, k, H, W), share);
+            const scalar_t share = g_out / (gh * gw);
+            for (int iy = 0; iy < gh; ++iy)
+              for (int ix = 0; ix < gw; ++ix) scatter(plane, W, ys[iy], xs[ix], share);
           }
         }
       }

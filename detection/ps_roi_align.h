@@ -23,12 +23,12 @@ namespace cvtk::detection {
 enum class PsReduce { max, mean };
 
 struct PsRoiAlignOptions {
-  int pooled_size = 7;          // bins per side (p)
-  int output_channels = 5;      // channels per bin (alpha); the input has alpha * p * p channels
+  int pooled_size = 7;      // bins per side (p)
+  int output_channels = 5;  // channels per bin (alpha); the input has alpha * p * p channels
   double spatial_scale = 1.0 / 16;
-  int sampling_ratio = 2;       // samples per bin side; <= 0: adaptive ceil(roi_size / p)
-  double offset = 0.0;          // subtracted from scaled coordinates: 0 (official ThunderNet), 0.5 (torchvision)
-  double min_roi_size = 0.1;    // RoI width/height floor in feature pixels (official 0.1, torchvision 0)
+  int sampling_ratio = 2;     // samples per bin side; <= 0: adaptive ceil(roi_size / p)
+  double offset = 0.0;        // subtracted from scaled coordinates: 0 (official ThunderNet), 0.5 (torchvision)
+  double min_roi_size = 0.1;  // RoI width/height floor in feature pixels (official 0.1, torchvision 0)
   PsReduce reduce = PsReduce::max;
 
   // torchvision.ops.ps_roi_align's rules: mean, offset 0.5, no minimum size. Keeps the given sizes.

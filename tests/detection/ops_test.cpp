@@ -3,6 +3,7 @@
 // time by python/detection_fixtures.py.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -10,7 +11,6 @@
 #include <numeric>
 #include <string>
 #include <tuple>
-#include <unistd.h>
 #include <vector>
 
 #include "detection/nms.h"
@@ -63,7 +63,8 @@ torch::Tensor reference_ps_roi_align(const torch::Tensor& features, const torch:
           std::vector<double> v;
           for (int iy = 0; iy < gh; ++iy)
             for (int ix = 0; ix < gw; ++ix)
-              v.push_back(sample_plane(plane, H, W, y1 + h / p * (i + (iy + 0.5) / gh), x1 + w / p * (j + (ix + 0.5) / gw)));
+              v.push_back(
+                  sample_plane(plane, H, W, y1 + h / p * (i + (iy + 0.5) / gh), x1 + w / p * (j + (ix + 0.5) / gw)));
           oa[r][c][i][j] = o.reduce == PsReduce::max ? *std::max_element(v.begin(), v.end())
                                                      : std::accumulate(v.begin(), v.end(), 0.0) / v.size();
         }
@@ -75,7 +76,8 @@ double reference_iou(const float* a, const float* b) {
   const double w = std::max(0.0, double(std::min(a[2], b[2])) - std::max(a[0], b[0]));
   const double h = std::max(0.0, double(std::min(a[3], b[3])) - std::max(a[1], b[1]));
   const double inter = w * h;
-  return inter / ((double(a[2]) - a[0]) * (double(a[3]) - a[1]) + (double(b[2]) - b[0]) * (double(b[3]) - b[1]) - inter);
+  return inter /
+         ((double(a[2]) - a[0]) * (double(a[3]) - a[1]) + (double(b[2]) - b[0]) * (double(b[3]) - b[1]) - inter);
 }
 
 // Plain O(N^2) greedy NMS; boxes of different labels never compared when labels are given.
@@ -149,8 +151,8 @@ const std::map<std::string, torch::Tensor>& torchvision_fixtures() {
   return fixtures;
 }
 
-#define REQUIRE_TORCHVISION()                     \
-  if (!cvtk::testing::have_torchvision())         \
+#define REQUIRE_TORCHVISION()             \
+  if (!cvtk::testing::have_torchvision()) \
   GTEST_SKIP() << "/usr/bin/python3 with torchvision (python3-torchvision) not found: skipping torchvision parity"
 
 }  // namespace
@@ -200,7 +202,8 @@ TEST_P(PsRoiAlignOptionsTest, MatchesScalarReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllOptions, PsRoiAlignOptionsTest,
-                         ::testing::Combine(::testing::Values(PsReduce::max, PsReduce::mean), ::testing::Values(0.0, 0.5)),
+                         ::testing::Combine(::testing::Values(PsReduce::max, PsReduce::mean),
+                                            ::testing::Values(0.0, 0.5)),
                          [](const ::testing::TestParamInfo<std::tuple<PsReduce, double>>& info) {
                            return std::string(std::get<0>(info.param) == PsReduce::max ? "max" : "mean") +
                                   (std::get<1>(info.param) == 0 ? "_off0" : "_off05");
@@ -227,7 +230,8 @@ TEST(PsRoiAlign, DefaultsAreOfficialThunderNet) {
 TEST(PsRoiAlign, ChannelMappingByHand) {
   // Channel k is filled with the value k: bin (i, j) of output channel c must read (c * p + i) * p + j.
   const int p = 3, alpha = 2;
-  const auto features = torch::arange(alpha * p * p, torch::kFloat).view({1, alpha * p * p, 1, 1}).expand({1, -1, 4, 4});
+  const auto features =
+      torch::arange(alpha * p * p, torch::kFloat).view({1, alpha * p * p, 1, 1}).expand({1, -1, 4, 4});
   PsRoiAlignOptions o;
   o.pooled_size = p, o.output_channels = alpha, o.spatial_scale = 1.0;
   const auto out = ps_roi_align(features.contiguous(), torch::tensor({{0.f, 0.f, 0.f, 3.f, 3.f}}), o);
@@ -259,8 +263,9 @@ TEST_P(PsRoiAlignGradient, MatchesFiniteDifferences) {
   o.reduce = reduce, o.offset = offset, o.sampling_ratio = sampling_ratio, o.min_roi_size = min_size;
   auto gen = at::detail::createCPUGenerator(11);
   // Distinct values everywhere (a random permutation, scaled) so the max has no ties.
-  const auto features =
-      ((torch::randperm(2 * 8 * 6 * 5, gen, torch::kLong).to(torch::kDouble) + 1) / 37.0).view({2, 8, 6, 5}).requires_grad_(true);
+  const auto features = ((torch::randperm(2 * 8 * 6 * 5, gen, torch::kLong).to(torch::kDouble) + 1) / 37.0)
+                            .view({2, 8, 6, 5})
+                            .requires_grad_(true);
   const auto rois = random_rois(12, 2, 12, 10, gen).to(torch::kDouble);
   const auto weights = torch::randn({12, 2, 2, 2}, gen, torch::kDouble);
   const auto loss = (ps_roi_align(features, rois, o) * weights).sum();
@@ -319,7 +324,8 @@ TEST(PsRoiAlignTorchvision, ForwardAndBackward) {
     for (const int sr : {2, -1}) {
       SCOPED_TRACE(key + " sampling_ratio " + std::to_string(sr));
       const auto features = fx.at(key + ".features").clone().requires_grad_(true);
-      const auto out = ps_roi_align(features, fx.at(key + ".rois"), PsRoiAlignOptions::torchvision(p, alpha, scale, sr));
+      const auto out =
+          ps_roi_align(features, fx.at(key + ".rois"), PsRoiAlignOptions::torchvision(p, alpha, scale, sr));
       const std::string k = key + ".sr" + std::to_string(sr);
       EXPECT_LT(max_abs_diff(out, fx.at(k + ".out")), 1e-5);
       out.backward(fx.at(key + ".grad_out"));
@@ -333,7 +339,8 @@ TEST(PsRoiAlignTorchvision, ForwardAndBackward) {
 
 TEST(BoxIou, HandCase) {
   const auto a = torch::tensor({{0.f, 0.f, 10.f, 10.f}, {5.f, 5.f, 15.f, 15.f}});
-  const auto b = torch::tensor({{0.f, 0.f, 10.f, 10.f}, {0.f, 0.f, 5.f, 5.f}, {20.f, 20.f, 30.f, 30.f}, {0.f, 5.f, 10.f, 10.f}});
+  const auto b =
+      torch::tensor({{0.f, 0.f, 10.f, 10.f}, {0.f, 0.f, 5.f, 5.f}, {20.f, 20.f, 30.f, 30.f}, {0.f, 5.f, 10.f, 10.f}});
   const auto expected = torch::tensor({{1.f, 0.25f, 0.f, 0.5f}, {25.f / 175, 0.f, 0.f, 25.f / 125}});
   EXPECT_TRUE(torch::allclose(box_iou(a, b), expected));
   EXPECT_EQ(box_iou(a, torch::zeros({0, 4})).sizes(), (std::vector<int64_t>{2, 0}));
@@ -372,9 +379,11 @@ TEST(Nms, MatchesScalarReference) {
       // batched_nms: the reference's per-label keep, then sorted by score, lower index first.
       auto expected = reference_nms(boxes, scores, t, labels);
       const auto s = scores.accessor<float, 1>();
-      std::sort(expected.begin(), expected.end(), [&](int64_t a, int64_t b) { return s[a] > s[b] || (s[a] == s[b] && a < b); });
+      std::sort(expected.begin(), expected.end(),
+                [&](int64_t a, int64_t b) { return s[a] > s[b] || (s[a] == s[b] && a < b); });
       EXPECT_EQ(to_vector(batched_nms(boxes, scores, labels, t)), expected);
-      EXPECT_EQ(to_vector(nms(boxes.to(torch::kDouble), scores.to(torch::kDouble), t)), reference_nms(boxes, scores, t));
+      EXPECT_EQ(to_vector(nms(boxes.to(torch::kDouble), scores.to(torch::kDouble), t)),
+                reference_nms(boxes, scores, t));
     }
   }
 }
@@ -386,7 +395,8 @@ TEST(NmsTorchvision, NmsAndBatchedNms) {
     SCOPED_TRACE("threshold " + t);
     EXPECT_EQ(to_vector(nms(fx.at("nms.boxes"), fx.at("nms.scores"), std::stod(t))), to_vector(fx.at("nms.keep." + t)));
   }
-  EXPECT_EQ(to_vector(nms(fx.at("nms_large.boxes"), fx.at("nms_large.scores"), 0.5)), to_vector(fx.at("nms_large.keep")));
+  EXPECT_EQ(to_vector(nms(fx.at("nms_large.boxes"), fx.at("nms_large.scores"), 0.5)),
+            to_vector(fx.at("nms_large.keep")));
   for (const std::string n : {"800", "2000"}) {
     SCOPED_TRACE("batched " + n);
     const std::string k = "batched" + n;
@@ -401,7 +411,8 @@ TEST(NmsTorchvision, NmsAndBatchedNms) {
 
 namespace {
 const torch::Tensor& soft_boxes() {
-  static const auto b = torch::tensor({{0.f, 0.f, 10.f, 10.f}, {0.f, 0.f, 10.f, 5.f}, {20.f, 20.f, 30.f, 30.f}, {1.f, 0.f, 11.f, 10.f}});
+  static const auto b =
+      torch::tensor({{0.f, 0.f, 10.f, 10.f}, {0.f, 0.f, 10.f, 5.f}, {20.f, 20.f, 30.f, 30.f}, {1.f, 0.f, 11.f, 10.f}});
   return b;
 }
 const torch::Tensor& soft_scores() {
@@ -434,7 +445,8 @@ TEST(SoftNms, GaussianByHand) {
   const auto r = soft_nms(soft_boxes(), soft_scores(), 0.3, sigma, 1e-3, SoftNmsMethod::gaussian);
   // A; then C 0.7 > B 0.8 * decay(1/2) = 0.485 > D 0.85 * decay(9/11) = 0.223; B then decays D by decay(3/7).
   EXPECT_EQ(to_vector(r.keep), (std::vector<int64_t>{0, 2, 1, 3}));
-  const auto expected = torch::tensor({0.9, 0.7, 0.8 * decay(0.5), 0.85 * decay(9.0 / 11) * decay(3.0 / 7)}, torch::kFloat);
+  const auto expected =
+      torch::tensor({0.9, 0.7, 0.8 * decay(0.5), 0.85 * decay(9.0 / 11) * decay(3.0 / 7)}, torch::kFloat);
   EXPECT_TRUE(torch::allclose(r.scores, expected)) << r.scores << expected;
 }
 
