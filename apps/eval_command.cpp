@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "apps/command.h"
+#include "detection/run_model.h"
 #include "metrics/eval_files.h"
 
 namespace cvtk::apps {
@@ -36,8 +37,17 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--plots", *plots, "Write PNG precision-recall plots into this directory");
   cmd->add_option("--html", *html, "Write a self-contained HTML report");
   cmd->add_option("--threads", o->threads, "Worker threads (default: all cores)");
+  auto weights = std::make_shared<std::string>(), save = std::make_shared<std::string>();
+  auto size = std::make_shared<int>(0);
+  auto soft = std::make_shared<bool>(false);
+  cmd->add_option("--weights", *weights, "Run this checkpoint (cvtk train) on the ground truth's images instead of reading --dets");
+  cmd->add_option("--data", *gt, "Same as --gt");
+  cmd->add_option("--save-dets", *save, "With --weights: write the model's detections as COCO results JSON");
+  cmd->add_option("--size", *size, "With --weights: input side (default: the checkpoint's)");
+  cmd->add_flag("--soft-nms", *soft, "With --weights: linear Soft-NMS instead of NMS");
   cmd->callback([=] {
-    if (gt->empty() || dets->empty()) throw CLI::ValidationError("eval", "--gt and --dets are required");
+    if (gt->empty()) throw CLI::ValidationError("eval", "--gt (or --data) is required");
+    if (dets->empty() == weights->empty()) throw CLI::ValidationError("eval", "give exactly one of --dets and --weights");
     o->ground_truth = *gt;
     o->detections = *dets;
     o->read.format = data::parse_format(*format);
@@ -47,6 +57,16 @@ void add_eval_command(CLI::App& app) {
     o->csv = *csv;
     o->plots = *plots;
     o->html = *html;
+    if (!weights->empty()) {
+      detection::ModelEvalOptions m;
+      m.weights = *weights;
+      m.eval = *o;
+      m.save_detections = *save;
+      m.size = *size;
+      m.soft_nms = *soft;
+      set_exit_code(detection::run_model_eval(m, std::cout));
+      return;
+    }
     set_exit_code(metrics::run_eval_files(*o, std::cout));
   });
 }

@@ -1,0 +1,39 @@
+// cvtk predict: run a trained detector on images and draw what it finds.
+#include <iostream>
+#include <memory>
+
+#include "apps/command.h"
+#include "detection/run_model.h"
+
+namespace cvtk::apps {
+
+void add_predict_command(CLI::App& app) {
+  auto o = std::make_shared<detection::PredictFilesOptions>();
+  auto weights = std::make_shared<std::string>(), source = std::make_shared<std::string>(),
+       out = std::make_shared<std::string>("runs/predict");
+  auto no_draw = std::make_shared<bool>(false);
+  CLI::App* cmd = app.add_subcommand("predict", "Detect objects in images; write COCO results and drawn images");
+  cmd->add_option("--weights", *weights, "Checkpoint from cvtk train (best.pt / last.pt)")->required();
+  cmd->add_option("--source", *source, "An image, a directory of images, or a dataset (VOC dir, COCO json, YOLO dir)")->required();
+  cmd->add_option("--format", o->format, "Dataset format when --source is a dataset")->capture_default_str();
+  cmd->add_option("--split", o->split, "Dataset split when --source is a dataset");
+  cmd->add_option("--out", *out, "Output directory")->capture_default_str();
+  cmd->add_option("--score", o->score_threshold, "Keep detections scored at least this")->capture_default_str();
+  cmd->add_option("--size", o->size, "Input side (default: the checkpoint's)");
+  cmd->add_option("--batch", o->batch, "Images per forward pass")->capture_default_str();
+  cmd->add_option("--threads", o->threads, "Threads (default: all cores)");
+  cmd->add_option("--nms-iou", o->nms_iou, "Per-class NMS IoU threshold")->capture_default_str();
+  cmd->add_option("--max-dets", o->max_detections, "Detections per image at most")->capture_default_str();
+  cmd->add_flag("--soft-nms", o->soft_nms, "Linear Soft-NMS instead of NMS");
+  cmd->add_flag("--no-draw", *no_draw, "Write only the JSON, no drawn images");
+  cmd->add_option("--max-drawn", o->max_drawn, "Draw at most N images (0: all)");
+  cmd->callback([=] {
+    o->weights = *weights;
+    o->source = *source;
+    o->out = *out;
+    o->draw = !*no_draw;
+    set_exit_code(detection::run_predict(*o, std::cout));
+  });
+}
+
+}  // namespace cvtk::apps

@@ -1,0 +1,70 @@
+// cvtk train: train a ThunderNet detector on a dataset (detection/trainer.h does the work).
+#include <iostream>
+#include <memory>
+
+#include "apps/command.h"
+#include "detection/thundernet.h"
+#include "detection/trainer.h"
+
+namespace cvtk::apps {
+
+void add_train_command(CLI::App& app) {
+  auto o = std::make_shared<detection::TrainOptions>();
+  auto data = std::make_shared<std::string>(), val_data = std::make_shared<std::string>(),
+       init = std::make_shared<std::string>(), out = std::make_shared<std::string>("runs/train"),
+       resume = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand("train", "Train a ThunderNet detector");
+  cmd->set_config("--config", "", "Read options from a TOML file (keys are these flags' long names, e.g. a run's options.toml)");
+  cmd->add_option("--data", *data, "Dataset: VOC directory, COCO .json or YOLO directory");
+  cmd->add_option("--format", o->format, "Dataset format: auto, voc, coco or yolo")->capture_default_str();
+  cmd->add_option("--val-data", *val_data, "Separate validation dataset (default: --data)");
+  cmd->add_option("--train-split", o->train_split, "Training split")->capture_default_str();
+  cmd->add_option("--val-split", o->val_split, "Validation split, or none")->capture_default_str();
+  std::string models;
+  for (const auto& m : detection::model_names()) models += (models.empty() ? "" : ", ") + m;
+  cmd->add_option("--model", o->model, "Model: " + models + " or thundernet-<backbone>")->capture_default_str();
+  cmd->add_option("--num-fc", o->num_fc, "R-CNN head fully connected layers (1: paper, 2: authors' code)")
+      ->capture_default_str()->check(CLI::Range(1, 2));
+  cmd->add_option("--epochs", o->epochs, "Epochs")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", o->batch, "Images per step")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--size", o->size, "Input side in pixels (square)")->capture_default_str()->check(CLI::Range(64, 4096));
+  cmd->add_option("--multiscale", o->multiscale, "Training sides chosen per batch, e.g. 240,320,480")->delimiter(',');
+  cmd->add_option("--pipeline", o->pipeline, "Augmentation preset or spec (cvtk augment list)")->capture_default_str();
+  cmd->add_option("--lr", o->schedule.base, "Base learning rate")->capture_default_str();
+  cmd->add_option("--schedule", o->schedule.kind, "step or cosine")->capture_default_str()->check(CLI::IsMember({"step", "cosine"}));
+  cmd->add_option("--steps", o->schedule.step_epochs, "step: epochs after which lr *= gamma (default 2/3 and 8/9 of --epochs)")->delimiter(',');
+  cmd->add_option("--gamma", o->schedule.gamma, "step: lr factor")->capture_default_str();
+  cmd->add_option("--min-lr-factor", o->schedule.min_factor, "cosine: final lr / base lr")->capture_default_str();
+  cmd->add_option("--warmup", o->schedule.warmup_steps, "Linear warm-up steps")->capture_default_str();
+  cmd->add_option("--warmup-factor", o->schedule.warmup_factor, "Warm-up starting lr factor")->capture_default_str();
+  cmd->add_option("--momentum", o->momentum, "SGD momentum")->capture_default_str();
+  cmd->add_option("--weight-decay", o->weight_decay, "Weight decay (weights with more than one dimension)")->capture_default_str();
+  cmd->add_option("--ema", o->ema, "EMA decay of the weights used for validation and best.pt (0: off; e.g. 0.9998)")->capture_default_str();
+  cmd->add_option("--clip-grad", o->clip_grad, "Clip the gradient's L2 norm (0: off)")->capture_default_str();
+  cmd->add_option("--freeze-stages", o->freeze_stages, "Freeze the first N backbone stages (1 = conv1, 2 = + stage2)")->capture_default_str();
+  cmd->add_flag("--freeze-bn", o->freeze_bn, "Keep the backbone's BatchNorm in inference mode");
+  cmd->add_option("--init-weights", *init, "Initial weights: a cvtk checkpoint or a (torchvision-named) state dict");
+  cmd->add_option("--out", *out, "Run directory")->capture_default_str();
+  cmd->add_option("--resume", *resume, "Continue the run in this directory (its last.pt and options)");
+  cmd->add_option("--val-every", o->val_every, "Validate every N epochs")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
+  cmd->add_option("--threads", o->threads, "LibTorch threads (default: all cores)");
+  cmd->add_option("--loader-threads", o->loader_threads, "Data loader threads (default: all cores)");
+  cmd->add_option("--device", o->device, "cpu, or cuda / cuda:N where LibTorch has CUDA")->capture_default_str();
+  cmd->add_option("--time-limit", o->time_limit_minutes, "Stop after this many minutes, checkpointing (0: none)");
+  cmd->add_option("--log-every", o->log_every, "Progress line every N steps when not on a terminal")->capture_default_str();
+  cmd->add_option("--max-steps", o->max_steps, "Stop after N optimiser steps in total (0: none)");
+  cmd->callback([=] {
+    if (!resume->empty() && cmd->count("--epochs") == 0) o->epochs = 0;  // keep the saved run's length
+    if (data->empty() && resume->empty()) throw CLI::ValidationError("train", "--data (or --resume) is required");
+    o->data = *data;
+    o->val_data = *val_data;
+    o->init_weights = *init;
+    o->out = *out;
+    o->resume = *resume;
+    auto r = detection::train(*o, stdout);
+    set_exit_code(r.interrupted && r.epochs_done < o->epochs ? 130 : 0);
+  });
+}
+
+}  // namespace cvtk::apps

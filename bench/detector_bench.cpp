@@ -1,0 +1,85 @@
+// ThunderNet speed: inference latency at 320x320 batch 1 (eval mode, BatchNorm folded) and training
+// throughput at batch 8 (images/s of full training steps with synthetic boxes), with peak memory.
+// Usage: detector_bench [--threads 2] [--n 20] [models...]   (default: thundernet-snet49)
+// bench/run_detector.sh prints these next to torchvision's Faster R-CNN on the same thread count.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "detection/progress.h"
+#include "detection/thundernet.h"
+#include "vision/nn/layers.h"
+
+using namespace cvtk::detection;
+
+namespace {
+
+template <class F>
+double median_ms(F f, int n, int warmup) {
+  for (int i = 0; i < warmup; ++i) f();
+  std::vector<double> t;
+  for (int i = 0; i < n; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int threads = 2, n = 20;
+  std::vector<std::string> names;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
+    else if (a == "--n" && i + 1 < argc) n = std::atoi(argv[++i]);
+    else names.push_back(a);
+  }
+  if (names.empty()) names = {"thundernet-snet49"};
+  at::set_num_threads(threads);
+  at::set_num_interop_threads(1);
+  for (const auto& name : names) {
+    torch::manual_seed(0);
+    {
+      ThunderNet model(model_options(name, 20));
+      model->eval();
+      cvtk::vision::fuse_for_inference(*model->backbone());
+      const auto x = torch::rand({1, 3, 320, 320});
+      c10::InferenceMode guard;
+      const double ms = median_ms([&] { model->detect(x); }, n, 3);
+      std::printf("{\"peer\": \"cvtk.%s\", \"work\": \"infer 320x320 batch 1\", \"median_ms\": %.2f, \"per_s\": %.3f, \"threads\": %d}\n",
+                  name.c_str(), ms, 1000 / ms, threads);
+      std::fflush(stdout);
+    }
+    {
+      ThunderNet model(model_options(name, 3));
+      model->train();
+      torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
+      const int64_t batch = 8;
+      const auto images = torch::rand({batch, 3, 320, 320});
+      std::vector<GroundTruth> targets;
+      for (int64_t b = 0; b < batch; ++b) {
+        auto xy = torch::rand({5, 2}) * 200, wh = torch::rand({5, 2}) * 100 + 10;
+        targets.push_back({torch::cat({xy, xy + wh}, 1), torch::randint(0, 3, {5}, torch::kInt64)});
+      }
+      const double ms = median_ms(
+          [&] {
+            auto loss = model->forward_train(images, targets).total();
+            opt.zero_grad();
+            loss.backward();
+            opt.step();
+          },
+          std::max(3, n / 2), 2);
+      std::printf("{\"peer\": \"cvtk.%s\", \"work\": \"train step 320x320 batch 8\", \"median_ms\": %.2f, \"per_s\": %.3f, "
+                  "\"threads\": %d, \"peak_mb\": %.0f}\n",
+                  name.c_str(), ms, batch * 1000 / ms, threads, peak_memory_mb());
+      std::fflush(stdout);
+    }
+  }
+}

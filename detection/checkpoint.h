@@ -1,0 +1,55 @@
+#pragma once
+// Checkpoints: everything a resumed run needs, and everything `cvtk predict` / `cvtk eval --weights`
+// need to rebuild the model, in one file written atomically (temporary file, then rename).
+//
+// Layout (torch::serialize archive): "format" = "cvtk-checkpoint", "version" = 1, the model description
+// (name, classes, input size, head width), training state (completed epochs, optimisation steps,
+// batches done in the current epoch, best metric), the resolved options as config text, the default
+// CPU generator's state, and sub-archives "model", "ema" (when enabled) and "optimizer".
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "detection/ema.h"
+#include "detection/thundernet.h"
+
+namespace cvtk::detection {
+
+struct ModelInfo {
+  std::string model = "thundernet-snet49";  // model_names()
+  std::vector<std::string> classes;
+  int size = 320;   // square input side used for evaluation
+  int num_fc = 1;   // R-CNN head depth
+};
+
+struct TrainState {
+  int epoch = 0;             // completed epochs
+  long step = 0;             // optimiser steps taken
+  long batch_in_epoch = 0;   // batches of epoch `epoch` already trained (interrupted runs)
+  double best_metric = -1;   // best validation mAP@0.5 so far
+  int best_epoch = 0;
+};
+
+struct Checkpoint {
+  ModelInfo info;
+  TrainState state;
+  std::string options_text;
+  vision::StateDict model, ema;
+  long ema_updates = 0;
+  bool has_optimizer = false;
+};
+
+ThunderNetOptions thundernet_options(const ModelInfo& info);
+
+void save_checkpoint(const std::filesystem::path& file, const ModelInfo& info, const ThunderNet& model,
+                     const ModelEma* ema, torch::optim::Optimizer* optimizer, const TrainState& state,
+                     const std::string& options_text);
+
+// Throws std::runtime_error naming the file and the missing entry. Restores the optimizer and the
+// default generator's state when an optimizer is given.
+Checkpoint read_checkpoint(const std::filesystem::path& file, torch::optim::Optimizer* optimizer = nullptr);
+
+// A model ready for inference (eval mode) from a checkpoint: EMA weights when present and prefer_ema.
+ThunderNet load_model(const std::filesystem::path& file, ModelInfo* info = nullptr, bool prefer_ema = true);
+
+}  // namespace cvtk::detection

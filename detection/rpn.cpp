@@ -1,0 +1,103 @@
+#include "detection/rpn.h"
+
+#include "detection/nms.h"
+
+namespace cvtk::detection {
+
+namespace nn = torch::nn;
+
+RegionProposalImpl::RegionProposalImpl(int64_t in, const AnchorOptions& anchors, const RpnOptions& options)
+    : options_(options), anchors_(anchors) {
+  const int64_t c = options.channels, a = anchors_.anchors_per_location();
+  trunk_ = register_module(
+      "trunk", nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in, in, 5).padding(2).groups(in).bias(false)),
+                              nn::BatchNorm2d(in), nn::ReLU(true),
+                              nn::Conv2d(nn::Conv2dOptions(in, c, 1).bias(false)), nn::BatchNorm2d(c),
+                              nn::ReLU(true)));
+  cls_ = register_module("cls", nn::Conv2d(nn::Conv2dOptions(c, a, 1)));
+  box_ = register_module("box", nn::Conv2d(nn::Conv2dOptions(c, 4 * a, 1)));
+  for (auto& p : named_parameters()) {
+    if (p.key().find("weight") != std::string::npos && p.value().dim() == 4) nn::init::normal_(p.value(), 0, 0.01);
+    if (p.key() == "cls.bias" || p.key() == "box.bias") nn::init::zeros_(p.value());
+  }
+}
+
+RpnOutput RegionProposalImpl::forward(const torch::Tensor& cem) {
+  RpnOutput out;
+  out.features = trunk_->forward(cem);
+  const int64_t n = cem.size(0), h = cem.size(2), w = cem.size(3);
+  // [N, A, H, W] -> [N, H, W, A]: location-major, anchor-minor, matching AnchorGenerator::grid.
+  out.logits = cls_->forward(out.features).permute({0, 2, 3, 1}).reshape({n, -1});
+  out.deltas = box_->forward(out.features).permute({0, 2, 3, 1}).reshape({n, -1, 4});
+  out.anchors = anchors_.grid(h, w, cem.device());
+  return out;
+}
+
+std::vector<torch::Tensor> RegionProposalImpl::proposals(const RpnOutput& out, double width, double height,
+                                                         bool training) const {
+  torch::NoGradGuard no_grad;
+  const int64_t pre = training ? options_.pre_nms_train : options_.pre_nms_test;
+  const int64_t post = training ? options_.post_nms_train : options_.post_nms_test;
+  std::vector<torch::Tensor> result;
+  const int64_t n = out.logits.size(0);
+  for (int64_t i = 0; i < n; ++i) {
+    auto scores = out.logits[i];
+    const int64_t k = std::min<int64_t>(pre, scores.numel());
+    auto [top, idx] = scores.topk(k);
+    auto boxes = coder_.decode(out.deltas[i].index_select(0, idx), out.anchors.index_select(0, idx));
+    boxes = clip_boxes(boxes, width, height);
+    auto keep = torch::nonzero(((boxes.select(1, 2) - boxes.select(1, 0)) >= options_.min_size) &
+                               ((boxes.select(1, 3) - boxes.select(1, 1)) >= options_.min_size))
+                    .view(-1);
+    boxes = boxes.index_select(0, keep);
+    top = top.index_select(0, keep);
+    auto kept = nms(boxes, top, options_.nms_iou);
+    if (kept.numel() > post) kept = kept.narrow(0, 0, post);
+    result.push_back(boxes.index_select(0, kept).contiguous());
+  }
+  return result;
+}
+
+torch::Tensor smooth_l1_sum(const torch::Tensor& input, const torch::Tensor& target, double beta) {
+  auto d = (input - target).abs();
+  if (beta <= 0) return d.sum();
+  return torch::where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta).sum();
+}
+
+RpnLosses RegionProposalImpl::loss(const RpnOutput& out, const std::vector<GroundTruth>& targets) const {
+  std::vector<torch::Tensor> logits, labels, pred_deltas, target_deltas;
+  int64_t sampled = 0;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    torch::Tensor pos, neg;
+    Match m;
+    {
+      torch::NoGradGuard no_grad;
+      const auto& gt = targets[i].boxes;
+      auto iou = gt.size(0) ? box_iou(gt, out.anchors) : torch::zeros({0, out.anchors.size(0)});
+      m = match_boxes(iou, out.anchors.size(0), options_.match);
+      std::tie(pos, neg) = sample_balanced(m.index, options_.batch_per_image, options_.positive_fraction);
+    }
+    auto l = out.logits[int64_t(i)];
+    logits.push_back(l.index_select(0, pos));
+    logits.push_back(l.index_select(0, neg));
+    labels.push_back(torch::ones({pos.numel()}));
+    labels.push_back(torch::zeros({neg.numel()}));
+    sampled += pos.numel() + neg.numel();
+    if (pos.numel()) {
+      torch::NoGradGuard no_grad;
+      auto matched = targets[i].boxes.index_select(0, m.index.index_select(0, pos));
+      target_deltas.push_back(coder_.encode(matched, out.anchors.index_select(0, pos)));
+    }
+    if (pos.numel()) pred_deltas.push_back(out.deltas[int64_t(i)].index_select(0, pos));
+  }
+  RpnLosses losses;
+  const double denom = std::max<int64_t>(sampled, 1);
+  losses.objectness = torch::binary_cross_entropy_with_logits(torch::cat(logits), torch::cat(labels),
+                                                              {}, {}, at::Reduction::Sum) / denom;
+  losses.box = pred_deltas.empty() ? out.deltas.sum() * 0
+                                   : smooth_l1_sum(torch::cat(pred_deltas), torch::cat(target_deltas),
+                                                   options_.box_loss_beta) / denom;
+  return losses;
+}
+
+}  // namespace cvtk::detection

@@ -1,0 +1,144 @@
+#include "detection/train_options.h"
+
+#include <functional>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+namespace cvtk::detection {
+
+namespace {
+
+std::string quote(const std::string& s) {
+  std::string q = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') q += '\\';
+    q += c;
+  }
+  return q + "\"";
+}
+
+template <class T>
+std::string list(const std::vector<T>& v) {
+  std::ostringstream s;
+  s << "[";
+  for (size_t i = 0; i < v.size(); ++i) s << (i ? "," : "") << v[i];
+  s << "]";
+  return s.str();
+}
+
+std::string unquote(const std::string& v) {
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
+    std::string out;
+    for (size_t i = 1; i + 1 < v.size(); ++i) {
+      if (v[i] == '\\' && i + 2 < v.size()) ++i;
+      out += v[i];
+    }
+    return out;
+  }
+  return v;
+}
+
+std::vector<std::string> items(const std::string& v) {
+  std::vector<std::string> out;
+  std::string s = v;
+  if (!s.empty() && s.front() == '[') s = s.substr(1, s.size() - 2);
+  std::stringstream in(s);
+  for (std::string x; std::getline(in, x, ',');) {
+    x.erase(0, x.find_first_not_of(" \t"));
+    x.erase(x.find_last_not_of(" \t") + 1);
+    if (!x.empty()) out.push_back(x);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string to_config_text(const TrainOptions& o) {
+  std::ostringstream s;
+  s.precision(17);
+  s << "data=" << quote(o.data.string()) << "\n"
+    << "format=" << quote(o.format) << "\n"
+    << "val-data=" << quote(o.val_data.string()) << "\n"
+    << "train-split=" << quote(o.train_split) << "\n"
+    << "val-split=" << quote(o.val_split) << "\n"
+    << "model=" << quote(o.model) << "\n"
+    << "num-fc=" << o.num_fc << "\n"
+    << "epochs=" << o.epochs << "\n"
+    << "batch=" << o.batch << "\n"
+    << "size=" << o.size << "\n"
+    << "multiscale=" << list(o.multiscale) << "\n"
+    << "pipeline=" << quote(o.pipeline) << "\n"
+    << "lr=" << o.schedule.base << "\n"
+    << "schedule=" << quote(o.schedule.kind) << "\n"
+    << "steps=" << list(o.schedule.step_epochs) << "\n"
+    << "gamma=" << o.schedule.gamma << "\n"
+    << "min-lr-factor=" << o.schedule.min_factor << "\n"
+    << "warmup=" << o.schedule.warmup_steps << "\n"
+    << "warmup-factor=" << o.schedule.warmup_factor << "\n"
+    << "momentum=" << o.momentum << "\n"
+    << "weight-decay=" << o.weight_decay << "\n"
+    << "ema=" << o.ema << "\n"
+    << "clip-grad=" << o.clip_grad << "\n"
+    << "freeze-stages=" << o.freeze_stages << "\n"
+    << "freeze-bn=" << (o.freeze_bn ? "true" : "false") << "\n"
+    << "init-weights=" << quote(o.init_weights.string()) << "\n"
+    << "out=" << quote(o.out.string()) << "\n"
+    << "val-every=" << o.val_every << "\n"
+    << "seed=" << o.seed << "\n"
+    << "threads=" << o.threads << "\n"
+    << "loader-threads=" << o.loader_threads << "\n"
+    << "device=" << quote(o.device) << "\n"
+    << "time-limit=" << o.time_limit_minutes << "\n"
+    << "log-every=" << o.log_every << "\n"
+    << "max-steps=" << o.max_steps << "\n";
+  return s.str();
+}
+
+TrainOptions from_config_text(const std::string& text, const std::string& source) {
+  TrainOptions o;
+  using Setter = std::function<void(const std::string&)>;
+  auto integer = [](int& x) { return Setter([&x](const std::string& v) { x = std::stoi(v); }); };
+  auto real = [](double& x) { return Setter([&x](const std::string& v) { x = std::stod(v); }); };
+  auto str = [](std::string& x) { return Setter([&x](const std::string& v) { x = unquote(v); }); };
+  auto path = [](std::filesystem::path& x) { return Setter([&x](const std::string& v) { x = unquote(v); }); };
+  const std::map<std::string, Setter> keys = {
+      {"data", path(o.data)}, {"format", str(o.format)}, {"val-data", path(o.val_data)},
+      {"train-split", str(o.train_split)}, {"val-split", str(o.val_split)}, {"model", str(o.model)},
+      {"num-fc", integer(o.num_fc)}, {"epochs", integer(o.epochs)}, {"batch", integer(o.batch)},
+      {"size", integer(o.size)},
+      {"multiscale", [&](const std::string& v) { o.multiscale.clear(); for (auto& x : items(v)) o.multiscale.push_back(std::stoi(x)); }},
+      {"pipeline", str(o.pipeline)}, {"lr", real(o.schedule.base)}, {"schedule", str(o.schedule.kind)},
+      {"steps", [&](const std::string& v) { o.schedule.step_epochs.clear(); for (auto& x : items(v)) o.schedule.step_epochs.push_back(std::stoi(x)); }},
+      {"gamma", real(o.schedule.gamma)}, {"min-lr-factor", real(o.schedule.min_factor)},
+      {"warmup", integer(o.schedule.warmup_steps)}, {"warmup-factor", real(o.schedule.warmup_factor)},
+      {"momentum", real(o.momentum)}, {"weight-decay", real(o.weight_decay)}, {"ema", real(o.ema)},
+      {"clip-grad", real(o.clip_grad)}, {"freeze-stages", integer(o.freeze_stages)},
+      {"freeze-bn", [&](const std::string& v) { o.freeze_bn = (v == "true" || v == "1"); }},
+      {"init-weights", path(o.init_weights)}, {"out", path(o.out)}, {"val-every", integer(o.val_every)},
+      {"seed", [&](const std::string& v) { o.seed = std::stoull(v); }}, {"threads", integer(o.threads)},
+      {"loader-threads", integer(o.loader_threads)}, {"device", str(o.device)},
+      {"time-limit", real(o.time_limit_minutes)}, {"log-every", integer(o.log_every)},
+      {"max-steps", integer(o.max_steps)}};
+  std::istringstream in(text);
+  int n = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++n;
+    if (line.empty() || line[0] == '#' || line[0] == '[') continue;
+    const auto eq = line.find('=');
+    if (eq == std::string::npos) throw std::invalid_argument(source + ":" + std::to_string(n) + ": expected key=value");
+    auto key = line.substr(0, eq), value = line.substr(eq + 1);
+    key.erase(key.find_last_not_of(" \t") + 1);
+    value.erase(0, value.find_first_not_of(" \t"));
+    auto it = keys.find(key);
+    if (it == keys.end()) throw std::invalid_argument(source + ":" + std::to_string(n) + ": unknown key '" + key + "'");
+    try {
+      it->second(value);
+    } catch (const std::logic_error&) {
+      throw std::invalid_argument(source + ":" + std::to_string(n) + ": bad value for '" + key + "': " + value);
+    }
+  }
+  return o;
+}
+
+}  // namespace cvtk::detection

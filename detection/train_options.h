@@ -1,0 +1,51 @@
+#pragma once
+// Everything `cvtk train` can be told, with the defaults it uses. The same keys, spelled as the
+// command's long flags, make up the run's options.toml (CLI11 config syntax), which `--config` reads
+// back and a checkpoint stores so `--resume` continues with exactly the options the run started with.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "detection/lr_schedule.h"
+
+namespace cvtk::detection {
+
+struct TrainOptions {
+  std::filesystem::path data;             // dataset: VOC dir, COCO json or YOLO dir
+  std::string format = "auto";
+  std::filesystem::path val_data;         // optional separate validation dataset (default: data)
+  std::string train_split = "train";
+  std::string val_split = "val";          // "none" disables validation
+  std::string model = "thundernet-snet49";
+  int num_fc = 1;
+  int epochs = 24;
+  int batch = 8;
+  int size = 320;                         // evaluation side; also training side without multiscale
+  std::vector<int> multiscale;            // training sides, one chosen per batch (ThunderNet: 240,320,480)
+  std::string pipeline = "thundernet-train";
+  LrScheduleOptions schedule;             // lr, schedule kind, steps, warm-up
+  double momentum = 0.9;
+  double weight_decay = 1e-4;             // on weights with more than one dimension only
+  double ema = 0;                         // EMA decay (0 disables), e.g. 0.9998
+  double clip_grad = 0;                   // max gradient L2 norm (0 disables)
+  int freeze_stages = 0;                  // backbone stages kept frozen (with --init-weights)
+  bool freeze_bn = false;                 // backbone BatchNorm in inference mode
+  std::filesystem::path init_weights;     // weights only: a cvtk checkpoint or a state-dict file
+  std::filesystem::path out = "runs/train";
+  std::filesystem::path resume;           // run directory to continue (its last.pt)
+  int val_every = 1;
+  uint64_t seed = 0;
+  int threads = 0;                        // LibTorch intra-op threads (0 = all cores)
+  int loader_threads = 0;                 // TBB threads of the loader (0 = all cores)
+  std::string device = "cpu";
+  double time_limit_minutes = 0;          // stop (checkpointing) once exceeded; 0 = no limit
+  int log_every = 20;                     // plain-line progress every N steps when not on a terminal
+  int max_steps = 0;                      // stop after this many optimiser steps in total (tests); 0 = none
+};
+
+// TOML text of the options (keys = long flag names) and back; unknown keys are an error naming them.
+std::string to_config_text(const TrainOptions& options);
+TrainOptions from_config_text(const std::string& text, const std::string& source);
+
+}  // namespace cvtk::detection

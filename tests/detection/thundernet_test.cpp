@@ -1,0 +1,182 @@
+// ThunderNet's modules and the whole model: shapes at every training size, losses on hand-made cases,
+// gradient paths, inference limits, freezing, checkpoints.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "detection/checkpoint.h"
+#include "detection/thundernet.h"
+#include "tests/common.h"
+
+using namespace cvtk::detection;
+
+namespace {
+
+ThunderNetOptions small_options(int64_t classes = 3) {
+  auto o = model_options("thundernet-snet49", classes);
+  o.rpn.pre_nms_train = 300;
+  o.rpn.post_nms_train = 100;
+  o.rcnn.batch_per_image = 64;
+  return o;
+}
+
+std::vector<GroundTruth> two_targets() {
+  return {{torch::tensor({{20.f, 30.f, 120.f, 140.f}, {150.f, 40.f, 220.f, 90.f}}), torch::tensor({0L, 2L})},
+          {torch::zeros({0, 4}), torch::zeros({0}, torch::kInt64)}};
+}
+
+}  // namespace
+
+TEST(ContextEnhancement, UpsamplesC5ToC4AtEveryTrainingSize) {
+  torch::manual_seed(0);
+  ContextEnhancement cem(120, 512, 245);
+  for (auto [side, c4, c5] : std::vector<std::tuple<int, int, int>>{{240, 15, 8}, {320, 20, 10}, {480, 30, 15}}) {
+    auto out = cem->forward(torch::randn({2, 120, c4, c4}), torch::randn({2, 512, c5, c5}));
+    EXPECT_EQ(out.sizes(), (std::vector<int64_t>{2, 245, c4, c4})) << side;
+  }
+}
+
+TEST(ContextEnhancement, IsTheSumOfItsThreeBranches) {
+  torch::manual_seed(0);
+  ContextEnhancement cem(4, 6, 5);
+  auto c4 = torch::randn({1, 4, 4, 4}), c5 = torch::randn({1, 6, 2, 2});
+  auto params = cem->named_parameters();
+  namespace F = torch::nn::functional;
+  auto conv = [&](const std::string& n, const torch::Tensor& x) {
+    return F::conv2d(x, params[n + ".weight"], F::Conv2dFuncOptions().bias(params[n + ".bias"]));
+  };
+  auto up = conv("c5_lat", c5).repeat_interleave(2, 2).repeat_interleave(2, 3);  // nearest x2
+  auto expected = conv("c4_lat", c4) + up + conv("c_glb", c5.mean({2, 3}, true));
+  EXPECT_TRUE(torch::allclose(cem->forward(c4, c5), expected, 1e-5, 1e-5));
+}
+
+TEST(SpatialAttention, ScalesTheThinMapBySigmoid) {
+  SpatialAttention sam(8, 5);
+  sam->eval();
+  for (auto& p : sam->parameters()) p.data().zero_();  // conv 0 -> BN(0) = beta = 0 -> sigmoid 0.5
+  auto cem = torch::randn({1, 5, 3, 3});
+  EXPECT_TRUE(torch::allclose(sam->forward(cem, torch::randn({1, 8, 3, 3})), cem * 0.5));
+}
+
+TEST(ThunderNet, FeatureShapesAndOutputsAtTrainingSizes) {
+  torch::manual_seed(0);
+  ThunderNet model(small_options());
+  model->eval();
+  for (int side : {240, 320}) {
+    auto dets = model->detect(torch::randn({2, 3, side, side}));
+    ASSERT_EQ(dets.size(), 2u);
+    for (const auto& d : dets) {
+      EXPECT_LE(d.boxes.size(0), 100);
+      EXPECT_EQ(d.boxes.size(0), d.scores.size(0));
+      if (d.boxes.size(0)) {
+        EXPECT_GE(d.boxes.min().item<float>(), 0);
+        EXPECT_LE(d.boxes.max().item<float>(), side);
+        EXPECT_GE(d.scores.min().item<float>(), 0.05f);
+        EXPECT_LT(d.labels.max().item<int64_t>(), 3);
+      }
+    }
+  }
+}
+
+TEST(ThunderNet, InitialLossesMatchTheirClosedForms) {
+  torch::manual_seed(0);
+  ThunderNet model(small_options(3));
+  // Zero the classification layers: RPN logits 0 -> BCE log 2; R-CNN logits 0 -> CE log(K + 1).
+  for (auto& p : model->named_parameters()) {
+    if (p.key().rfind("rpn.cls.", 0) == 0 || p.key().rfind("rcnn.cls.", 0) == 0) p.value().data().zero_();
+  }
+  model->train();
+  auto l = model->forward_train(torch::randn({2, 3, 320, 320}), two_targets());
+  EXPECT_NEAR(l.rpn_objectness.item<double>(), std::log(2.0), 1e-5);
+  EXPECT_NEAR(l.rcnn_classification.item<double>(), std::log(4.0), 1e-5);
+  EXPECT_GT(l.foreground_rois, 0);
+  EXPECT_TRUE(std::isfinite(l.total().item<double>()));
+}
+
+TEST(ThunderNet, RcnnLossReachesTheRpnTrunkThroughSam) {
+  torch::manual_seed(0);
+  ThunderNet model(small_options());
+  model->train();
+  auto l = model->forward_train(torch::randn({2, 3, 320, 320}), two_targets());
+  (l.rcnn_classification + l.rcnn_box).backward();
+  auto params = model->named_parameters();
+  EXPECT_GT(params["rpn.trunk.3.weight"].grad().abs().sum().item<double>(), 0);  // via SAM
+  EXPECT_GT(params["sam.conv.weight"].grad().abs().sum().item<double>(), 0);
+  EXPECT_GT(params["backbone.conv1.0.weight"].grad().abs().sum().item<double>(), 0);
+  EXPECT_FALSE(params["rpn.cls.weight"].grad().defined() && params["rpn.cls.weight"].grad().abs().sum().item<double>() > 0);
+}
+
+TEST(ThunderNet, EmptyImagesAreNegatives) {
+  torch::manual_seed(0);
+  ThunderNet model(small_options());
+  model->train();
+  std::vector<GroundTruth> none(2, {torch::zeros({0, 4}), torch::zeros({0}, torch::kInt64)});
+  auto l = model->forward_train(torch::randn({2, 3, 240, 240}), none);
+  EXPECT_EQ(l.foreground_rois, 0);
+  EXPECT_EQ(l.rpn_box.item<double>(), 0);
+  EXPECT_EQ(l.rcnn_box.item<double>(), 0);
+  l.total().backward();
+}
+
+TEST(ThunderNet, FreezingKeepsStagesAndBatchNormFixed) {
+  ThunderNet model(small_options());
+  model->freeze_backbone(2, true);
+  model->train();
+  for (auto& p : model->named_parameters()) {
+    if (p.key().rfind("backbone.conv1", 0) == 0 || p.key().rfind("backbone.stage2", 0) == 0) {
+      EXPECT_FALSE(p.value().requires_grad()) << p.key();
+    }
+  }
+  EXPECT_TRUE(model->named_parameters()["backbone.stage3.0.branch_main.0.weight"].requires_grad());
+  for (auto& m : model->backbone()->modules(false))
+    if (dynamic_cast<torch::nn::BatchNorm2dImpl*>(m.get())) EXPECT_FALSE(m->is_training());
+  EXPECT_TRUE(model->is_training());
+}
+
+TEST(ThunderNet, UnknownModelNamesAreListed) {
+  try {
+    model_options("yolo-v9", 3);
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("thundernet-snet146"), std::string::npos);
+  }
+  EXPECT_THROW(ThunderNet(model_options("thundernet-nosuchnet", 3)), std::invalid_argument);
+}
+
+TEST(Checkpoint, RoundTripGivesTheSameDetections) {
+  torch::manual_seed(0);
+  ModelInfo info;
+  info.classes = {"a", "b", "c"};
+  ThunderNet model(thundernet_options(info));
+  model->eval();
+  auto x = torch::randn({1, 3, 320, 320});
+  auto before = model->detect(x);
+  const auto file = cvtk::testing::scratch_dir("checkpoint") / "m.pt";
+  TrainState state;
+  state.epoch = 3;
+  state.best_metric = 0.5;
+  save_checkpoint(file, info, model, nullptr, nullptr, state, "epochs=3\n");
+  ModelInfo back;
+  auto loaded = load_model(file, &back);
+  EXPECT_EQ(back.classes, info.classes);
+  EXPECT_EQ(back.model, "thundernet-snet49");
+  auto after = loaded->detect(x);
+  EXPECT_TRUE(torch::equal(before[0].boxes, after[0].boxes));
+  EXPECT_TRUE(torch::equal(before[0].scores, after[0].scores));
+  auto c = read_checkpoint(file);
+  EXPECT_EQ(c.state.epoch, 3);
+  EXPECT_EQ(c.options_text, "epochs=3\n");
+  EXPECT_FALSE(c.has_optimizer);
+  // A checkpoint without optimizer state cannot be resumed from; garbage is named.
+  torch::optim::SGD sgd(model->parameters(), 0.1);
+  EXPECT_THROW(read_checkpoint(file, &sgd), std::runtime_error);
+  std::ofstream(file.parent_path() / "junk.pt") << "not a checkpoint";
+  try {
+    read_checkpoint(file.parent_path() / "junk.pt");
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("junk.pt"), std::string::npos);
+  }
+}
