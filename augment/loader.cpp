@@ -1,0 +1,341 @@
+#include "augment/loader.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include "augment/random.h"
+#include "vision/image/decode.h"
+
+namespace cvtk::augment {
+
+void write_normalised(const cv::Mat& rgb, float* dst, const std::array<float, 3>& mean, const std::array<float, 3>& std) {
+  if (rgb.type() != CV_8UC3) throw std::invalid_argument("to_tensor: expected an 8-bit 3-channel image");
+  float lut[3][256];
+  for (int c = 0; c < 3; ++c)
+    for (int v = 0; v < 256; ++v) lut[c][v] = (static_cast<float>(v) / 255.0f - mean[c]) / std[c];
+  const int h = rgb.rows, w = rgb.cols;
+  const size_t plane = static_cast<size_t>(h) * w;
+  for (int y = 0; y < h; ++y) {
+    const uchar* s = rgb.ptr<uchar>(y);
+    float* r = dst + static_cast<size_t>(y) * w;
+    float* g = r + plane;
+    float* b = g + plane;
+    for (int x = 0; x < w; ++x) {
+      r[x] = lut[0][s[3 * x]];
+      g[x] = lut[1][s[3 * x + 1]];
+      b[x] = lut[2][s[3 * x + 2]];
+    }
+  }
+}
+
+torch::Tensor to_tensor(const cv::Mat& rgb, const std::array<float, 3>& mean, const std::array<float, 3>& std) {
+  torch::Tensor t = torch::empty({3, rgb.rows, rgb.cols}, torch::kFloat32);
+  write_normalised(rgb, t.data_ptr<float>(), mean, std);
+  return t;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// One image's result inside a chunk.
+struct Slot {
+  bool ok = false;
+  bool direct = false;     // written straight into the batch tensor
+  torch::Tensor image;     // when not direct
+  Target target;
+  cv::Matx33d to_original;
+  std::pair<int, int> original_size;
+  int64_t image_id = 0;
+  size_t index = 0;
+  std::string error;
+  bool converted = false, empty = false;
+  int dropped = 0;
+  double decode_s = 0, augment_s = 0;
+};
+
+Target make_target(const Sample& s) {
+  Target t;
+  const int64_t n = static_cast<int64_t>(s.objects.size());
+  t.boxes = torch::empty({n, 4}, torch::kFloat32);
+  t.labels = torch::empty({n}, torch::kInt64);
+  float* b = t.boxes.data_ptr<float>();
+  int64_t* l = t.labels.data_ptr<int64_t>();
+  for (int64_t i = 0; i < n; ++i) {
+    const data::Object& o = s.objects[static_cast<size_t>(i)];
+    b[4 * i] = static_cast<float>(o.box.x1);
+    b[4 * i + 1] = static_cast<float>(o.box.y1);
+    b[4 * i + 2] = static_cast<float>(o.box.x2);
+    b[4 * i + 3] = static_cast<float>(o.box.y2);
+    l[i] = o.label;
+  }
+  return t;
+}
+
+}  // namespace
+
+struct Loader::Impl {
+  const data::Dataset& dataset;
+  Pipeline pipeline;
+  LoaderOptions options;
+  tbb::task_arena arena;
+
+  mutable std::mutex mutex;
+  std::condition_variable not_full, not_empty;
+  std::deque<Batch> queue;
+  bool producing = false;  // the producer of the current epoch has not finished
+  bool stop = false;
+  bool started = false;
+  std::exception_ptr error;
+  std::thread producer;
+  LoaderStats stats;
+
+  Impl(const data::Dataset& d, Pipeline p, LoaderOptions o)
+      : dataset(d),
+        pipeline(std::move(p)),
+        options(std::move(o)),
+        arena(options.threads > 0 ? options.threads : tbb::task_arena::automatic) {}
+
+  size_t batch_count() const {
+    const size_t n = dataset.images.size(), b = static_cast<size_t>(options.batch_size);
+    return options.drop_last ? n / b : (n + b - 1) / b;
+  }
+
+  void halt() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      stop = true;
+    }
+    not_full.notify_all();
+    if (producer.joinable()) producer.join();
+    std::lock_guard<std::mutex> lock(mutex);
+    queue.clear();
+    producing = false;
+    stop = false;
+  }
+
+  void begin(int epoch) {
+    halt();
+    std::vector<size_t> order(dataset.images.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    if (options.shuffle && order.size() > 1) {
+      Rng rng(options.seed, static_cast<uint64_t>(epoch), 0, 2);
+      for (size_t i = order.size() - 1; i > 0; --i)
+        std::swap(order[i], order[static_cast<size_t>(rng.integer(0, static_cast<int64_t>(i)))]);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      producing = true;
+      started = true;
+      error = nullptr;
+    }
+    producer = std::thread([this, epoch, order = std::move(order)] {
+      try {
+        produce(epoch, order);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex);
+        error = std::current_exception();
+      }
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        producing = false;
+      }
+      not_empty.notify_all();
+    });
+  }
+
+  bool stopping() {
+    std::lock_guard<std::mutex> lock(mutex);
+    return stop;
+  }
+
+  void process(Slot& slot, size_t index, int size, float* direct_dst) {
+    const data::ImageRecord& rec = dataset.images[index];
+    slot.index = index;
+    slot.image_id = rec.id;
+    const auto t0 = Clock::now();
+    image::DecodeResult decoded;
+    try {
+      decoded = image::decode_image(dataset.image_root / rec.file);
+    } catch (const std::exception& e) {
+      slot.error = e.what();
+      slot.decode_s = seconds_since(t0);
+      return;
+    }
+    slot.decode_s = seconds_since(t0);
+    const auto t1 = Clock::now();
+    slot.converted = !decoded.converted.empty();
+    Sample s = make_sample(rec, index, std::move(decoded.image));
+    Rng rng(options.seed, static_cast<uint64_t>(current_epoch), index);
+    pipeline.apply(s, rng, Context{size, size});
+    slot.original_size = {s.original_width, s.original_height};
+    slot.to_original = s.to_original;
+    slot.dropped = s.dropped_objects;
+    slot.empty = s.objects.empty();
+    slot.target = make_target(s);
+    if (direct_dst && s.image.cols == size && s.image.rows == size) {
+      write_normalised(s.image, direct_dst, options.mean, options.std);
+      slot.direct = true;
+    } else {
+      slot.image = to_tensor(s.image, options.mean, options.std);
+    }
+    slot.augment_s = seconds_since(t1);
+    slot.ok = true;
+  }
+
+  int current_epoch = 0;
+
+  void produce(int epoch, const std::vector<size_t>& order) {
+    current_epoch = epoch;
+    const size_t n = order.size(), bs = static_cast<size_t>(options.batch_size);
+    const size_t nb = batch_count();
+    const size_t chunk = static_cast<size_t>(std::max(1, options.prefetch_batches / 2));
+    for (size_t b0 = 0; b0 < nb; b0 += chunk) {
+      if (stopping()) return;
+      const size_t b1 = std::min(nb, b0 + chunk);
+      const size_t first = b0 * bs, last = std::min(n, b1 * bs);
+      std::vector<int> sizes(b1 - b0);
+      std::vector<torch::Tensor> stacks(b1 - b0);
+      for (size_t b = b0; b < b1; ++b) {
+        Rng rng(options.seed, static_cast<uint64_t>(epoch), b, 1);
+        const int s = options.sizes[static_cast<size_t>(rng.integer(0, static_cast<int64_t>(options.sizes.size()) - 1))];
+        sizes[b - b0] = s;
+        const int64_t count = static_cast<int64_t>(std::min(n, (b + 1) * bs) - b * bs);
+        stacks[b - b0] = torch::empty({count, 3, s, s}, torch::kFloat32);
+      }
+      std::vector<Slot> slots(last - first);
+      arena.execute([&] {
+        tbb::parallel_for(tbb::blocked_range<size_t>(0, slots.size(), 1), [&](const tbb::blocked_range<size_t>& r) {
+          for (size_t k = r.begin(); k != r.end(); ++k) {
+            const size_t pos = first + k, b = pos / bs;
+            const int s = sizes[b - b0];
+            float* dst = stacks[b - b0].data_ptr<float>() + static_cast<size_t>(pos - b * bs) * 3 * s * s;
+            process(slots[k], order[pos], s, dst);
+          }
+        });
+      });
+      for (size_t b = b0; b < b1; ++b) {
+        const size_t p0 = b * bs - first, p1 = std::min(n, (b + 1) * bs) - first;
+        std::optional<Batch> batch = collate(slots, p0, p1, stacks[b - b0], epoch, b);
+        if (!batch) continue;
+        std::unique_lock<std::mutex> lock(mutex);
+        not_full.wait(lock, [&] { return stop || queue.size() < static_cast<size_t>(std::max(1, options.prefetch_batches)); });
+        if (stop) return;
+        queue.push_back(std::move(*batch));
+        lock.unlock();
+        not_empty.notify_one();
+      }
+    }
+  }
+
+  std::optional<Batch> collate(std::vector<Slot>& slots, size_t p0, size_t p1, torch::Tensor stack, int epoch, size_t b) {
+    Batch batch;
+    batch.epoch = epoch;
+    batch.batch_index = b;
+    bool all_direct = true;
+    std::vector<int64_t> keep;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      for (size_t p = p0; p < p1; ++p) {
+        const Slot& s = slots[p];
+        stats.decode_seconds += s.decode_s;
+        stats.augment_seconds += s.augment_s;
+        if (!s.ok) {
+          ++stats.skipped;
+          stats.skipped_files.push_back(s.error);
+          continue;
+        }
+        ++stats.images;
+        stats.converted += s.converted;
+        stats.empty_images += s.empty;
+        stats.dropped_objects += static_cast<size_t>(s.dropped);
+      }
+    }
+    for (size_t p = p0; p < p1; ++p) {
+      Slot& s = slots[p];
+      if (!s.ok) continue;
+      keep.push_back(static_cast<int64_t>(p - p0));
+      all_direct &= s.direct;
+      batch.targets.push_back(std::move(s.target));
+      batch.indices.push_back(s.index);
+      batch.image_ids.push_back(s.image_id);
+      batch.to_original.push_back(s.to_original);
+      batch.original_sizes.push_back(s.original_size);
+    }
+    if (keep.empty()) return std::nullopt;
+    if (all_direct) {
+      batch.images = static_cast<int64_t>(keep.size()) == stack.size(0) ? stack : stack.index_select(0, torch::tensor(keep));
+      return batch;
+    }
+    int64_t h = 0, w = 0;
+    for (int64_t k : keep) {
+      const Slot& s = slots[p0 + static_cast<size_t>(k)];
+      h = std::max(h, s.direct ? stack.size(2) : s.image.size(1));
+      w = std::max(w, s.direct ? stack.size(3) : s.image.size(2));
+    }
+    batch.images = torch::zeros({static_cast<int64_t>(keep.size()), 3, h, w}, torch::kFloat32);
+    for (size_t i = 0; i < keep.size(); ++i) {
+      const Slot& s = slots[p0 + static_cast<size_t>(keep[i])];
+      const torch::Tensor img = s.direct ? stack[keep[i]] : s.image;
+      batch.images[static_cast<int64_t>(i)].narrow(1, 0, img.size(1)).narrow(2, 0, img.size(2)).copy_(img);
+    }
+    return batch;
+  }
+};
+
+Loader::Loader(const data::Dataset& dataset, Pipeline pipeline, LoaderOptions options) {
+  if (options.batch_size < 1) throw std::invalid_argument("loader: batch_size must be >= 1, got " + std::to_string(options.batch_size));
+  if (options.sizes.empty()) throw std::invalid_argument("loader: sizes must not be empty");
+  for (int s : options.sizes)
+    if (s < 1) throw std::invalid_argument("loader: bad size " + std::to_string(s));
+  impl_ = std::make_unique<Impl>(dataset, std::move(pipeline), std::move(options));
+}
+
+Loader::~Loader() { impl_->halt(); }
+
+void Loader::start_epoch(int epoch) { impl_->begin(epoch); }
+
+std::optional<Batch> Loader::next() {
+  bool started;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    started = impl_->started;
+  }
+  if (!started) impl_->begin(0);
+  std::unique_lock<std::mutex> lock(impl_->mutex);
+  impl_->not_empty.wait(lock, [&] { return !impl_->queue.empty() || !impl_->producing; });
+  if (impl_->queue.empty()) {
+    if (impl_->error) {
+      std::exception_ptr e = impl_->error;
+      impl_->error = nullptr;
+      std::rethrow_exception(e);
+    }
+    return std::nullopt;
+  }
+  Batch b = std::move(impl_->queue.front());
+  impl_->queue.pop_front();
+  lock.unlock();
+  impl_->not_full.notify_one();
+  return b;
+}
+
+size_t Loader::batches_per_epoch() const { return impl_->batch_count(); }
+
+LoaderStats Loader::stats() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->stats;
+}
+
+}  // namespace cvtk::augment
