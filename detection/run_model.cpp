@@ -6,6 +6,7 @@
 #include <thread>
 
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "augment/sample.h"
 #include "detection/checkpoint.h"
