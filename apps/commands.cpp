@@ -8,6 +8,7 @@ void add_synth_command(CLI::App& app);  // apps/synth_command.cpp
 void add_models_command(CLI::App& app);    // apps/models_command.cpp
 void add_classify_command(CLI::App& app);  // apps/classify_command.cpp
 void add_eval_command(CLI::App& app);   // apps/eval_command.cpp
+void add_augment_command(CLI::App& app);   // apps/augment_command.cpp
 
 void add_commands(CLI::App& app) {
   add_data_command(app);
@@ -15,6 +16,7 @@ void add_commands(CLI::App& app) {
   add_models_command(app);
   add_classify_command(app);
   add_eval_command(app);
+  add_augment_command(app);
 }
 
 }  // namespace cvtk::apps
