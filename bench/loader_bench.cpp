@@ -1,7 +1,7 @@
 // Throughput of the augment Loader on BCCD (640x480 JPEGs) against the decode-only ceiling.
 //   decode-only: decode_image over every image in a TBB parallel_for on the same thread count
 //   loader:      decode + pipeline + normalised tensors + collation, batches taken by a consumer
-// Usage: loader_bench [--data DIR] [--threads N] [--epochs N] [--batch N] [--size N] [--pipeline SPEC]
+// Usage: loader_bench [--micro 1] [--cv-threads N] [--data DIR] [--threads N] [--epochs N] [--batch N] [--size N] [--pipeline SPEC]
 // DIR defaults to $CVTK_SHARED/data/bccd or ../shared/data/bccd beside the source tree.
 #include <chrono>
 #include <cstdio>
@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   int threads = 2, epochs = 3, batch = 8, size = 320;
   std::vector<std::string> specs = {
       // Cheapest order: pixel-wise work after the downscale (the same transforms and probabilities).
-      "hflip(p=0.5) resize() photometric(p=0.5) erase(p=0.5)",
+      "resize() hflip(p=0.5) photometric(p=0.5) erase(p=0.5)",
       // The same transforms at full resolution before the resize.
       "erase(p=0.5) hflip(p=0.5) photometric(p=0.5) resize()",
   };
