@@ -8,7 +8,7 @@ std::string HFlip::describe() const { return "hflip(p=" + format_number(p_) + ")
 
 void HFlip::apply(Sample& s, Rng& rng, const Context&) const {
   if (!rng.bernoulli(p_)) return;
-  cv::flip(s.image, s.image, 1);
+  cv::flip(s.image, s.image, 1);  // in place: measured faster than into a new Mat here
   const double w = s.image.cols;
   apply_geometry(s, cv::Matx33d(-1, 0, w, 0, 1, 0, 0, 0, 1));
 }

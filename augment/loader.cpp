@@ -20,21 +20,18 @@ namespace cvtk::augment {
 
 void write_normalised(const cv::Mat& rgb, float* dst, const std::array<float, 3>& mean, const std::array<float, 3>& std) {
   if (rgb.type() != CV_8UC3) throw std::invalid_argument("to_tensor: expected an 8-bit 3-channel image");
-  float lut[3][256];
-  for (int c = 0; c < 3; ++c)
-    for (int v = 0; v < 256; ++v) lut[c][v] = (static_cast<float>(v) / 255.0f - mean[c]) / std[c];
+  // Split into the three 8-bit planes, then one scaled conversion per plane straight into dst
+  // (both vectorised in OpenCV): (v / 255 - mean) / std = v * a + b.
   const int h = rgb.rows, w = rgb.cols;
   const size_t plane = static_cast<size_t>(h) * w;
-  for (int y = 0; y < h; ++y) {
-    const uchar* s = rgb.ptr<uchar>(y);
-    float* r = dst + static_cast<size_t>(y) * w;
-    float* g = r + plane;
-    float* b = g + plane;
-    for (int x = 0; x < w; ++x) {
-      r[x] = lut[0][s[3 * x]];
-      g[x] = lut[1][s[3 * x + 1]];
-      b[x] = lut[2][s[3 * x + 2]];
-    }
+  thread_local std::vector<uchar> scratch;
+  scratch.resize(3 * plane);
+  cv::Mat planes[3] = {cv::Mat(h, w, CV_8U, scratch.data()), cv::Mat(h, w, CV_8U, scratch.data() + plane),
+                       cv::Mat(h, w, CV_8U, scratch.data() + 2 * plane)};
+  cv::split(rgb, planes);
+  for (int c = 0; c < 3; ++c) {
+    cv::Mat out(h, w, CV_32F, dst + c * plane);
+    planes[c].convertTo(out, CV_32F, 1.0 / (255.0 * std[c]), -static_cast<double>(mean[c]) / std[c]);
   }
 }
 

@@ -61,6 +61,8 @@ struct LoaderOptions {
   std::array<float, 3> mean = {0.485f, 0.456f, 0.406f}, std = {0.229f, 0.224f, 0.225f};
 };
 
+// Totals since the loader was made, over every epoch produced (a bad file is counted and listed once
+// per epoch it is met in).
 struct LoaderStats {
   size_t images = 0, skipped = 0, converted = 0, dropped_objects = 0, empty_images = 0;
   std::vector<std::string> skipped_files;  // "path: reason"

@@ -1,0 +1,131 @@
+// Throughput of the augment Loader on BCCD (640x480 JPEGs) against the decode-only ceiling.
+//   decode-only: decode_image over every image in a TBB parallel_for on the same thread count
+//   loader:      decode + pipeline + normalised tensors + collation, batches taken by a consumer
+// Usage: loader_bench [--micro 1] [--cv-threads N] [--data DIR] [--threads N] [--epochs N] [--batch N] [--size N] [--pipeline SPEC]
+// DIR defaults to $CVTK_SHARED/data/bccd or ../shared/data/bccd beside the source tree.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+#include <opencv2/core/utility.hpp>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include "augment/loader.h"
+#include "vision/data/dataset_io.h"
+#include "vision/image/decode.h"
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+int main(int argc, char** argv) {
+  fs::path data;
+  if (const char* env = std::getenv("CVTK_SHARED"); env && *env) data = fs::path(env) / "data" / "bccd";
+  else data = fs::path(CVTK_SHARED_DEFAULT) / "data" / "bccd";
+  int threads = 2, epochs = 3, batch = 8, size = 320;
+  std::vector<std::string> specs = {
+      // Cheapest order: pixel-wise work after the downscale (the same transforms and probabilities).
+      "resize() hflip(p=0.5) photometric(p=0.5) erase(p=0.5)",
+      // The same transforms at full resolution before the resize.
+      "erase(p=0.5) hflip(p=0.5) photometric(p=0.5) resize()",
+  };
+  bool custom = false, micro = false;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string a = argv[i], v = argv[i + 1];
+    if (a == "--data") data = v;
+    else if (a == "--micro") micro = v == "1";
+    else if (a == "--cv-threads") cv::setNumThreads(std::atoi(v.c_str()));
+    else if (a == "--threads") threads = std::atoi(v.c_str());
+    else if (a == "--epochs") epochs = std::atoi(v.c_str());
+    else if (a == "--batch") batch = std::atoi(v.c_str());
+    else if (a == "--size") size = std::atoi(v.c_str());
+    else if (a == "--pipeline") {
+      if (!custom) specs.clear();
+      custom = true;
+      specs.push_back(v);
+    } else {
+      std::fprintf(stderr, "unknown flag %s\n", a.c_str());
+      return 2;
+    }
+  }
+  if (!fs::is_directory(data)) {
+    std::fprintf(stderr, "loader_bench: %s not found (set CVTK_SHARED or pass --data)\n", data.string().c_str());
+    return 2;
+  }
+  const cvtk::data::Dataset ds = cvtk::data::read_dataset(data);
+  {
+    const std::string info = cv::getBuildInformation();
+    const size_t at = info.find("Parallel framework:");
+    std::printf("OpenCV %s, %s, cv::getNumThreads() = %d\n", CV_VERSION,
+                at == std::string::npos ? "?" : info.substr(at, info.find('\n', at) - at).c_str(), cv::getNumThreads());
+  }
+  std::printf("dataset %s: %zu images; %d threads, batch %d, %dx%d, %d epochs per measurement\n", data.string().c_str(),
+              ds.images.size(), threads, batch, size, size, epochs);
+
+  if (micro) {
+    // Single-threaded cost of each step on the first image, median-free mean over many runs.
+    const cv::Mat rgb = cvtk::image::decode_image(ds.image_root / ds.images[0].file).image;
+    const int reps = 200;
+    auto time_ms = [&](const std::string& label, const std::function<void()>& f) {
+      const auto t = Clock::now();
+      for (int r = 0; r < reps; ++r) f();
+      std::printf("  %-40s %7.3f ms\n", label.c_str(), 1e3 * std::chrono::duration<double>(Clock::now() - t).count() / reps);
+    };
+    std::printf("single-thread cost per image (640x480 -> %dx%d):\n", size, size);
+    time_ms("decode_image", [&] { (void)cvtk::image::decode_image(ds.image_root / ds.images[0].file); });
+    for (const char* spec : {"hflip(p=1)", "photometric(p=1)", "erase(p=1)", "erase(p=1,fill=mean)", "resize()",
+                             "resize() photometric(p=1)", "resize(interp=nearest)"}) {
+      const auto pipe = cvtk::augment::parse_pipeline(spec);
+      uint64_t k = 0;
+      time_ms(spec, [&] {
+        cvtk::augment::Sample s = cvtk::augment::make_sample(ds.images[0], 0, rgb.clone());
+        cvtk::augment::Rng rng(0, 0, k++);
+        pipe.apply(s, rng, {size, size});
+      });
+    }
+    time_ms("clone (baseline of the rows above)", [&] { (void)rgb.clone(); });
+    cv::Mat small(size, size, CV_8UC3, cv::Scalar::all(7));
+    time_ms("to_tensor", [&] { (void)cvtk::augment::to_tensor(small, {0.5f, 0.5f, 0.5f}, {0.2f, 0.2f, 0.2f}); });
+    return 0;
+  }
+
+  // Warm the page cache and the allocator.
+  for (const auto& r : ds.images) (void)cvtk::image::decode_image(ds.image_root / r.file);
+
+  tbb::task_arena arena(threads);
+  const auto t0 = Clock::now();
+  for (int e = 0; e < epochs; ++e)
+    arena.execute([&] {
+      tbb::parallel_for(size_t(0), ds.images.size(), [&](size_t i) {
+        (void)cvtk::image::decode_image(ds.image_root / ds.images[i].file);
+      });
+    });
+  const double decode_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double decode_ips = epochs * ds.images.size() / decode_s;
+  std::printf("%-64s %8.1f images/s\n", "decode only (decode_image, RGB)", decode_ips);
+
+  for (const std::string& spec : specs) {
+    cvtk::augment::LoaderOptions o;
+    o.threads = threads;
+    o.batch_size = batch;
+    o.sizes = {size};
+    cvtk::augment::Loader loader(ds, cvtk::augment::parse_pipeline(spec), o);
+    size_t images = 0;
+    const auto t1 = Clock::now();
+    for (int e = 0; e < epochs; ++e) {
+      loader.start_epoch(e);
+      while (auto b = loader.next()) images += static_cast<size_t>(b->images.size(0));
+    }
+    const double s = std::chrono::duration<double>(Clock::now() - t1).count();
+    const auto st = loader.stats();
+    std::printf("%-64s %8.1f images/s  (%.0f%% of decode-only; per image: decode %.2f ms, augment+tensor %.2f ms)\n",
+                ("loader: " + spec).c_str(), images / s, 100.0 * images / s / decode_ips,
+                1e3 * st.decode_seconds / st.images, 1e3 * st.augment_seconds / st.images);
+  }
+  return 0;
+}
