@@ -1,6 +1,7 @@
 #include "augment/loader.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -12,6 +13,11 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
+#include <tbb/task_scheduler_observer.h>
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "augment/random.h"
 #include "vision/image/decode.h"
@@ -83,11 +89,39 @@ Target make_target(const Sample& s) {
 
 }  // namespace
 
+void add_niceness(int nice) {
+  if (nice == 0) return;
+  const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+  errno = 0;
+  const int current = getpriority(PRIO_PROCESS, tid);
+  if (errno == 0) setpriority(PRIO_PROCESS, tid, std::min(19, current + nice));  // best effort
+}
+
+// Applies the niceness to every worker thread that joins the loader's arena.
+class NiceObserver : public tbb::task_scheduler_observer {
+ public:
+  NiceObserver(tbb::task_arena& arena, int nice) : tbb::task_scheduler_observer(arena), nice_(nice) {
+    if (nice_ != 0) observe(true);
+  }
+  ~NiceObserver() override {
+    if (nice_ != 0) observe(false);
+  }
+  void on_scheduler_entry(bool) override {
+    thread_local bool done = false;
+    if (!done) add_niceness(nice_);
+    done = true;
+  }
+
+ private:
+  int nice_;
+};
+
 struct Loader::Impl {
   const data::Dataset& dataset;
   Pipeline pipeline;
   LoaderOptions options;
   tbb::task_arena arena;
+  NiceObserver nice_observer;
 
   mutable std::mutex mutex;
   std::condition_variable not_full, not_empty;
@@ -103,7 +137,8 @@ struct Loader::Impl {
       : dataset(d),
         pipeline(std::move(p)),
         options(std::move(o)),
-        arena(options.threads > 0 ? options.threads : tbb::task_arena::automatic) {}
+        arena(options.threads > 0 ? options.threads : tbb::task_arena::automatic),
+        nice_observer(arena, options.nice) {}
 
   size_t batch_count() const {
     const size_t n = dataset.images.size(), b = static_cast<size_t>(options.batch_size);
@@ -139,6 +174,7 @@ struct Loader::Impl {
       error = nullptr;
     }
     producer = std::thread([this, epoch, order = std::move(order)] {
+      add_niceness(options.nice);
       try {
         produce(epoch, order);
       } catch (...) {

@@ -59,6 +59,10 @@ struct LoaderOptions {
   int prefetch_batches = 4;  // bounded queue depth
   std::vector<int> sizes = {320};  // square output sizes; each batch picks one with Rng(seed, epoch, batch_index)
   std::array<float, 3> mean = {0.485f, 0.456f, 0.406f}, std = {0.229f, 0.224f, 0.225f};
+  // Scheduling niceness added to the loader's threads (Linux). Training sets it so the loader only uses
+  // cycles the model's threads leave idle: on a machine with as many busy threads as cores, LibTorch's
+  // OpenMP threads otherwise wait whole scheduler slices at every barrier for a preempted peer.
+  int nice = 0;
 };
 
 // Totals since the loader was made, over every epoch produced (a bad file is counted and listed once

@@ -37,6 +37,7 @@ std::vector<data::Detection> predict_dataset(ThunderNet& model, const data::Data
   lo.batch_size = options.batch;
   lo.shuffle = false;
   lo.threads = options.threads;
+  lo.nice = 10;
   lo.sizes = {options.size};
   augment::Loader loader(dataset, augment::pipeline_from_text(options.pipeline), lo);
   loader.start_epoch(0);

@@ -167,7 +167,12 @@ TrainResult train(TrainOptions o, std::FILE* out) {
   model->to(device);
   auto optimizer = make_optimizer(model, o);
   std::unique_ptr<ModelEma> ema;
-  if (o.ema > 0) ema = std::make_unique<ModelEma>(*model, o.ema);
+  ThunderNet eval_model{nullptr};  // holds the EMA weights for validation
+  if (o.ema > 0) {
+    ema = std::make_unique<ModelEma>(*model, o.ema);
+    // Built before a resume restores the generator: its initialisation draws from it.
+    eval_model = ThunderNet(thundernet_options(info));
+  }
 
   TrainState state;
   if (resuming) {
@@ -190,6 +195,7 @@ TrainResult train(TrainOptions o, std::FILE* out) {
   lo.drop_last = train_set.images.size() > size_t(o.batch);
   lo.seed = o.seed;
   lo.threads = o.loader_threads;
+  lo.nice = 10;  // the model's threads first; the loader needs only a small share of the cores
   lo.sizes = o.multiscale.empty() ? std::vector<int>{o.size} : o.multiscale;
   auto pipeline = augment::pipeline_from_text(o.pipeline);
   augment::Loader loader(train_set, pipeline, lo);
@@ -216,9 +222,6 @@ TrainResult train(TrainOptions o, std::FILE* out) {
   if (new_logs)
     csv << "epoch,steps,lr,loss,rpn_objectness,rpn_box,rcnn_classification,rcnn_box,images_per_s,data_s,step_s,"
            "empty_images,val_map50,val_voc07,val_coco_ap,val_coco_ap50,seconds,peak_mb\n";
-
-  ThunderNet eval_model{nullptr};
-  if (ema) eval_model = ThunderNet(thundernet_options(info));
 
   g_interrupted = false;
   auto previous = std::signal(SIGINT, on_sigint);

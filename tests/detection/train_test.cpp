@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "augment/loader.h"
 #include "augment/pipeline.h"
 #include "detection/checkpoint.h"
@@ -25,7 +27,8 @@ namespace {
 std::filesystem::path tiny_dataset() {
   static std::filesystem::path dir;
   if (dir.empty()) {
-    dir = testing::scratch_dir("tiny_shapes") / "shapes";
+    // Per process: ctest runs this binary's tests in parallel processes.
+    dir = cvtk::testing::scratch_dir("tiny_shapes_" + std::to_string(::getpid())) / "shapes";
     data::SynthOptions o;
     o.train_images = 12;
     o.val_images = 4;
@@ -64,7 +67,7 @@ std::string slurp(const std::filesystem::path& p) {
 }  // namespace
 
 TEST(Train, RunsAndWritesCheckpointsAndLogs) {
-  auto dir = testing::scratch_dir("train_basic");
+  auto dir = cvtk::testing::scratch_dir("train_basic");
   std::FILE* log = std::tmpfile();
   auto r = train(tiny_options(dir), log);
   EXPECT_EQ(r.epochs_done, 2);
@@ -86,7 +89,7 @@ TEST(Train, RunsAndWritesCheckpointsAndLogs) {
 }
 
 TEST(Train, ResumeContinuesExactlyAsAnUninterruptedRun) {
-  auto a = testing::scratch_dir("train_uninterrupted"), b = testing::scratch_dir("train_interrupted");
+  auto a = cvtk::testing::scratch_dir("train_uninterrupted"), b = cvtk::testing::scratch_dir("train_interrupted");
   std::FILE* log = std::tmpfile();
   auto full = train(tiny_options(a), log);
   auto o = tiny_options(b);
@@ -113,7 +116,7 @@ TEST(Train, ResumeContinuesExactlyAsAnUninterruptedRun) {
 }
 
 TEST(Train, NonFiniteLossStopsWithImageIdsAndKeepsTheCheckpoint) {
-  auto dir = testing::scratch_dir("train_nan");
+  auto dir = cvtk::testing::scratch_dir("train_nan");
   auto o = tiny_options(dir);
   o.epochs = 3;
   o.schedule.base = 1e30;  // diverges within a few steps
@@ -132,7 +135,7 @@ TEST(Train, NonFiniteLossStopsWithImageIdsAndKeepsTheCheckpoint) {
 }
 
 TEST(Train, BadInputIsNamed) {
-  auto dir = testing::scratch_dir("train_bad");
+  auto dir = cvtk::testing::scratch_dir("train_bad");
   auto o = tiny_options(dir);
   o.model = "thundernet-nonet";
   EXPECT_THROW(train(o, std::tmpfile()), std::invalid_argument);
@@ -186,7 +189,7 @@ TEST(Predict, BoxesGoBackToOriginalImageCoordinates) {
 }
 
 TEST(Predict, WritesResultsAndDrawings) {
-  auto dir = testing::scratch_dir("predict_files");
+  auto dir = cvtk::testing::scratch_dir("predict_files");
   ModelInfo info;
   info.classes = data::synth_class_names();
   info.size = 128;
@@ -209,3 +212,4 @@ TEST(Predict, WritesResultsAndDrawings) {
   o.source = dir / "nothing_here";
   EXPECT_THROW(run_predict(o, msg), std::runtime_error);
 }
+
