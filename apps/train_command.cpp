@@ -1,5 +1,7 @@
 // cvtk train: train a ThunderNet detector on a dataset (detection/trainer.h does the work).
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <memory>
 
 #include "apps/command.h"
@@ -7,6 +9,53 @@
 #include "detection/trainer.h"
 
 namespace cvtk::apps {
+namespace {
+
+std::string trim(std::string s) {
+  s.erase(0, s.find_first_not_of(" \t\r"));
+  s.erase(s.find_last_not_of(" \t\r") + 1);
+  return s;
+}
+
+// Feeds a config file's values to the options the command line left unset (CLI11's own config
+// support does not reach subcommands in the Debian version). Keys are long flag names; values are
+// TOML-style: "quoted strings", numbers, true/false, [a,b,c] lists.
+void apply_config_file(CLI::App& cmd, const std::string& file) {
+  std::ifstream in(file);
+  if (!in) throw std::runtime_error(file + ": cannot open config file");
+  int n = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++n;
+    line = trim(line);
+    if (line.empty() || line[0] == '#' || line[0] == '[') continue;
+    const auto eq = line.find('=');
+    if (eq == std::string::npos) throw std::runtime_error(file + ":" + std::to_string(n) + ": expected key=value");
+    const std::string key = trim(line.substr(0, eq));
+    std::string value = trim(line.substr(eq + 1));
+    CLI::Option* opt = cmd.get_option_no_throw("--" + key);
+    if (!opt || key == "config") throw std::runtime_error(file + ":" + std::to_string(n) + ": unknown key '" + key + "'");
+    if (opt->count() > 0) continue;  // given on the command line
+    std::vector<std::string> items;
+    if (value.size() >= 2 && value.front() == '[' && value.back() == ']') {
+      std::stringstream list(value.substr(1, value.size() - 2));
+      for (std::string x; std::getline(list, x, ',');)
+        if (!trim(x).empty()) items.push_back(trim(x));
+    } else {
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+      items.push_back(value);
+    }
+    if (items.empty()) continue;
+    if (opt->get_type_size_max() == 0 && (items[0] == "false" || items[0] == "0")) continue;  // an unset flag
+    for (const auto& x : items) opt->add_result(opt->get_type_size_max() == 0 ? std::string("true") : x);
+    try {
+      opt->run_callback();
+    } catch (const CLI::Error& e) {
+      throw std::runtime_error(file + ":" + std::to_string(n) + ": bad value for '" + key + "': " + e.what());
+    }
+  }
+}
+
+}  // namespace
 
 void add_train_command(CLI::App& app) {
   auto o = std::make_shared<detection::TrainOptions>();
@@ -14,7 +63,8 @@ void add_train_command(CLI::App& app) {
        init = std::make_shared<std::string>(), out = std::make_shared<std::string>("runs/train"),
        resume = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand("train", "Train a ThunderNet detector");
-  cmd->set_config("--config", "", "Read options from a TOML file (keys are these flags' long names, e.g. a run's options.toml)");
+  auto config = std::make_shared<std::string>();
+  cmd->add_option("--config", *config, "Read options from a file of key=value lines (keys are these flags' long names, e.g. a run's options.toml); flags given on the command line win");
   cmd->add_option("--data", *data, "Dataset: VOC directory, COCO .json or YOLO directory");
   cmd->add_option("--format", o->format, "Dataset format: auto, voc, coco or yolo")->capture_default_str();
   cmd->add_option("--val-data", *val_data, "Separate validation dataset (default: --data)");
@@ -55,6 +105,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--log-every", o->log_every, "Progress line every N steps when not on a terminal")->capture_default_str();
   cmd->add_option("--max-steps", o->max_steps, "Stop after N optimiser steps in total (0: none)");
   cmd->callback([=] {
+    if (!config->empty()) apply_config_file(*cmd, *config);
     if (!resume->empty() && cmd->count("--epochs") == 0) o->epochs = 0;  // keep the saved run's length
     if (data->empty() && resume->empty()) throw CLI::ValidationError("train", "--data (or --resume) is required");
     o->data = *data;

@@ -11,7 +11,6 @@
 
 #include "detection/progress.h"
 #include "detection/thundernet.h"
-#include "vision/nn/layers.h"
 
 using namespace cvtk::detection;
 
@@ -48,8 +47,7 @@ int main(int argc, char** argv) {
     torch::manual_seed(0);
     {
       ThunderNet model(model_options(name, 20));
-      model->eval();
-      cvtk::vision::fuse_for_inference(*model->backbone());
+      model->optimize_for_inference();
       const auto x = torch::rand({1, 3, 320, 320});
       c10::InferenceMode guard;
       const double ms = median_ms([&] { model->detect(x); }, n, 3);

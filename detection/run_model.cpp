@@ -85,7 +85,7 @@ ThunderNet load_for_inference(const fs::path& weights, ModelInfo& info, bool sof
   ThunderNet model(o);
   auto report = vision::load_state_dict(*model, c.ema.empty() ? c.model : c.ema, false);
   if (!report.ok()) throw std::runtime_error(weights.string() + ": weights do not fit " + c.info.model + ": " + report.describe());
-  model->eval();
+  model->optimize_for_inference();
   info = c.info;
   return model;
 }

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "vision/backbones/registry.h"
+#include "vision/nn/layers.h"
 
 namespace cvtk::detection {
 
@@ -57,8 +58,18 @@ LossTerms ThunderNetImpl::forward_train(const torch::Tensor& images, const std::
   return l;
 }
 
-std::vector<ImageDetections> ThunderNetImpl::detect(const torch::Tensor& images) {
+void ThunderNetImpl::optimize_for_inference() {
+  eval();
+  vision::fuse_for_inference(*backbone_);
   torch::NoGradGuard no_grad;
+  for (auto& p : parameters())
+    if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+  channels_last_ = true;
+}
+
+std::vector<ImageDetections> ThunderNetImpl::detect(const torch::Tensor& input) {
+  torch::NoGradGuard no_grad;
+  const auto images = channels_last_ ? input.contiguous(torch::MemoryFormat::ChannelsLast) : input;
   auto t = trunk(images);
   const double w = double(images.size(3)), h = double(images.size(2));
   auto proposals = rpn_->proposals(t.rpn, w, h, false);

@@ -51,6 +51,9 @@ class ThunderNetImpl : public torch::nn::Module {
   // Fine-tuning from pretrained weights: freeze the first `stages` backbone stages (1 = conv1, 2 = +
   // stage2 ...) and/or keep the backbone's BatchNorm in inference mode with frozen affine parameters.
   void freeze_backbone(int stages, bool batch_norm);
+  // Inference only, irreversible: eval mode, BatchNorm folded into the backbone's conv-BN-ReLU blocks,
+  // convolution weights and inputs in channels-last layout (oneDNN runs those without reorders).
+  void optimize_for_inference();
   void train(bool on = true) override;
 
   const ThunderNetOptions& options() const { return options_; }
@@ -70,6 +73,7 @@ class ThunderNetImpl : public torch::nn::Module {
   SpatialAttention sam_{nullptr};
   RcnnHead head_{nullptr};
   bool freeze_bn_ = false;
+  bool channels_last_ = false;
 };
 TORCH_MODULE(ThunderNet);
 

@@ -120,3 +120,60 @@ TEST(Cli, EvalWritesEveryReportAndNothingOnBadInput) {
   EXPECT_EQ(empty.code, 2);
   EXPECT_NE(empty.output.find("none.json: file not found"), std::string::npos) << empty.output;
 }
+
+TEST(Cli, TrainEvalPredictAsAUserRunsThem) {
+  const fs::path dir = cvtk::testing::scratch_dir("cli_train");
+  const std::string data = (dir / "shapes").string();
+  ASSERT_EQ(run_cvtk("synth " + data + " --train 8 --val 4 --seed 5").code, 0);
+  for (const char* sub : {"train", "predict", "augment preview"}) {
+    CliRun h = run_cvtk(std::string(sub) + " --help");
+    EXPECT_EQ(h.code, 0) << sub;
+  }
+  const std::string common = " --epochs 1 --batch 4 --size 128 --threads 1 --loader-threads 1 --warmup 1";
+  CliRun t = run_cvtk("train --data " + data + common + " --out " + (dir / "run").string());
+  ASSERT_EQ(t.code, 0) << t.output;
+  EXPECT_NE(t.output.find("val mAP@0.5"), std::string::npos) << t.output;
+  for (const char* f : {"options.toml", "last.pt", "best.pt", "results.csv", "results.jsonl"})
+    EXPECT_TRUE(fs::exists(dir / "run" / f)) << f;
+  // The saved options are a config file the command reads back.
+  CliRun c = run_cvtk("train --config " + (dir / "run" / "options.toml").string() + " --out " + (dir / "run2").string() +
+                      " --val-split none");
+  EXPECT_EQ(c.code, 0) << c.output;
+  EXPECT_TRUE(fs::exists(dir / "run2" / "last.pt"));
+
+  CliRun e = run_cvtk("eval --weights " + (dir / "run" / "best.pt").string() + " --data " + data +
+                      " --split val --protocol all --save-dets " + (dir / "dets.json").string());
+  EXPECT_EQ(e.code, 0) << e.output;
+  EXPECT_NE(e.output.find("mAP"), std::string::npos) << e.output;
+  EXPECT_TRUE(fs::exists(dir / "dets.json"));
+  // The saved detections evaluate to the same numbers through the file path.
+  CliRun e2 = run_cvtk("eval --gt " + data + " --split val --protocol voc --dets " + (dir / "dets.json").string());
+  EXPECT_EQ(e2.code, 0) << e2.output;
+
+  CliRun p = run_cvtk("predict --weights " + (dir / "run" / "best.pt").string() + " --source " + data +
+                      "/JPEGImages --out " + (dir / "pred").string() + " --score 0.0 --max-drawn 2");
+  EXPECT_EQ(p.code, 0) << p.output;
+  EXPECT_TRUE(fs::exists(dir / "pred" / "predictions.json"));
+  EXPECT_TRUE(fs::exists(dir / "pred" / "images.csv"));
+}
+
+TEST(Cli, TrainAndPredictBadInputIsOneClearLine) {
+  const fs::path dir = cvtk::testing::scratch_dir("cli_train_bad");
+  CliRun t = run_cvtk("train --data " + (dir / "nowhere").string() + " --epochs 1");
+  EXPECT_EQ(t.code, 2) << t.output;
+  EXPECT_NE(t.output.find("nowhere"), std::string::npos) << t.output;
+  CliRun m = run_cvtk("train --data " + (dir / "nowhere").string() + " --model yolo");
+  EXPECT_NE(m.code, 0);
+  CliRun p = run_cvtk("predict --weights " + (dir / "missing.pt").string() + " --source " + dir.string());
+  EXPECT_EQ(p.code, 2) << p.output;
+  EXPECT_NE(p.output.find("missing.pt"), std::string::npos) << p.output;
+  write_text(dir / "junk.pt", "not a checkpoint");
+  CliRun j = run_cvtk("predict --weights " + (dir / "junk.pt").string() + " --source " + dir.string());
+  EXPECT_EQ(j.code, 2) << j.output;
+  EXPECT_NE(j.output.find("junk.pt"), std::string::npos) << j.output;
+  CliRun both = run_cvtk("eval --gt " + dir.string() + " --dets x.json --weights y.pt");
+  EXPECT_NE(both.code, 0);
+  CliRun r = run_cvtk("train --resume " + (dir / "norun").string());
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("norun"), std::string::npos) << r.output;
+}

@@ -180,3 +180,35 @@ TEST(Checkpoint, RoundTripGivesTheSameDetections) {
     EXPECT_NE(std::string(e.what()).find("junk.pt"), std::string::npos);
   }
 }
+
+TEST(ThunderNet, InferenceOptimisationKeepsDetections) {
+  torch::manual_seed(0);
+  ModelInfo info;
+  info.classes = {"a", "b", "c"};
+  ThunderNet plain(thundernet_options(info)), fast(thundernet_options(info));
+  // Non-trivial BatchNorm statistics, so folding has something to fold.
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& b : plain->named_buffers())
+      if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 2.0);
+      else if (b.key().find("running_mean") != std::string::npos) b.value().uniform_(-0.1, 0.1);
+  }
+  cvtk::vision::load_state_dict(*fast, cvtk::vision::state_dict(*plain));
+  plain->eval();
+  fast->optimize_for_inference();
+  auto x = torch::randn({2, 3, 320, 320});
+  auto a = plain->detect(x), b = fast->detect(x);
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].boxes.sizes(), b[i].boxes.sizes());
+    ASSERT_GT(a[i].boxes.size(0), 0);
+    // An untrained model's scores nearly tie, so the order may differ: match each detection instead.
+    // The last few may swap with near-ties just past the 100-detection cut.
+    for (int64_t k = 0; k < std::min<int64_t>(a[i].boxes.size(0), 80); ++k) {
+      auto d = (b[i].boxes - a[i].boxes[k]).abs().amax(1) +
+               (b[i].labels != a[i].labels[k]).to(torch::kFloat) * 1e9;
+      auto [best, j] = d.min(0);
+      EXPECT_LT(best.item<double>(), 1e-2) << "detection " << k;
+      EXPECT_NEAR(b[i].scores[j.item<int64_t>()].item<double>(), a[i].scores[k].item<double>(), 1e-4);
+    }
+  }
+}
