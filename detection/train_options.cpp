@@ -1,5 +1,7 @@
 #include "detection/train_options.h"
 
+#include "vision/data/file_util.h"
+
 #include <functional>
 #include <map>
 #include <sstream>
@@ -56,7 +58,6 @@ std::vector<std::string> items(const std::string& v) {
 
 std::string to_config_text(const TrainOptions& o) {
   std::ostringstream s;
-  s.precision(17);
   s << "data=" << quote(o.data.string()) << "\n"
     << "format=" << quote(o.format) << "\n"
     << "val-data=" << quote(o.val_data.string()) << "\n"
@@ -69,17 +70,17 @@ std::string to_config_text(const TrainOptions& o) {
     << "size=" << o.size << "\n"
     << "multiscale=" << list(o.multiscale) << "\n"
     << "pipeline=" << quote(o.pipeline) << "\n"
-    << "lr=" << o.schedule.base << "\n"
+    << "lr=" << data::format_number(o.schedule.base) << "\n"
     << "schedule=" << quote(o.schedule.kind) << "\n"
     << "steps=" << list(o.schedule.step_epochs) << "\n"
-    << "gamma=" << o.schedule.gamma << "\n"
-    << "min-lr-factor=" << o.schedule.min_factor << "\n"
+    << "gamma=" << data::format_number(o.schedule.gamma) << "\n"
+    << "min-lr-factor=" << data::format_number(o.schedule.min_factor) << "\n"
     << "warmup=" << o.schedule.warmup_steps << "\n"
-    << "warmup-factor=" << o.schedule.warmup_factor << "\n"
-    << "momentum=" << o.momentum << "\n"
-    << "weight-decay=" << o.weight_decay << "\n"
-    << "ema=" << o.ema << "\n"
-    << "clip-grad=" << o.clip_grad << "\n"
+    << "warmup-factor=" << data::format_number(o.schedule.warmup_factor) << "\n"
+    << "momentum=" << data::format_number(o.momentum) << "\n"
+    << "weight-decay=" << data::format_number(o.weight_decay) << "\n"
+    << "ema=" << data::format_number(o.ema) << "\n"
+    << "clip-grad=" << data::format_number(o.clip_grad) << "\n"
     << "freeze-stages=" << o.freeze_stages << "\n"
     << "freeze-bn=" << (o.freeze_bn ? "true" : "false") << "\n"
     << "init-weights=" << quote(o.init_weights.string()) << "\n"
@@ -89,7 +90,7 @@ std::string to_config_text(const TrainOptions& o) {
     << "threads=" << o.threads << "\n"
     << "loader-threads=" << o.loader_threads << "\n"
     << "device=" << quote(o.device) << "\n"
-    << "time-limit=" << o.time_limit_minutes << "\n"
+    << "time-limit=" << data::format_number(o.time_limit_minutes) << "\n"
     << "log-every=" << o.log_every << "\n"
     << "max-steps=" << o.max_steps << "\n";
   return s.str();

@@ -26,8 +26,8 @@ echo "== cvtk augment preview: what the model sees in training"
 "$cvtk" augment preview --data "$out/shapes" --split train --pipeline thundernet-train --n 16 --size 320 --out "$out/augment"
 
 echo "== cvtk train: ThunderNet-SNet49 from scratch"
-"$cvtk" train --data "$out/shapes" --model thundernet-snet49 --epochs "${DEMO_EPOCHS:-12}" --batch 8 --size 320 \
-  --lr 0.02 --warmup 100 --schedule cosine --out "$out/train" --log-every 25
+"$cvtk" train --data "$out/shapes" --model thundernet-snet49 --epochs "${DEMO_EPOCHS:-12}" --batch 8 --size 256 \
+  --pipeline "photometric hflip resize()" --lr 0.04 --warmup 100 --schedule cosine --out "$out/train" --log-every 25
 
 echo "== cvtk eval: the best checkpoint on the validation split"
 "$cvtk" eval --weights "$out/train/best.pt" --data "$out/shapes" --split val --protocol all \

@@ -39,10 +39,21 @@ def options(path):
     return opts
 
 
+def portable(line):
+    # Paths into ../shared are written relative to the checkout, so no machine's layout is recorded.
+    i = line.find("/shared/")
+    if '"' in line and i >= 0:
+        key, _ = line.split("=", 1)
+        return '%s="../shared/%s' % (key, line[i + len("/shared/"):])
+    return line
+
+
 def copy_run(run, name):
     os.makedirs(RESULTS, exist_ok=True)
     shutil.copy(os.path.join(run, "results.jsonl"), os.path.join(RESULTS, name + "_results.jsonl"))
-    shutil.copy(os.path.join(run, "options.toml"), os.path.join(RESULTS, name + "_options.toml"))
+    with open(os.path.join(run, "options.toml")) as f, open(os.path.join(RESULTS, name + "_options.toml"), "w") as g:
+        for line in f:
+            g.write(portable(line.rstrip("\n")) + "\n")
 
 
 def training_row(name, label):
@@ -56,9 +67,10 @@ def training_row(name, label):
            .format(**{k: o.get(k, "?") for k in ("data", "model", "epochs", "batch", "size")}))
     if o.get("multiscale", "[]") != "[]":
         cmd += " --multiscale " + o["multiscale"].strip("[]")
-    for flag in ("lr", "schedule", "warmup", "ema", "time-limit"):
-        if flag in o:
-            cmd += " --%s %s" % (flag, o[flag])
+    for flag in ("pipeline", "lr", "schedule", "warmup", "ema", "num-fc", "time-limit", "threads", "loader-threads"):
+        if flag in o and o[flag] not in ("0", ""):
+            value = o[flag]
+            cmd += " --%s %s" % (flag, ('"%s"' % value) if " " in value else value)
     return ("| %s | `%s` | %d epochs, %.1f min, %.1f img/s | %.4f (epoch %d) | %.4f | %.4f |"
             % (label, cmd, len(r), minutes, sum(x.get("images_per_s", 0) for x in r) / len(r), best["val_map50"],
                best["epoch"], best.get("val_voc07", -1), best.get("val_coco_ap", -1)))
@@ -78,7 +90,7 @@ def main():
         os.makedirs(RESULTS, exist_ok=True)
         shutil.copy(a.detector_bench, os.path.join(RESULTS, "detector.jsonl"))
 
-    lines = [BEGIN, "", "Training (validation split; VOC all-point mAP@0.5 at the best epoch, from scratch, 2 cores):", "",
+    lines = [BEGIN, "", "Training from scratch on this 2-core machine (validation split; VOC all-point mAP@0.5 at the best epoch):", "",
              "| dataset | command | run | val mAP@0.5 | VOC07 | COCO AP |", "| --- | --- | --- | --- | --- | --- |"]
     for name, label in (("bccd", "BCCD (train -> val)"), ("demo", "synthetic shapes (scripts/demo.sh)")):
         row = training_row(name, label)
