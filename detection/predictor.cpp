@@ -1,32 +1,13 @@
 #include "detection/predictor.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "augment/loader.h"
 #include "augment/pipeline.h"
+#include "augment/sample.h"
 
 namespace cvtk::detection {
-
-namespace {
-
-data::Box map_box(const cv::Matx33d& m, const float* b, int width, int height) {
-  double xs[4], ys[4];
-  const double px[4] = {b[0], b[2], b[0], b[2]}, py[4] = {b[1], b[1], b[3], b[3]};
-  for (int k = 0; k < 4; ++k) {
-    const double w = m(2, 0) * px[k] + m(2, 1) * py[k] + m(2, 2);
-    xs[k] = (m(0, 0) * px[k] + m(0, 1) * py[k] + m(0, 2)) / w;
-    ys[k] = (m(1, 0) * px[k] + m(1, 1) * py[k] + m(1, 2)) / w;
-  }
-  data::Box box{*std::min_element(xs, xs + 4), *std::min_element(ys, ys + 4), *std::max_element(xs, xs + 4),
-                *std::max_element(ys, ys + 4)};
-  box.x1 = std::clamp(box.x1, 0.0, double(width));
-  box.x2 = std::clamp(box.x2, 0.0, double(width));
-  box.y1 = std::clamp(box.y1, 0.0, double(height));
-  box.y2 = std::clamp(box.y2, 0.0, double(height));
-  return box;
-}
-
-}  // namespace
 
 std::vector<data::Detection> predict_dataset(ThunderNet& model, const data::Dataset& dataset,
                                              const PredictOptions& options, PredictStats* stats,
@@ -62,7 +43,10 @@ std::vector<data::Detection> predict_dataset(ThunderNet& model, const data::Data
         d.image_id = batch->image_ids[i];
         d.label = int(labels[k].item<int64_t>());
         d.score = s;
-        d.box = map_box(batch->to_original[i], boxes[k].data_ptr<float>(), w, h);
+        const float* b = boxes[k].data_ptr<float>();
+        d.box = augment::map_box(batch->to_original[i], data::Box{b[0], b[1], b[2], b[3]});
+        d.box = {std::clamp(d.box.x1, 0.0, double(w)), std::clamp(d.box.y1, 0.0, double(h)),
+                 std::clamp(d.box.x2, 0.0, double(w)), std::clamp(d.box.y2, 0.0, double(h))};
         if (!d.box.degenerate()) result.push_back(d);
       }
     }
