@@ -144,9 +144,12 @@ Checkpoint read_checkpoint(const std::filesystem::path& file, torch::optim::Opti
   return c;
 }
 
-ThunderNet load_model(const std::filesystem::path& file, ModelInfo* info, bool prefer_ema) {
+ThunderNet load_model(const std::filesystem::path& file, ModelInfo* info,
+                      const std::function<void(ThunderNetOptions&)>& adjust, bool prefer_ema) {
   auto c = read_checkpoint(file);
-  ThunderNet model(thundernet_options(c.info));
+  auto options = thundernet_options(c.info);
+  if (adjust) adjust(options);
+  ThunderNet model(options);
   auto report = vision::load_state_dict(*model, prefer_ema && !c.ema.empty() ? c.ema : c.model, false);
   if (!report.ok()) throw std::runtime_error(file.string() + ": weights do not fit " + c.info.model + ": " + report.describe());
   model->eval();

@@ -7,6 +7,7 @@
 // batches done in the current epoch, best metric), the resolved options as config text, the default
 // CPU generator's state, and sub-archives "model", "ema" (when enabled) and "optimizer".
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,8 @@ void save_checkpoint(const std::filesystem::path& file, const ModelInfo& info, c
 Checkpoint read_checkpoint(const std::filesystem::path& file, torch::optim::Optimizer* optimizer = nullptr);
 
 // A model ready for inference (eval mode) from a checkpoint: EMA weights when present and prefer_ema.
-ThunderNet load_model(const std::filesystem::path& file, ModelInfo* info = nullptr, bool prefer_ema = true);
+// `adjust` may change inference options (thresholds, NMS) before the model is built.
+ThunderNet load_model(const std::filesystem::path& file, ModelInfo* info = nullptr,
+                      const std::function<void(ThunderNetOptions&)>& adjust = {}, bool prefer_ema = true);
 
 }  // namespace cvtk::detection

@@ -69,24 +69,25 @@ data::Dataset images_as_dataset(const fs::path& source, const std::vector<std::s
   return ds;
 }
 
+// A dataset when its format can be told (data::detect_format's rules); loose images otherwise.
 bool looks_like_dataset(const fs::path& p) {
-  if (fs::is_regular_file(p)) return p.extension() == ".json";
-  return fs::is_directory(p) && (fs::exists(p / "Annotations") || fs::exists(p / "labels"));
+  try {
+    data::detect_format(p);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
 }
 
 ThunderNet load_for_inference(const fs::path& weights, ModelInfo& info, bool soft_nms, double nms_iou, int max_dets,
                               double score) {
-  auto c = read_checkpoint(weights);
-  auto o = thundernet_options(c.info);
-  o.rcnn.soft_nms = soft_nms;
-  o.rcnn.nms_iou = nms_iou;
-  o.rcnn.max_detections = max_dets;
-  o.rcnn.score_threshold = std::min(o.rcnn.score_threshold, score);
-  ThunderNet model(o);
-  auto report = vision::load_state_dict(*model, c.ema.empty() ? c.model : c.ema, false);
-  if (!report.ok()) throw std::runtime_error(weights.string() + ": weights do not fit " + c.info.model + ": " + report.describe());
+  auto model = load_model(weights, &info, [&](ThunderNetOptions& o) {
+    o.rcnn.soft_nms = soft_nms;
+    o.rcnn.nms_iou = nms_iou;
+    o.rcnn.max_detections = max_dets;
+    o.rcnn.score_threshold = std::min(o.rcnn.score_threshold, score);
+  });
   model->optimize_for_inference();
-  info = c.info;
   return model;
 }
 

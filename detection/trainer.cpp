@@ -230,7 +230,8 @@ TrainResult train(TrainOptions o, std::FILE* out) {
   result.last = o.out / "last.pt";
   result.best = o.out / "best.pt";
   result.best_map50 = state.best_metric;
-  bool stop = false;
+  bool stop = false;          // finish the current epoch, then stop
+  bool stopped_mid_epoch = false;
   model->train();
 
   for (int epoch = state.epoch; epoch < o.epochs && !stop; ++epoch) {
@@ -301,14 +302,14 @@ TrainResult train(TrainOptions o, std::FILE* out) {
                         " at epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(state.step) + "; " +
                         result.last.string() + " written; continue with: cvtk train --resume " + o.out.string());
           result.interrupted = true;
-          stop = true;
+          stopped_mid_epoch = true;
           break;
         }
         stop = true;  // the epoch is complete: finish it normally (validation, checkpoints) then stop
         result.interrupted = true;
       }
     }
-    if (result.interrupted && state.batch_in_epoch > 0 && done < steps_per_epoch) break;
+    if (stopped_mid_epoch) break;
 
     // End of epoch: validation, checkpoints, log rows.
     state.epoch = epoch + 1;
