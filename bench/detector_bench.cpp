@@ -1,6 +1,7 @@
 // ThunderNet speed: inference latency at 320x320 batch 1 (eval mode, BatchNorm folded) and training
 // throughput at batch 8 (images/s of full training steps with synthetic boxes), with peak memory.
-// Usage: detector_bench [--threads 2] [--n 20] [models...]   (default: thundernet-snet49)
+// Usage: detector_bench [--threads 2] [--n 20] [--profile TRACE.json] [models...]   (default: thundernet-snet49)
+// --profile writes a Chrome trace (chrome://tracing) of ten inference runs of the first model.
 // bench/run_detector.sh prints these next to torchvision's Faster R-CNN on the same thread count.
 #include <algorithm>
 #include <chrono>
@@ -8,6 +9,8 @@
 #include <cstdlib>
 #include <string>
 #include <vector>
+
+#include <torch/csrc/autograd/profiler_legacy.h>
 
 #include "detection/progress.h"
 #include "detection/thundernet.h"
@@ -33,11 +36,13 @@ double median_ms(F f, int n, int warmup) {
 
 int main(int argc, char** argv) {
   int threads = 2, n = 20;
+  std::string profile;
   std::vector<std::string> names;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (a == "--n" && i + 1 < argc) n = std::atoi(argv[++i]);
+    else if (a == "--profile" && i + 1 < argc) profile = argv[++i];
     else names.push_back(a);
   }
   if (names.empty()) names = {"thundernet-snet49"};
@@ -54,6 +59,11 @@ int main(int argc, char** argv) {
       std::printf("{\"peer\": \"cvtk.%s\", \"work\": \"infer 320x320 batch 1\", \"median_ms\": %.2f, \"per_s\": %.3f, \"threads\": %d}\n",
                   name.c_str(), ms, 1000 / ms, threads);
       std::fflush(stdout);
+      if (!profile.empty()) {
+        torch::autograd::profiler::RecordProfile record(profile);
+        for (int i = 0; i < 10; ++i) model->detect(x);
+        profile.clear();
+      }
     }
     {
       ThunderNet model(model_options(name, 3));
