@@ -75,6 +75,8 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--model", o->model, "Model: " + models + " or thundernet-<backbone>")->capture_default_str();
   cmd->add_option("--num-fc", o->num_fc, "R-CNN head fully connected layers (1: paper, 2: authors' code)")
       ->capture_default_str()->check(CLI::Range(1, 2));
+  cmd->add_option("--rcnn-rois", o->rcnn_rois, "RoIs sampled per image for the R-CNN loss, at most 25% foreground (fewer: foreground weighs more)")
+      ->capture_default_str()->check(CLI::Range(16, 4096));
   cmd->add_option("--epochs", o->epochs, "Epochs")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--batch", o->batch, "Images per step")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--size", o->size, "Input side in pixels (square)")->capture_default_str()->check(CLI::Range(64, 4096));
@@ -87,7 +89,8 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--min-lr-factor", o->schedule.min_factor, "cosine: final lr / base lr")->capture_default_str();
   cmd->add_option("--warmup", o->schedule.warmup_steps, "Linear warm-up steps")->capture_default_str();
   cmd->add_option("--warmup-factor", o->schedule.warmup_factor, "Warm-up starting lr factor")->capture_default_str();
-  cmd->add_option("--momentum", o->momentum, "SGD momentum")->capture_default_str();
+  cmd->add_option("--optimizer", o->optimizer, "sgd (with momentum) or adamw")->capture_default_str()->check(CLI::IsMember({"sgd", "adamw"}));
+  cmd->add_option("--momentum", o->momentum, "SGD momentum; AdamW's beta1")->capture_default_str();
   cmd->add_option("--weight-decay", o->weight_decay, "Weight decay (weights with more than one dimension)")->capture_default_str();
   cmd->add_option("--ema", o->ema, "EMA decay of the weights used for validation and best.pt (0: off; e.g. 0.9998)")->capture_default_str();
   cmd->add_option("--clip-grad", o->clip_grad, "Clip the gradient's L2 norm (0: off)")->capture_default_str();

@@ -65,6 +65,7 @@ std::string to_config_text(const TrainOptions& o) {
     << "val-split=" << quote(o.val_split) << "\n"
     << "model=" << quote(o.model) << "\n"
     << "num-fc=" << o.num_fc << "\n"
+    << "rcnn-rois=" << o.rcnn_rois << "\n"
     << "epochs=" << o.epochs << "\n"
     << "batch=" << o.batch << "\n"
     << "size=" << o.size << "\n"
@@ -77,6 +78,7 @@ std::string to_config_text(const TrainOptions& o) {
     << "min-lr-factor=" << data::format_number(o.schedule.min_factor) << "\n"
     << "warmup=" << o.schedule.warmup_steps << "\n"
     << "warmup-factor=" << data::format_number(o.schedule.warmup_factor) << "\n"
+    << "optimizer=" << quote(o.optimizer) << "\n"
     << "momentum=" << data::format_number(o.momentum) << "\n"
     << "weight-decay=" << data::format_number(o.weight_decay) << "\n"
     << "ema=" << data::format_number(o.ema) << "\n"
@@ -106,14 +108,14 @@ TrainOptions from_config_text(const std::string& text, const std::string& source
   const std::map<std::string, Setter> keys = {
       {"data", path(o.data)}, {"format", str(o.format)}, {"val-data", path(o.val_data)},
       {"train-split", str(o.train_split)}, {"val-split", str(o.val_split)}, {"model", str(o.model)},
-      {"num-fc", integer(o.num_fc)}, {"epochs", integer(o.epochs)}, {"batch", integer(o.batch)},
+      {"num-fc", integer(o.num_fc)}, {"rcnn-rois", integer(o.rcnn_rois)}, {"epochs", integer(o.epochs)}, {"batch", integer(o.batch)},
       {"size", integer(o.size)},
       {"multiscale", [&](const std::string& v) { o.multiscale.clear(); for (auto& x : items(v)) o.multiscale.push_back(std::stoi(x)); }},
       {"pipeline", str(o.pipeline)}, {"lr", real(o.schedule.base)}, {"schedule", str(o.schedule.kind)},
       {"steps", [&](const std::string& v) { o.schedule.step_epochs.clear(); for (auto& x : items(v)) o.schedule.step_epochs.push_back(std::stoi(x)); }},
       {"gamma", real(o.schedule.gamma)}, {"min-lr-factor", real(o.schedule.min_factor)},
       {"warmup", integer(o.schedule.warmup_steps)}, {"warmup-factor", real(o.schedule.warmup_factor)},
-      {"momentum", real(o.momentum)}, {"weight-decay", real(o.weight_decay)}, {"ema", real(o.ema)},
+      {"optimizer", str(o.optimizer)}, {"momentum", real(o.momentum)}, {"weight-decay", real(o.weight_decay)}, {"ema", real(o.ema)},
       {"clip-grad", real(o.clip_grad)}, {"freeze-stages", integer(o.freeze_stages)},
       {"freeze-bn", [&](const std::string& v) { o.freeze_bn = (v == "true" || v == "1"); }},
       {"init-weights", path(o.init_weights)}, {"out", path(o.out)}, {"val-every", integer(o.val_every)},

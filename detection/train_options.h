@@ -19,13 +19,15 @@ struct TrainOptions {
   std::string val_split = "val";          // "none" disables validation
   std::string model = "thundernet-snet49";
   int num_fc = 1;
+  int rcnn_rois = 512;                    // RoIs sampled per image for the R-CNN loss (25% foreground at most)
   int epochs = 24;
   int batch = 8;
   int size = 320;                         // evaluation side; also training side without multiscale
   std::vector<int> multiscale;            // training sides, one chosen per batch (ThunderNet: 240,320,480)
   std::string pipeline = "thundernet-train";
   LrScheduleOptions schedule;             // lr, schedule kind, steps, warm-up
-  double momentum = 0.9;
+  std::string optimizer = "sgd";          // sgd (momentum) or adamw (decoupled weight decay)
+  double momentum = 0.9;                  // sgd: momentum; adamw: beta1
   double weight_decay = 1e-4;             // on weights with more than one dimension only
   double ema = 0;                         // EMA decay (0 disables), e.g. 0.9998
   double clip_grad = 0;                   // max gradient L2 norm (0 disables)

@@ -136,6 +136,7 @@ TEST(TrainOptions, ConfigTextRoundTripsAndNamesBadKeys) {
   o.schedule.base = 0.02;
   o.ema = 0.9998;
   o.freeze_bn = true;
+  o.optimizer = "adamw";
   o.seed = 12345678901ULL;
   auto back = from_config_text(to_config_text(o), "x.toml");
   EXPECT_EQ(back.data, o.data);
@@ -144,6 +145,7 @@ TEST(TrainOptions, ConfigTextRoundTripsAndNamesBadKeys) {
   EXPECT_EQ(back.schedule.base, 0.02);
   EXPECT_EQ(back.ema, 0.9998);
   EXPECT_TRUE(back.freeze_bn);
+  EXPECT_EQ(back.optimizer, "adamw");
   EXPECT_EQ(back.seed, o.seed);
   EXPECT_EQ(to_config_text(back), to_config_text(o));
   try {

@@ -88,11 +88,17 @@ TEST(Train, RunsAndWritesCheckpointsAndLogs) {
   std::fclose(log);
 }
 
-TEST(Train, ResumeContinuesExactlyAsAnUninterruptedRun) {
-  auto a = cvtk::testing::scratch_dir("train_uninterrupted"), b = cvtk::testing::scratch_dir("train_interrupted");
+// Runs tiny_options with `optimizer` straight through and again interrupted inside epoch 2 and
+// resumed; the final weights (and EMA) must be bit-identical.
+void expect_exact_resume(const std::string& optimizer) {
+  auto a = cvtk::testing::scratch_dir("train_uninterrupted_" + optimizer), b = cvtk::testing::scratch_dir("train_interrupted_" + optimizer);
   std::FILE* log = std::tmpfile();
-  auto full = train(tiny_options(a), log);
-  auto o = tiny_options(b);
+  auto first = tiny_options(a);
+  first.optimizer = optimizer;
+  if (optimizer == "adamw") first.schedule.base = 1e-3;
+  auto full = train(first, log);
+  auto o = first;
+  o.out = b;
   o.max_steps = 4;  // stops inside epoch 2 (3 steps per epoch)
   auto part = train(o, log);
   EXPECT_TRUE(part.interrupted);
@@ -114,6 +120,10 @@ TEST(Train, ResumeContinuesExactlyAsAnUninterruptedRun) {
   EXPECT_EQ(full.last_map50, rest.last_map50);
   std::fclose(log);
 }
+
+TEST(Train, ResumeContinuesExactlyAsAnUninterruptedRun) { expect_exact_resume("sgd"); }
+
+TEST(Train, ResumeWithAdamWRestoresItsMoments) { expect_exact_resume("adamw"); }
 
 TEST(Train, NonFiniteLossStopsWithImageIdsAndKeepsTheCheckpoint) {
   auto dir = cvtk::testing::scratch_dir("train_nan");
