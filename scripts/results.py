@@ -67,8 +67,10 @@ def training_row(name, label):
            .format(**{k: o.get(k, "?") for k in ("data", "model", "epochs", "batch", "size")}))
     if o.get("multiscale", "[]") != "[]":
         cmd += " --multiscale " + o["multiscale"].strip("[]")
-    for flag in ("pipeline", "lr", "schedule", "warmup", "ema", "num-fc", "time-limit", "threads", "loader-threads"):
-        if flag in o and o[flag] not in ("0", ""):
+    defaults = {"optimizer": "sgd", "rcnn-rois": "512", "weight-decay": "1e-04"}
+    for flag in ("pipeline", "optimizer", "lr", "weight-decay", "schedule", "warmup", "ema", "num-fc", "rcnn-rois",
+                 "time-limit", "threads", "loader-threads"):
+        if flag in o and o[flag] not in ("0", "", defaults.get(flag)):
             value = o[flag]
             cmd += " --%s %s" % (flag, ('"%s"' % value) if " " in value else value)
     return ("| %s | `%s` | %d epochs, %.1f min, %.1f img/s | %.4f (epoch %d) | %.4f | %.4f |"
