@@ -190,8 +190,10 @@ bool decode_resized(const unsigned char* data, size_t size, cv::Size target, cv:
 
   const int nc = info.num_components;
   const int imcu_cols = static_cast<int>((w + info.max_h_samp_factor * DCTSIZE - 1) / (info.max_h_samp_factor * DCTSIZE));
-  std::vector<cv::Mat> planes(static_cast<size_t>(nc));
-  std::vector<std::vector<JSAMPROW>> rows(static_cast<size_t>(nc));
+  // Per-thread buffers, kept between images (about 0.6 MB a thread for 640x480): fresh ones would
+  // cost page faults on every image, the luma plane alone being above malloc's mmap threshold.
+  thread_local cv::Mat planes[MAX_COMPONENTS], resized[3], ycrcb;
+  thread_local std::vector<JSAMPROW> rows[MAX_COMPONENTS];
   JSAMPROW* row_tables[MAX_COMPONENTS];
   int rows_per_imcu[MAX_COMPONENTS];
   cv::Rect valid[MAX_COMPONENTS];  // comp_info lives in libjpeg's image pool, freed by finish_decompress
@@ -202,6 +204,7 @@ bool decode_resized(const unsigned char* data, size_t size, cv::Size target, cv:
     // libjpeg writes whole blocks, so the buffers are padded to whole iMCUs.
     planes[c].create(static_cast<int>(info.total_iMCU_rows) * rows_per_imcu[c],
                      imcu_cols * p.h_samp_factor * p.DCT_scaled_size, CV_8U);
+    rows[c].clear();
     for (int r = 0; r < planes[c].rows; ++r) rows[c].push_back(planes[c].ptr<uchar>(r));
     row_tables[c] = rows[c].data();
   }
@@ -212,16 +215,14 @@ bool decode_resized(const unsigned char* data, size_t size, cv::Size target, cv:
   // target.width seen in plane samples, because the plane spans exactly the w stored pixels.
   // The planes go in OpenCV's YCrCb order, for its vectorised conversion (JFIF's full-range
   // equations, to within 0.1% in the coefficients).
-  cv::Mat resized[3];
   for (int c = 0; c < nc; ++c) {
     const cv::Mat plane = planes[c](valid[c]);
     cv::Mat& out = resized[c == 0 ? 0 : 3 - c];
-    if (plane.size() == target) out = plane;
+    if (plane.size() == target) plane.copyTo(out);  // never a view: `out` outlives this image's planes
     else if (plane.cols == target.width) resample_rows(plane, out, target.height);
     else cv::resize(plane, out, target, 0, 0, cv::INTER_LINEAR);
   }
   if (nc == 3) {
-    cv::Mat ycrcb;
     cv::merge(resized, 3, ycrcb);
     cv::cvtColor(ycrcb, rgb, cv::COLOR_YCrCb2RGB);
   } else {
