@@ -1,17 +1,19 @@
 #include "augment/loader.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <new>
 #include <stdexcept>
 #include <thread>
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
+#include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 #include <tbb/task_scheduler_observer.h>
 
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include "augment/random.h"
+#include "augment/resize.h"
 #include "vision/image/decode.h"
 
 namespace cvtk::augment {
@@ -67,6 +70,50 @@ struct Slot {
   bool converted = false, empty = false;
   int dropped = 0;
   double decode_s = 0, augment_s = 0;
+};
+
+// Batch tensors come from here and return here when the last reference to them dies, wherever that
+// is. Fresh multi-megabyte allocations would be mmap'ed and page-faulted in for every batch (and
+// trimmed again on free); measured, that cost as much as a fifth of the loader's CPU time.
+class TensorPool : public std::enable_shared_from_this<TensorPool> {
+ public:
+  explicit TensorPool(size_t keep) : keep_(keep) {}
+  ~TensorPool() {
+    for (auto& [bytes, p] : free_) std::free(p);
+  }
+  torch::Tensor empty(const std::vector<int64_t>& sizes) {
+    size_t bytes = sizeof(float);
+    for (int64_t s : sizes) bytes *= static_cast<size_t>(s);
+    void* p = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (size_t i = 0; i < free_.size(); ++i)
+        if (free_[i].first == bytes) {
+          p = free_[i].second;
+          free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(i));
+          break;
+        }
+    }
+    if (!p) p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (!p) throw std::bad_alloc();
+    auto self = shared_from_this();  // the pool outlives the loader while a consumer holds batches
+    return torch::from_blob(p, sizes, [self, bytes](void* q) { self->give_back(q, bytes); }, torch::kFloat32);
+  }
+
+ private:
+  void give_back(void* p, size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (free_.size() < keep_) {
+        free_.emplace_back(bytes, p);
+        return;
+      }
+    }
+    std::free(p);
+  }
+  std::mutex mutex_;
+  std::vector<std::pair<size_t, void*>> free_;
+  size_t keep_;
 };
 
 Target make_target(const Sample& s) {
@@ -127,18 +174,21 @@ struct Loader::Impl {
   std::condition_variable not_full, not_empty;
   std::deque<Batch> queue;
   bool producing = false;  // the producer of the current epoch has not finished
-  bool stop = false;
+  std::atomic<bool> stop{false};  // written under mutex, so condition variable waits see it
   bool started = false;
   std::exception_ptr error;
   std::thread producer;
   LoaderStats stats;
+  std::shared_ptr<TensorPool> pool;
 
   Impl(const data::Dataset& d, Pipeline p, LoaderOptions o)
       : dataset(d),
         pipeline(std::move(p)),
         options(std::move(o)),
         arena(options.threads > 0 ? options.threads : tbb::task_arena::automatic),
-        nice_observer(arena, options.nice) {}
+        nice_observer(arena, options.nice),
+        // Enough for the queue, the batches in flight and a few held by the consumer.
+        pool(std::make_shared<TensorPool>(static_cast<size_t>(std::max(1, options.prefetch_batches)) + 4)) {}
 
   size_t batch_count() const {
     const size_t n = dataset.images.size(), b = static_cast<size_t>(options.batch_size);
@@ -189,19 +239,19 @@ struct Loader::Impl {
     });
   }
 
-  bool stopping() {
-    std::lock_guard<std::mutex> lock(mutex);
-    return stop;
-  }
+  bool stopping() const { return stop.load(std::memory_order_relaxed); }
 
-  void process(Slot& slot, size_t index, int size, float* direct_dst) {
+  void process(Slot& slot, size_t index, int size, float* direct_dst, int epoch) {
     const data::ImageRecord& rec = dataset.images[index];
     slot.index = index;
     slot.image_id = rec.id;
+    const Context context{size, size};
+    const cv::Size stretch = options.decode_resized ? pipeline.leading_stretch(context) : cv::Size();
     const auto t0 = Clock::now();
     image::DecodeResult decoded;
     try {
-      decoded = image::decode_image(dataset.image_root / rec.file);
+      const auto file = dataset.image_root / rec.file;
+      decoded = stretch.empty() ? image::decode_image(file) : image::decode_image_resized(file, stretch);
     } catch (const std::exception& e) {
       slot.error = e.what();
       slot.decode_s = seconds_since(t0);
@@ -211,8 +261,16 @@ struct Loader::Impl {
     const auto t1 = Clock::now();
     slot.converted = !decoded.converted.empty();
     Sample s = make_sample(rec, index, std::move(decoded.image));
-    Rng rng(options.seed, static_cast<uint64_t>(current_epoch), index);
-    pipeline.apply(s, rng, Context{size, size});
+    size_t first = 0;
+    if (!stretch.empty()) {
+      // The decoder did the pipeline's leading resize: the sample starts where that resize leaves it.
+      s.original_width = decoded.source_size.width;
+      s.original_height = decoded.source_size.height;
+      finish_stretch(s, decoded.source_size);
+      first = 1;
+    }
+    Rng rng(options.seed, static_cast<uint64_t>(epoch), index);
+    pipeline.apply(s, rng, context, first);
     slot.original_size = {s.original_width, s.original_height};
     slot.to_original = s.to_original;
     slot.dropped = s.dropped_objects;
@@ -228,49 +286,74 @@ struct Loader::Impl {
     slot.ok = true;
   }
 
-  int current_epoch = 0;
+  // One batch on its way: its images are processed independently and collated when the last is done.
+  struct Work {
+    size_t index = 0, first = 0;  // batch index; position of its first image in the epoch order
+    int size = 0;
+    torch::Tensor stack;          // [count,3,size,size], written in place by same-size images
+    std::vector<Slot> slots;
+  };
+  struct Item {
+    std::shared_ptr<Work> work;
+    size_t k = 0;  // image within the batch
+  };
 
+  // A TBB pipeline keeps every thread busy across batch boundaries: images flow one by one through
+  // decode + augment in parallel, and an in-order serial stage collates each batch when its last
+  // image arrives and waits for room in the queue. The token count bounds the images in flight.
   void produce(int epoch, const std::vector<size_t>& order) {
-    current_epoch = epoch;
     const size_t n = order.size(), bs = static_cast<size_t>(options.batch_size);
     const size_t nb = batch_count();
-    const size_t chunk = static_cast<size_t>(std::max(1, options.prefetch_batches / 2));
-    for (size_t b0 = 0; b0 < nb; b0 += chunk) {
-      if (stopping()) return;
-      const size_t b1 = std::min(nb, b0 + chunk);
-      const size_t first = b0 * bs, last = std::min(n, b1 * bs);
-      std::vector<int> sizes(b1 - b0);
-      std::vector<torch::Tensor> stacks(b1 - b0);
-      for (size_t b = b0; b < b1; ++b) {
+    const size_t total = std::min(n, nb * bs);
+    const size_t tokens = std::max<size_t>(2 * static_cast<size_t>(arena.max_concurrency()),
+                                           bs * static_cast<size_t>(std::max(1, options.prefetch_batches / 2)));
+    size_t next = 0;
+    std::shared_ptr<Work> open;
+    auto source = [&](tbb::flow_control& fc) -> Item {
+      if (next >= total || stopping()) {
+        fc.stop();
+        return {};
+      }
+      const size_t b = next / bs, k = next - b * bs;
+      if (k == 0) {
+        open = std::make_shared<Work>();
+        open->index = b;
+        open->first = next;
         Rng rng(options.seed, static_cast<uint64_t>(epoch), b, 1);
-        const int s = options.sizes[static_cast<size_t>(rng.integer(0, static_cast<int64_t>(options.sizes.size()) - 1))];
-        sizes[b - b0] = s;
-        const int64_t count = static_cast<int64_t>(std::min(n, (b + 1) * bs) - b * bs);
-        stacks[b - b0] = torch::empty({count, 3, s, s}, torch::kFloat32);
+        open->size = options.sizes[static_cast<size_t>(rng.integer(0, static_cast<int64_t>(options.sizes.size()) - 1))];
+        const size_t count = std::min(n, (b + 1) * bs) - b * bs;
+        open->stack = pool->empty({static_cast<int64_t>(count), 3, open->size, open->size});
+        open->slots.resize(count);
       }
-      std::vector<Slot> slots(last - first);
-      arena.execute([&] {
-        tbb::parallel_for(tbb::blocked_range<size_t>(0, slots.size(), 1), [&](const tbb::blocked_range<size_t>& r) {
-          for (size_t k = r.begin(); k != r.end(); ++k) {
-            const size_t pos = first + k, b = pos / bs;
-            const int s = sizes[b - b0];
-            float* dst = stacks[b - b0].data_ptr<float>() + static_cast<size_t>(pos - b * bs) * 3 * s * s;
-            process(slots[k], order[pos], s, dst);
-          }
-        });
-      });
-      for (size_t b = b0; b < b1; ++b) {
-        const size_t p0 = b * bs - first, p1 = std::min(n, (b + 1) * bs) - first;
-        std::optional<Batch> batch = collate(slots, p0, p1, stacks[b - b0], epoch, b);
-        if (!batch) continue;
-        std::unique_lock<std::mutex> lock(mutex);
-        not_full.wait(lock, [&] { return stop || queue.size() < static_cast<size_t>(std::max(1, options.prefetch_batches)); });
-        if (stop) return;
-        queue.push_back(std::move(*batch));
-        lock.unlock();
-        not_empty.notify_one();
+      ++next;
+      return Item{open, k};
+    };
+    auto work = [&](Item item) -> Item {
+      Work& w = *item.work;
+      if (!stopping()) {
+        const size_t plane = static_cast<size_t>(w.size) * static_cast<size_t>(w.size);
+        float* dst = w.stack.data_ptr<float>() + item.k * 3 * plane;
+        process(w.slots[item.k], order[w.first + item.k], w.size, dst, epoch);
       }
-    }
+      return item;
+    };
+    auto sink = [&](Item item) {
+      Work& w = *item.work;
+      if (item.k + 1 != w.slots.size() || stopping()) return;
+      std::optional<Batch> batch = collate(w.slots, 0, w.slots.size(), w.stack, epoch, w.index);
+      if (!batch) return;
+      std::unique_lock<std::mutex> lock(mutex);
+      not_full.wait(lock, [&] { return stopping() || queue.size() < static_cast<size_t>(std::max(1, options.prefetch_batches)); });
+      if (stopping()) return;
+      queue.push_back(std::move(*batch));
+      lock.unlock();
+      not_empty.notify_one();
+    };
+    arena.execute([&] {
+      tbb::parallel_pipeline(tokens, tbb::make_filter<void, Item>(tbb::filter_mode::serial_in_order, source) &
+                                         tbb::make_filter<Item, Item>(tbb::filter_mode::parallel, work) &
+                                         tbb::make_filter<Item, void>(tbb::filter_mode::serial_in_order, sink));
+    });
   }
 
   std::optional<Batch> collate(std::vector<Slot>& slots, size_t p0, size_t p1, torch::Tensor stack, int epoch, size_t b) {

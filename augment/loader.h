@@ -2,9 +2,19 @@
 // The parallel data loader: decodes the images of a Dataset, runs a Pipeline on each, and collates
 // them into normalised [B,3,H,W] batches with per-image targets, ahead of the consumer.
 //
-// Threads: one producer thread takes a few batches at a time and runs decode + augment + tensor
-// conversion over their images with a TBB parallel_for (in an arena of `threads` threads); finished
-// batches wait in a queue of at most prefetch_batches. next() blocks until a batch is ready.
+// Threads: one producer thread runs a TBB pipeline in an arena of `threads` threads: images flow one
+// at a time through decode + augment + tensor conversion in parallel (straight into their batch's
+// tensor), and an in-order stage collates each batch as its last image completes; finished batches
+// wait in a queue of at most prefetch_batches. next() blocks until a batch is ready.
+//
+// Decoding resized: when the pipeline starts with a plain bilinear stretch (Pipeline::leading_stretch:
+// `resize()` or `resize(W,H)`, mode=stretch, interp=bilinear) and decode_resized is set, each image is
+// decoded straight to that size (image::decode_image_resized: for JPEGs the resize runs on the decoded
+// luma/chroma planes, before colour conversion) and the pipeline continues from its second transform.
+// Boxes, to_original and every later random draw are exactly those of decoding in full and resizing;
+// pixels differ by the decoder's rounding (tests/augment/decode_test.cpp bounds it). Any other leading
+// transform (erase, crop, expand, hflip, a letterbox or scale= resize) sees the full decoded image, as
+// it must: their results depend on the image size they are given.
 //
 // Determinism: the order of an epoch is a Fisher-Yates shuffle drawn from Rng(seed, epoch, 0, 2); the
 // size of batch b is drawn from Rng(seed, epoch, b, 1); the augmentation of dataset record i in epoch
@@ -57,6 +67,7 @@ struct LoaderOptions {
   uint64_t seed = 0;
   int threads = 0;           // TBB threads for decode+augment (0 = all cores)
   int prefetch_batches = 4;  // bounded queue depth
+  bool decode_resized = true;  // decode straight to a leading resize's size (see above)
   std::vector<int> sizes = {320};  // square output sizes; each batch picks one with Rng(seed, epoch, batch_index)
   std::array<float, 3> mean = {0.485f, 0.456f, 0.406f}, std = {0.229f, 0.224f, 0.225f};
   // Scheduling niceness added to the loader's threads (Linux). Training sets it so the loader only uses

@@ -39,9 +39,7 @@ void Photometric::apply(Sample& s, Rng& rng, const Context&) const {
   const double hue = rng.uniform(-o_.hue, o_.hue);
   if (!(fb || fc || fs || fh)) return;
   const cv::Matx34f m = colour_matrix(fb ? delta : 0, fc ? alpha : 1, fs ? sat : 1, fh ? hue : 0);
-  cv::Mat out;
-  cv::transform(s.image, out, m);
-  s.image = out;
+  cv::transform(s.image, s.image, m);  // in place, like hflip and erase: no fresh image to fault in
 }
 
 std::shared_ptr<const Transform> make_photometric(const SpecArgs& a) {

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "augment/registry.h"
+#include "augment/resize.h"
 #include "augment/spec.h"
 
 namespace cvtk::augment {
@@ -20,8 +21,14 @@ const std::vector<std::pair<std::string, std::string>>& presets() {
 }
 }  // namespace
 
-void Pipeline::apply(Sample& sample, Rng& rng, const Context& context) const {
-  for (const auto& t : transforms_) t->apply(sample, rng, context);
+void Pipeline::apply(Sample& sample, Rng& rng, const Context& context, size_t first) const {
+  for (size_t i = first; i < transforms_.size(); ++i) transforms_[i]->apply(sample, rng, context);
+}
+
+cv::Size Pipeline::leading_stretch(const Context& context) const {
+  if (transforms_.empty()) return {};
+  const auto* resize = dynamic_cast<const Resize*>(transforms_.front().get());
+  return resize ? resize->fixed_stretch(context) : cv::Size();
 }
 
 std::string Pipeline::describe() const {

@@ -19,7 +19,14 @@ class Pipeline {
   explicit Pipeline(std::vector<std::shared_ptr<const Transform>> transforms) : transforms_(std::move(transforms)) {}
 
   void add(std::shared_ptr<const Transform> t) { transforms_.push_back(std::move(t)); }
-  void apply(Sample& sample, Rng& rng, const Context& context) const;
+  // Applies transforms first, first + 1, ... in turn.
+  void apply(Sample& sample, Rng& rng, const Context& context, size_t first = 0) const;
+  // The size the first transform stretches every image to, when it is a Resize with a fixed_stretch
+  // for `context`; else 0x0. A loader may then decode straight to that size
+  // (image::decode_image_resized), call finish_stretch with the stored size, and apply from the
+  // second transform: a resize draws no random numbers, so every later transform sees the same stream
+  // and the same geometry, and only the pixels differ, by the decoder's rounding.
+  cv::Size leading_stretch(const Context& context) const;
   // One describe() line per transform.
   std::string describe() const;
   // The spec that builds this pipeline again (describe() lines joined by spaces).

@@ -68,6 +68,17 @@ cv::Mat resize_image(const cv::Mat& src, cv::Size dsize, Interp interp) {
   return dst;
 }
 
+void finish_stretch(Sample& s, cv::Size from) {
+  apply_geometry(s, cv::Matx33d(double(s.image.cols) / from.width, 0, 0, 0, double(s.image.rows) / from.height, 0, 0, 0, 1));
+}
+
+cv::Size Resize::fixed_stretch(const Context& ctx) const {
+  if (o_.letterbox || o_.interp != Interp::bilinear || o_.scale > 0) return {};
+  if (o_.width > 0) return {o_.width, o_.height};
+  if (ctx.width > 0 && ctx.height > 0) return {ctx.width, ctx.height};
+  return {};
+}
+
 std::string Resize::describe() const {
   std::string s = "resize(";
   if (o_.width > 0) s += std::to_string(o_.width) + "," + std::to_string(o_.height) + ",";
@@ -91,7 +102,7 @@ void Resize::apply(Sample& s, Rng&, const Context& ctx) const {
   }
   if (!o_.letterbox) {
     s.image = resize_image(s.image, cv::Size(tw, th), o_.interp);
-    apply_geometry(s, cv::Matx33d(double(tw) / w, 0, 0, 0, double(th) / h, 0, 0, 0, 1));
+    finish_stretch(s, cv::Size(w, h));
     return;
   }
   const double k = std::min(double(tw) / w, double(th) / h);

@@ -39,6 +39,10 @@ struct ResizeOptions {
   int pad = 114;              // letterbox fill, grey level
 };
 
+// The geometry of a stretch: sample.image has just been stretched from `from` to its current size by
+// any means; maps the boxes and composes to_original exactly as Resize::apply does for mode=stretch.
+void finish_stretch(Sample& sample, cv::Size from);
+
 class Resize : public Transform {
  public:
   explicit Resize(ResizeOptions options) : o_(options) {}
@@ -47,6 +51,10 @@ class Resize : public Transform {
   std::string describe() const override;
   void apply(Sample& sample, Rng& rng, const Context& context) const override;
   const ResizeOptions& options() const { return o_; }
+  // The size apply() stretches every image to for `context` when that is all it does and it needs no
+  // pixels to decide (mode=stretch, interp=bilinear, an explicit or the context size), else 0x0: a
+  // decoder may then produce the stretched image itself (see Pipeline::leading_stretch).
+  cv::Size fixed_stretch(const Context& context) const;
 
  private:
   ResizeOptions o_;

@@ -1,8 +1,12 @@
 // Throughput of the augment Loader on BCCD (640x480 JPEGs) against the decode-only ceiling.
-//   decode-only: decode_image over every image in a TBB parallel_for on the same thread count
+//   decode-only: decode_image over every image in a TBB parallel_for on the same thread count (the
+//                ceiling); also OpenCV's imdecode + BGR->RGB, what decode_image did before it used
+//                libjpeg directly, for comparison with older figures
 //   loader:      decode + pipeline + normalised tensors + collation, batches taken by a consumer
-// Usage: loader_bench [--micro 1] [--cv-threads N] [--data DIR] [--threads N] [--epochs N] [--batch N] [--size N] [--pipeline SPEC]
+// Usage: loader_bench [--micro 1] [--cv-threads N] [--data DIR] [--threads N] [--epochs N] [--batch N] [--size N]
+//                     [--decode-resized 0|1] [--pipeline SPEC]
 // DIR defaults to $CVTK_SHARED/data/bccd or ../shared/data/bccd beside the source tree.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -13,8 +17,12 @@
 
 #include <opencv2/core.hpp>
 #include <opencv2/core/utility.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
+
+#include <sys/resource.h>
 
 #include "augment/loader.h"
 #include "vision/data/dataset_io.h"
@@ -22,6 +30,14 @@
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+
+// CPU seconds used by the whole process (every thread). On a shared machine, images per CPU-second
+// measure the work per image whatever share of the cores the other jobs leave to this one.
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
 
 int main(int argc, char** argv) {
   fs::path data;
@@ -34,11 +50,12 @@ int main(int argc, char** argv) {
       // The same transforms at full resolution before the resize.
       "erase(p=0.5) hflip(p=0.5) photometric(p=0.5) resize()",
   };
-  bool custom = false, micro = false;
+  bool custom = false, micro = false, decode_resized = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
     if (a == "--data") data = v;
     else if (a == "--micro") micro = v == "1";
+    else if (a == "--decode-resized") decode_resized = v == "1";
     else if (a == "--cv-threads") cv::setNumThreads(std::atoi(v.c_str()));
     else if (a == "--threads") threads = std::atoi(v.c_str());
     else if (a == "--epochs") epochs = std::atoi(v.c_str());
@@ -78,6 +95,9 @@ int main(int argc, char** argv) {
     };
     std::printf("single-thread cost per image (640x480 -> %dx%d):\n", size, size);
     time_ms("decode_image", [&] { (void)cvtk::image::decode_image(ds.image_root / ds.images[0].file); });
+    time_ms("decode_image_resized", [&] {
+      (void)cvtk::image::decode_image_resized(ds.image_root / ds.images[0].file, {size, size});
+    });
     for (const char* spec : {"hflip(p=1)", "photometric(p=1)", "erase(p=1)", "erase(p=1,fill=mean)", "resize()",
                              "resize() photometric(p=1)", "resize(interp=nearest)"}) {
       const auto pipe = cvtk::augment::parse_pipeline(spec);
@@ -98,6 +118,7 @@ int main(int argc, char** argv) {
   for (const auto& r : ds.images) (void)cvtk::image::decode_image(ds.image_root / r.file);
 
   tbb::task_arena arena(threads);
+  const double c0 = cpu_seconds();
   const auto t0 = Clock::now();
   for (int e = 0; e < epochs; ++e)
     arena.execute([&] {
@@ -107,24 +128,53 @@ int main(int argc, char** argv) {
     });
   const double decode_s = std::chrono::duration<double>(Clock::now() - t0).count();
   const double decode_ips = epochs * ds.images.size() / decode_s;
-  std::printf("%-64s %8.1f images/s\n", "decode only (decode_image, RGB)", decode_ips);
+  const double decode_ipc = epochs * ds.images.size() / (cpu_seconds() - c0);
+  std::printf("%-64s %8.1f images/s  %8.1f images/CPU-s\n", "decode only (decode_image, RGB)", decode_ips, decode_ipc);
+  {
+    std::vector<std::vector<unsigned char>> bytes(ds.images.size());
+    const double c2 = cpu_seconds();
+    const auto t2 = Clock::now();
+    for (int e = 0; e < epochs; ++e)
+      arena.execute([&] {
+        tbb::parallel_for(size_t(0), ds.images.size(), [&](size_t i) {
+          std::FILE* f = std::fopen((ds.image_root / ds.images[i].file).string().c_str(), "rb");
+          if (!f) return;
+          std::fseek(f, 0, SEEK_END);
+          bytes[i].resize(static_cast<size_t>(std::max(0L, std::ftell(f))));
+          std::fseek(f, 0, SEEK_SET);
+          const size_t got = std::fread(bytes[i].data(), 1, bytes[i].size(), f);
+          std::fclose(f);
+          bytes[i].resize(got);
+          cv::Mat rgb;
+          cv::cvtColor(cv::imdecode(bytes[i], cv::IMREAD_UNCHANGED), rgb, cv::COLOR_BGR2RGB);
+        });
+      });
+    const double s = std::chrono::duration<double>(Clock::now() - t2).count();
+    std::printf("%-64s %8.1f images/s  %8.1f images/CPU-s  (for comparison only)\n",
+                "decode only (cv::imdecode + BGR->RGB, the decoder before)", epochs * ds.images.size() / s,
+                epochs * ds.images.size() / (cpu_seconds() - c2));
+  }
 
   for (const std::string& spec : specs) {
     cvtk::augment::LoaderOptions o;
     o.threads = threads;
     o.batch_size = batch;
     o.sizes = {size};
+    o.decode_resized = decode_resized;
     cvtk::augment::Loader loader(ds, cvtk::augment::parse_pipeline(spec), o);
     size_t images = 0;
+    const double c1 = cpu_seconds();
     const auto t1 = Clock::now();
     for (int e = 0; e < epochs; ++e) {
       loader.start_epoch(e);
       while (auto b = loader.next()) images += static_cast<size_t>(b->images.size(0));
     }
     const double s = std::chrono::duration<double>(Clock::now() - t1).count();
+    const double ipc = images / (cpu_seconds() - c1);
     const auto st = loader.stats();
-    std::printf("%-64s %8.1f images/s  (%.0f%% of decode-only; per image: decode %.2f ms, augment+tensor %.2f ms)\n",
-                ("loader: " + spec).c_str(), images / s, 100.0 * images / s / decode_ips,
+    std::printf("%-64s %8.1f images/s  %8.1f images/CPU-s  (%.0f%% of decode-only, %.0f%% per CPU-s; per image: decode %.2f ms, "
+                "augment+tensor %.2f ms)\n",
+                ("loader: " + spec).c_str(), images / s, ipc, 100.0 * images / s / decode_ips, 100.0 * ipc / decode_ipc,
                 1e3 * st.decode_seconds / st.images, 1e3 * st.augment_seconds / st.images);
   }
   return 0;

@@ -20,6 +20,7 @@ std::vector<data::Detection> predict_dataset(ThunderNet& model, const data::Data
   lo.threads = options.threads;
   lo.nice = 10;
   lo.sizes = {options.size};
+  lo.decode_resized = false;  // predictions and metrics from exactly the decoded pixels, as before
   augment::Loader loader(dataset, augment::pipeline_from_text(options.pipeline), lo);
   loader.start_epoch(0);
   const bool was_training = model->is_training();

@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libtorch-dev libopenblas0-openmp libgloo-dev
-  libopencv-dev libtbb-dev libcli11-dev libgtest-dev
+  libopencv-dev libjpeg62-turbo-dev libtbb-dev libcli11-dev libgtest-dev
   nlohmann-json3-dev libsimdjson-dev libpugixml-dev
   python3 python3-torchvision python3-numpy
 )

@@ -130,6 +130,7 @@ TEST(Loader, TargetsAndMatricesDescribeTheBatchImages) {
   o.batch_size = 3;
   o.shuffle = false;
   o.sizes = {40};
+  o.decode_resized = false;  // the full decode, so the pixels below are exact (decode_test.cpp covers the other)
   Loader loader(ds, preset("eval"), o);
   const std::vector<Batch> batches = run_epoch(loader, 0);
   ASSERT_EQ(batches.size(), 3u);
@@ -226,8 +227,8 @@ TEST(Loader, PrefetchIsBoundedAndEpochsRestart) {
   Loader loader(ds, preset("eval"), o);
   loader.start_epoch(0);
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
-  // The producer stops once the queue holds prefetch_batches: at most that many plus the chunk in
-  // hand (prefetch / 2 batches) have been made.
+  // The producer stops once the queue holds prefetch_batches: at most that many plus the batch
+  // waiting for room have been collated.
   EXPECT_LE(loader.stats().images, static_cast<size_t>((2 + 1) * 2));
   ASSERT_TRUE(loader.next().has_value());
   // Restart while batches remain: the new epoch is complete and the old batches are gone.
