@@ -29,7 +29,7 @@ echo "== cvtk train: ThunderNet-SNet49 from scratch"
 # Native 320x320: the smallest shapes (24 px) are only 1.5 cells of the stride-16 map at this size, and
 # classifying them is what takes a from-scratch model longest. 128 sampled RoIs per image (instead of
 # 512) weigh the few foreground RoIs of these sparse images more and make each step cheaper.
-"$cvtk" train --data "$out/shapes" --model thundernet-snet49 --epochs "${DEMO_EPOCHS:-12}" --batch 8 --size 320 \
+"$cvtk" train --data "$out/shapes" --model thundernet-snet49 --epochs "${DEMO_EPOCHS:-16}" --batch 8 --size 320 \
   --pipeline "resize() hflip" --lr 0.1 --rcnn-rois 128 --warmup 100 --schedule cosine --out "$out/train" --log-every 25
 
 echo "== cvtk eval: the best checkpoint on the validation split"
