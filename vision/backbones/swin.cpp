@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <memory>
+#include <mutex>
 
 #include "vision/nn/init.h"
 #include "vision/nn/layers.h"
@@ -28,14 +30,42 @@ void gemm(char ta, char tb, int m, int n, int k, float alpha, const float* a, in
 // product would take a strided copy of q, k and v, loop over windows and heads one dispatch at a
 // time, and need another copy to put the heads back side by side; here every product reads and
 // writes its block in place, one window and head per task.
-torch::Tensor fused_window_attention(const torch::Tensor& qkv, const torch::Tensor& bias, int64_t windows, int64_t heads) {
+// Scratch tensors that the prepared blocks of one model share (they run one after another), kept
+// across forwards so that large intermediates do not arrive as fresh pages every time. A forward that
+// finds the workspace busy (the same model running on another thread) or grad mode on uses new tensors.
+struct Workspace {
+  std::mutex busy;
+  torch::Tensor rows, qkv, logits, probs, attn, hidden;
+};
+
+// Hands out tensors of given sizes: slots of a workspace, or new tensors without one.
+class Scratch {
+ public:
+  explicit Scratch(Workspace* ws) : ws_(ws) {}
+  torch::Tensor get(torch::Tensor Workspace::*slot, at::IntArrayRef sizes, const torch::TensorOptions& options) {
+    if (!ws_) return torch::empty(sizes, options);
+    torch::Tensor& t = ws_->*slot;
+    if (!t.defined()) {
+      c10::InferenceMode normal(false);  // a normal tensor stays writable in and out of inference mode
+      t = torch::empty(sizes, options);
+    } else {
+      t.resize_(sizes);  // reallocates only to grow
+    }
+    return t;
+  }
+
+ private:
+  Workspace* ws_;
+};
+
+torch::Tensor fused_window_attention(const torch::Tensor& qkv, const torch::Tensor& bias, int64_t windows, int64_t heads, Scratch& scratch) {
   const int64_t N = bias.size(-1), C = qkv.size(1) / 3, d = C / heads, nb = bias.size(0);
   TORCH_CHECK(qkv.is_contiguous() && qkv.scalar_type() == torch::kFloat && qkv.size(0) == windows * N, "fused attention: bad qkv ",
               qkv.sizes());
   const float scale = static_cast<float>(std::pow(static_cast<double>(d), -0.5));
   const float* rows = qkv.data_ptr<float>();
   const float* b = bias.data_ptr<float>();
-  torch::Tensor logits = torch::empty({windows, heads, N, N}, qkv.options());
+  torch::Tensor logits = scratch.get(&Workspace::logits, {windows, heads, N, N}, qkv.options());
   float* l = logits.data_ptr<float>();
   const int n = static_cast<int>(N), dd = static_cast<int>(d), ld = static_cast<int>(3 * C);
   at::parallel_for(0, windows * heads, 1, [&](int64_t begin, int64_t end) {
@@ -48,9 +78,10 @@ torch::Tensor fused_window_attention(const torch::Tensor& qkv, const torch::Tens
       gemm('T', 'N', n, n, dd, scale, q + C, ld, q, ld, 1.0f, s, n);
     }
   });
-  const torch::Tensor probs = torch::softmax(logits, -1);
+  torch::Tensor probs = scratch.get(&Workspace::probs, {windows, heads, N, N}, qkv.options());
+  at::_softmax_out(probs, logits, -1, false);
   const float* p = probs.data_ptr<float>();
-  torch::Tensor out = torch::empty({windows * N, C}, qkv.options());
+  torch::Tensor out = scratch.get(&Workspace::attn, {windows * N, C}, qkv.options());
   float* o = out.data_ptr<float>();
   at::parallel_for(0, windows * heads, 1, [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {
@@ -215,27 +246,37 @@ class SwinBlockImpl : public torch::nn::Module, public InferenceFoldable {
     prepared_ = true;
     return 0;
   }
+  void share_workspace(std::shared_ptr<Workspace> ws) { workspace_ = std::move(ws); }
 
   // The eval forward on token rows [B * H * W, C]: the window gather, attention and scatter of the
   // plan; every linear layer as one matrix product whose accumulator starts from its bias, or from the
   // residual plus bias, so bias and residual additions take no pass of their own.
   torch::Tensor forward_prepared(const torch::Tensor& x) {
-    const int64_t B = x.size(0), H = x.size(1), W = x.size(2), C = x.size(3);
+    const int64_t B = x.size(0), H = x.size(1), W = x.size(2), C = x.size(3), T = B * H * W;
     const auto& p = attn->plan(B, H, W);
-    torch::Tensor rows = norm1->forward(x).view({B * H * W, C});
-    if (p.padded) rows = torch::cat({rows, torch::zeros({1, C}, rows.options())});
-    if (!p.identity) rows = rows.index_select(0, p.gather);
-    torch::Tensor a = fused_window_attention(torch::addmm(attn->qkv->bias, rows, attn->qkv->weight.t()), p.bias, p.windows, attn->heads());
+    std::unique_lock<std::mutex> lock;
+    if (workspace_ && !torch::GradMode::is_enabled()) lock = std::unique_lock<std::mutex>(workspace_->busy, std::try_to_lock);
+    Scratch scratch(lock.owns_lock() ? workspace_.get() : nullptr);
+    torch::Tensor tokens = norm1->forward(x).view({T, C}), rows = tokens;
+    if (p.padded) tokens = torch::cat({tokens, torch::zeros({1, C}, tokens.options())});
+    if (!p.identity) {
+      rows = scratch.get(&Workspace::rows, {p.gather.size(0), C}, x.options());
+      at::index_select_out(rows, tokens, 0, p.gather);
+    }
+    torch::Tensor qkv = scratch.get(&Workspace::qkv, {rows.size(0), 3 * C}, x.options());
+    at::addmm_out(qkv, attn->qkv->bias, rows, attn->qkv->weight.t());
+    torch::Tensor a = fused_window_attention(qkv, p.bias, p.windows, attn->heads(), scratch);
     if (!p.identity) a = a.index_select(0, p.scatter);
-    torch::Tensor y = (x + attn->proj->bias).view({B * H * W, C});
+    torch::Tensor y = (x + attn->proj->bias).view({T, C});
     y.addmm_(a, attn->proj->weight.t());
-    auto& fc1 = mlp[0]->as<torch::nn::Linear>()->weight;
-    auto& fc2 = mlp[3]->as<torch::nn::Linear>()->weight;
-    torch::Tensor h = torch::addmm(mlp[0]->as<torch::nn::Linear>()->bias, norm2->forward(y).view({B * H * W, C}), fc1.t());
+    const auto& fc1 = *mlp[0]->as<torch::nn::Linear>();
+    const auto& fc2 = *mlp[3]->as<torch::nn::Linear>();
+    torch::Tensor h = scratch.get(&Workspace::hidden, {T, fc1.weight.size(0)}, x.options());
+    at::addmm_out(h, fc1.bias, norm2->forward(y).view({T, C}), fc1.weight.t());
     at::gelu_(h);
-    torch::Tensor out = y + mlp[3]->as<torch::nn::Linear>()->bias;
-    out.addmm_(h, fc2.t());
-    MacCounter::add(rows.size(0) * 3 * C * C + B * H * W * (C * C + 2 * fc1.size(0) * C));
+    torch::Tensor out = y + fc2.bias;
+    out.addmm_(h, fc2.weight.t());
+    MacCounter::add(rows.size(0) * 3 * C * C + T * (C * C + 2 * fc1.weight.size(0) * C));
     return out.view({B, H, W, C});
   }
   torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr};
@@ -245,6 +286,7 @@ class SwinBlockImpl : public torch::nn::Module, public InferenceFoldable {
  private:
   double drop_path_;
   bool prepared_ = false;
+  std::shared_ptr<Workspace> workspace_;
 };
 TORCH_MODULE(SwinBlock);
 
@@ -346,6 +388,9 @@ torch::Tensor SwinImpl::run(const torch::Tensor& x, FeatureMaps* maps) {
 
 int SwinImpl::prepare_for_inference() {
   eval();
+  auto ws = std::make_shared<Workspace>();
+  for (auto& m : modules(/*include_self=*/false))
+    if (auto block = std::dynamic_pointer_cast<SwinBlockImpl>(m)) block->share_workspace(ws);
   return fuse_for_inference(*this);
 }
 
