@@ -17,7 +17,7 @@ bool TensorVersions::changed() const {
 }
 
 FoldedConv::FoldedConv(const torch::nn::Conv2d& conv, const torch::nn::BatchNorm2d& bn, bool relu, bool channels_last)
-    : conv_(conv), bn_(bn), relu_(relu), channels_last_(channels_last) {
+    : conv_(conv), bn_(bn), relu_(relu) {
   TORCH_CHECK(c10::holds_alternative<torch::ExpandingArray<2>>(conv->options.padding()) &&
                   c10::holds_alternative<torch::enumtype::kZeros>(conv->options.padding_mode()),
               "FoldedConv: only explicit zero padding is supported");

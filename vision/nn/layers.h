@@ -43,7 +43,7 @@ class FoldedConv {
  private:
   torch::nn::Conv2d conv_{nullptr};
   torch::nn::BatchNorm2d bn_{nullptr};
-  bool relu_ = false, channels_last_ = false, stale_ = false;
+  bool relu_ = false, stale_ = false;
   bool pointwise_ = false;  // 1x1, stride 1, no padding, one group: run as a matrix product
   torch::Tensor weight_, bias_;
   TensorVersions sources_;
@@ -95,7 +95,7 @@ class ConvBnReluImpl : public torch::nn::Module, public InferenceFoldable {
 TORCH_MODULE(ConvBnRelu);
 
 // Calls fold_for_inference on every InferenceFoldable in a module tree (the root included); returns
-// how many BatchNorms were folded. Irreversible in effect only for eval mode: see InferenceFoldable.
+// how many BatchNorms were folded. Eval-only, with no undo: see InferenceFoldable.
 int fuse_for_inference(torch::nn::Module& module, bool channels_last = false);
 
 // ShuffleNet's channel shuffle with `groups` groups: output channel g * (C / groups) + i becomes
