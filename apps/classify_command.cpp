@@ -65,7 +65,7 @@ void add_classify_command(CLI::App& app) {
       report.unexpected = unexpected;
       if (!report.ok()) throw std::runtime_error(*weights + ": weights do not fit " + *arch + ":" + report.describe());
     }
-    net->eval();
+    net->prepare_for_inference();
     torch::Tensor x;
     if (!tensor->empty()) {
       const auto entries = vision::read_weights(*tensor);

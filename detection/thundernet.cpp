@@ -60,7 +60,7 @@ LossTerms ThunderNetImpl::forward_train(const torch::Tensor& images, const std::
 
 void ThunderNetImpl::optimize_for_inference() {
   eval();
-  vision::fuse_for_inference(*backbone_);
+  backbone_->prepare_for_inference();
   torch::NoGradGuard no_grad;
   for (auto& p : parameters())
     if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));

@@ -1,6 +1,6 @@
 // cvtk's backbones against torchvision's, weights loaded by torchvision's own names: logits and feature
-// maps in eval mode (batch 1 and 4), feature maps and BatchNorm statistics after a train-mode forward,
-// and the weight round trip cvtk -> torchvision -> cvtk.
+// maps in eval mode (batch 1 and 4, plain and prepared for inference), feature maps and BatchNorm
+// statistics after a train-mode forward, and the weight round trip cvtk -> torchvision -> cvtk.
 #include <gtest/gtest.h>
 
 #include "tests/vision/torchvision_fixture.h"
@@ -36,6 +36,12 @@ TEST_P(TorchvisionParity, EvalLogitsAndFeatures) {
     EXPECT_EQ(m.size(1), spec.channels);
     EXPECT_TRUE(close(m, fx.at("eval." + spec.name)));
   }
+  // The inference-prepared model too (folded BatchNorm, ChannelsLast, Swin's fused attention).
+  net->prepare_for_inference();
+  EXPECT_TRUE(close(net->forward(x), fx.at("eval.logits")));
+  EXPECT_TRUE(close(net->forward(x.slice(0, 0, 1)), fx.at("eval.logits").slice(0, 0, 1)));
+  const auto prepared = net->features(x);
+  for (const auto& spec : specs) EXPECT_TRUE(close(vision::BackboneImpl::pick(prepared, spec.name), fx.at("eval." + spec.name))) << spec.name;
 }
 
 TEST_P(TorchvisionParity, TrainModeFeaturesAndBatchNormStatistics) {

@@ -6,6 +6,7 @@
 #include "vision/nn/layers.h"
 #include "vision/nn/macs.h"
 #include "vision/nn/weights.h"
+#include "tests/vision/torchvision_fixture.h"
 
 using namespace cvtk;
 
@@ -41,6 +42,51 @@ TEST_P(EveryBackbone, BuildsListsItsMapsAndPassesGradients) {
   logits.sum().backward();
   ASSERT_TRUE(x.grad().defined());
   EXPECT_GT(x.grad().abs().sum().item<double>(), 0);
+}
+
+// prepare_for_inference against the plain eval model: logits and maps, then after the weights change
+// in place and after a training-mode pass, both of which must refresh the folded tensors and caches.
+TEST_P(EveryBackbone, PreparedForInferenceMatchesThePlainEvalModel) {
+  const std::string name = GetParam();
+  torch::manual_seed(1);
+  vision::BackboneOptions o;
+  o.stochastic_depth = 0;  // the training pass below must do the same in both models
+  vision::Backbone net = vision::create_backbone(name, o), plain = vision::create_backbone(name, o);
+  {
+    // Non-trivial BatchNorm statistics and affine parameters, as trained weights have.
+    torch::NoGradGuard no_grad;
+    for (auto& [k, t] : vision::state_dict(*net))
+      if (k.find("running_var") != std::string::npos) t.uniform_(0.5, 2);
+      else if (k.find("running_mean") != std::string::npos || k.find("bn.bias") != std::string::npos) t.uniform_(-0.5, 0.5);
+    vision::load_state_dict(*plain, vision::state_dict(*net));
+  }
+  net->prepare_for_inference();
+  plain->eval();
+  std::vector<int64_t> sizes = {name == "inception_v3" ? 299 : 160};
+  if (name.rfind("swin", 0) == 0) sizes.push_back(224);  // 160 pads every stage to the window, 224 none
+  torch::NoGradGuard no_grad;
+  for (int64_t size : sizes) {
+    SCOPED_TRACE(size);
+    const torch::Tensor x = torch::randn({2, 3, size, size});
+    EXPECT_TRUE(cvtk::testing::close(net->forward(x), plain->forward(x)));
+    EXPECT_TRUE(cvtk::testing::close(net->forward(x.slice(0, 0, 1)), plain->forward(x.slice(0, 0, 1))));
+    const auto a = net->features(x), b = plain->features(x);
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(cvtk::testing::close(a[i].second, b[i].second)) << a[i].first;
+  }
+  const torch::Tensor x = torch::randn({2, 3, sizes[0], sizes[0]});
+  for (auto* m : {&net, &plain}) {
+    auto sd = vision::state_dict(**m);
+    for (auto& [k, t] : sd)
+      if (t.is_floating_point() && k.find("running_var") == std::string::npos) t.mul_(1.25);
+  }
+  EXPECT_TRUE(cvtk::testing::close(net->forward(x), plain->forward(x)));
+  net->train();
+  plain->train();
+  net->features(x);
+  plain->features(x);
+  net->eval();
+  plain->eval();
+  EXPECT_TRUE(cvtk::testing::close(net->forward(x), plain->forward(x)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, EveryBackbone, ::testing::ValuesIn(vision::backbone_names()),

@@ -173,7 +173,7 @@ std::vector<FeatureSpec> InceptionV3Impl::feature_specs() const {
 }
 
 torch::Tensor InceptionV3Impl::run(const torch::Tensor& input, FeatureMaps* maps, torch::Tensor* aux) {
-  torch::Tensor x = options_.transform_input ? inception_transform_input(input) : input;
+  torch::Tensor x = inference_input(options_.transform_input ? inception_transform_input(input) : input);
   for (auto& [name, m] : layers_) {
     x = m.forward(x);
     if (name == "Conv2d_2b_3x3") {

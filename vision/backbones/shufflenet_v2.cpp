@@ -47,21 +47,27 @@ ShuffleUnitImpl::ShuffleUnitImpl(const ShuffleUnitOptions& o) : o_(o) {
   }
 }
 
+int ShuffleUnitImpl::fold_for_inference(bool channels_last) {
+  if (proj_ && !proj_->is_empty()) folded_proj_ = FoldedSequential(proj_, channels_last);
+  folded_main_ = FoldedSequential(main_, channels_last);
+  return folded_proj_.folded() + folded_main_.folded();
+}
+
 torch::Tensor ShuffleUnitImpl::forward(const torch::Tensor& x) {
   if (o_.flavour == ShuffleFlavour::kTorchvision) {
     torch::Tensor out;
     if (o_.stride == 1) {
       auto halves = x.chunk(2, 1);
-      out = torch::cat({halves[0], counted(main_, halves[1])}, 1);
+      out = torch::cat({halves[0], forward_folded(main_, folded_main_, is_training(), halves[1])}, 1);
     } else {
-      out = torch::cat({counted(proj_, x), counted(main_, x)}, 1);
+      out = torch::cat({forward_folded(proj_, folded_proj_, is_training(), x), forward_folded(main_, folded_main_, is_training(), x)}, 1);
     }
     return cvtk::vision::channel_shuffle(out, 2);
   }
-  if (o_.stride == 2) return torch::cat({counted(proj_, x), counted(main_, x)}, 1);
-  const auto n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-  auto pairs = x.view({n, c / 2, 2, h, w});
-  return torch::cat({pairs.select(2, 0), counted(main_, pairs.select(2, 1))}, 1);
+  if (o_.stride == 2) return torch::cat({forward_folded(proj_, folded_proj_, is_training(), x), forward_folded(main_, folded_main_, is_training(), x)}, 1);
+  // Even channels pass through, odd ones feed the main branch; a strided view in either memory format.
+  auto pass = x.slice(1, 0, x.size(1), 2), main = x.slice(1, 1, x.size(1), 2);
+  return torch::cat({pass, forward_folded(main_, folded_main_, is_training(), main)}, 1);
 }
 
 ShuffleNetV2Impl::ShuffleNetV2Impl(ShuffleNetV2Config config, const BackboneOptions& options) : config_(std::move(config)) {
@@ -89,16 +95,22 @@ std::vector<FeatureSpec> ShuffleNetV2Impl::feature_specs() const {
   return {{"c2", ch[0], 4}, {"c3", ch[1], 8}, {"c4", ch[2], 16}, {"c5", config_.conv5 > 0 ? config_.conv5 : ch[3], 32}};
 }
 
+int ShuffleNetV2Impl::fold_for_inference(bool channels_last) {
+  folded_conv1_ = FoldedSequential(conv1, channels_last);
+  if (!conv5.is_empty()) folded_conv5_ = FoldedSequential(conv5, channels_last);
+  return folded_conv1_.folded() + folded_conv5_.folded();
+}
+
 FeatureMaps ShuffleNetV2Impl::features(const torch::Tensor& x) {
   FeatureMaps maps;
-  auto y = torch::max_pool2d(counted(conv1, x), 3, 2, 1);
+  auto y = torch::max_pool2d(forward_folded(conv1, folded_conv1_, is_training(), inference_input(x)), 3, 2, 1);
   maps.emplace_back("c2", y);
   y = counted(stage2, y);
   maps.emplace_back("c3", y);
   y = counted(stage3, y);
   maps.emplace_back("c4", y);
   y = counted(stage4, y);
-  if (!conv5.is_empty()) y = counted(conv5, y);
+  if (!conv5.is_empty()) y = forward_folded(conv5, folded_conv5_, is_training(), y);
   maps.emplace_back("c5", y);
   return maps;
 }

@@ -16,6 +16,7 @@
 #include <torch/torch.h>
 
 #include "vision/backbones/backbone.h"
+#include "vision/nn/layers.h"
 
 namespace cvtk::vision {
 
@@ -27,14 +28,16 @@ struct ShuffleUnitOptions {
   ShuffleFlavour flavour = ShuffleFlavour::kTorchvision;
 };
 
-class ShuffleUnitImpl : public torch::nn::Module {
+class ShuffleUnitImpl : public torch::nn::Module, public InferenceFoldable {
  public:
   explicit ShuffleUnitImpl(const ShuffleUnitOptions& o);
   torch::Tensor forward(const torch::Tensor& x);
+  int fold_for_inference(bool channels_last) override;
 
  private:
   ShuffleUnitOptions o_;
   torch::nn::Sequential proj_{nullptr}, main_{nullptr};
+  FoldedSequential folded_proj_, folded_main_;
 };
 TORCH_MODULE(ShuffleUnit);
 
@@ -49,7 +52,7 @@ struct ShuffleNetV2Config {
   double dropout = 0;  // before the classifier
 };
 
-class ShuffleNetV2Impl : public BackboneImpl {
+class ShuffleNetV2Impl : public BackboneImpl, public InferenceFoldable {
  public:
   ShuffleNetV2Impl(ShuffleNetV2Config config, const BackboneOptions& options);
   std::vector<FeatureSpec> feature_specs() const override;
@@ -57,6 +60,7 @@ class ShuffleNetV2Impl : public BackboneImpl {
   torch::Tensor forward(const torch::Tensor& x) override;
   bool has_classifier() const override { return !fc.is_empty(); }
   int64_t default_input_size() const override { return 224; }
+  int fold_for_inference(bool channels_last) override;  // conv1 and conv5; the units fold themselves
 
   const ShuffleNetV2Config& config() const { return config_; }
   torch::nn::Sequential conv1{nullptr}, stage2{nullptr}, stage3{nullptr}, stage4{nullptr}, conv5{nullptr};
@@ -64,6 +68,7 @@ class ShuffleNetV2Impl : public BackboneImpl {
 
  private:
   ShuffleNetV2Config config_;
+  FoldedSequential folded_conv1_, folded_conv5_;
 };
 TORCH_MODULE(ShuffleNetV2);
 

@@ -33,6 +33,7 @@ class SwinImpl : public BackboneImpl {
   torch::Tensor forward(const torch::Tensor& x) override;
   bool has_classifier() const override { return !head.is_empty(); }
   int64_t default_input_size() const override { return 224; }
+  int prepare_for_inference() override;  // the blocks' fused attention; no ChannelsLast
 
  private:
   // Runs the network up to the last stage; fills maps when given.

@@ -4,6 +4,96 @@
 
 namespace cvtk::vision {
 
+void TensorVersions::track(std::vector<torch::Tensor> tensors) {
+  tensors_ = std::move(tensors);
+  versions_.clear();
+  for (const auto& t : tensors_) versions_.push_back(t.defined() ? t._version() : 0);
+}
+
+bool TensorVersions::changed() const {
+  for (size_t i = 0; i < tensors_.size(); ++i)
+    if (tensors_[i].defined() && tensors_[i]._version() != versions_[i]) return true;
+  return false;
+}
+
+FoldedConv::FoldedConv(const torch::nn::Conv2d& conv, const torch::nn::BatchNorm2d& bn, bool relu, bool channels_last)
+    : conv_(conv), bn_(bn), relu_(relu) {
+  TORCH_CHECK(c10::holds_alternative<torch::ExpandingArray<2>>(conv->options.padding()) &&
+                  c10::holds_alternative<torch::enumtype::kZeros>(conv->options.padding_mode()),
+              "FoldedConv: only explicit zero padding is supported");
+  TORCH_CHECK(bn->options.affine() && bn->options.track_running_stats(), "FoldedConv: the BatchNorm needs affine parameters and running statistics");
+  torch::NoGradGuard no_grad;
+  const auto scale = bn->weight / torch::sqrt(bn->running_var + bn->options.eps());
+  weight_ = conv->weight * scale.view({-1, 1, 1, 1});
+  weight_ = weight_.contiguous(channels_last ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous);
+  bias_ = conv->bias.defined() ? bn->bias + (conv->bias - bn->running_mean) * scale : bn->bias - bn->running_mean * scale;
+  const auto one = torch::ExpandingArray<2>(1), zero = torch::ExpandingArray<2>(0);
+  pointwise_ = channels_last && conv->weight.size(2) == 1 && conv->weight.size(3) == 1 && conv->options.groups() == 1 &&
+               *conv->options.stride() == *one && *conv->options.dilation() == *one &&
+               *c10::get<torch::ExpandingArray<2>>(conv->options.padding()) == *zero;
+  sources_.track({conv->weight, conv->bias, bn->weight, bn->bias, bn->running_mean, bn->running_var});
+}
+
+torch::Tensor FoldedConv::forward(const torch::Tensor& x) const {
+  const auto& o = conv_->options;
+  if (pointwise_ && x.dim() == 4) {
+    // On pixel-major memory a 1x1 convolution is one matrix product; ATen would route it through
+    // its unfold-based convolution (one thread, batch 1) or oneDNN, both slower here.
+    const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
+    const torch::Tensor rows = x.permute({0, 2, 3, 1}).reshape({n * h * w, x.size(1)});
+    torch::Tensor y = torch::addmm(bias_, rows, weight_.view({weight_.size(0), weight_.size(1)}).t());
+    MacCounter::add(y.numel() * weight_.size(1));
+    if (relu_) y.relu_();
+    return y.view({n, h, w, weight_.size(0)}).permute({0, 3, 1, 2});
+  }
+  torch::Tensor y = torch::conv2d(x, weight_, bias_, *o.stride(), *c10::get<torch::ExpandingArray<2>>(o.padding()), *o.dilation(), o.groups());
+  MacCounter::add(y.numel() * weight_.size(1) * weight_.size(2) * weight_.size(3));
+  return relu_ ? y.relu_() : y;
+}
+
+FoldedSequential::FoldedSequential(const torch::nn::Sequential& seq, bool channels_last) : seq_(seq), channels_last_(channels_last) {
+  const auto children = seq->children();
+  for (size_t i = 0; i < seq->size(); ++i) {
+    auto conv = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(children[i]);
+    auto bn = i + 1 < seq->size() ? std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(children[i + 1]) : nullptr;
+    if (conv && bn) {
+      const bool relu = i + 2 < seq->size() && std::dynamic_pointer_cast<torch::nn::ReLUImpl>(children[i + 2]);
+      convs_.emplace_back(torch::nn::Conv2d(conv), torch::nn::BatchNorm2d(bn), relu, channels_last);
+      plain_.emplace_back();
+      i += relu ? 2 : 1;
+    } else {
+      convs_.emplace_back();
+      plain_.push_back(*(seq->begin() + i));
+    }
+  }
+}
+
+int FoldedSequential::folded() const {
+  int n = 0;
+  for (const auto& c : convs_) n += c.defined();
+  return n;
+}
+
+void FoldedSequential::invalidate() {
+  for (auto& c : convs_) c.invalidate();
+}
+
+torch::Tensor FoldedSequential::forward(torch::Tensor x) {
+  for (auto& c : convs_)
+    if (c.stale()) {
+      *this = FoldedSequential(seq_, channels_last_);
+      break;
+    }
+  for (size_t i = 0; i < convs_.size(); ++i) x = convs_[i].defined() ? convs_[i].forward(x) : plain_[i].forward(x);
+  return x;
+}
+
+torch::Tensor forward_folded(torch::nn::Sequential& seq, FoldedSequential& folded, bool training, const torch::Tensor& x) {
+  if (folded.defined() && !training) return folded.forward(x);
+  if (folded.defined()) folded.invalidate();
+  return counted(seq, x);
+}
+
 ConvBnReluImpl::ConvBnReluImpl(const ConvBnReluOptions& o) : options_(o) {
   conv = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(o.in, o.out, o.kernel)
                                                         .stride(o.stride)
@@ -13,35 +103,35 @@ ConvBnReluImpl::ConvBnReluImpl(const ConvBnReluOptions& o) : options_(o) {
 }
 
 torch::Tensor ConvBnReluImpl::forward(const torch::Tensor& x) {
-  if (fused_weight_.defined() && !is_training()) {
-    torch::Tensor y = torch::conv2d(x, fused_weight_, fused_bias_, options_.stride, options_.padding);
-    MacCounter::add(y.numel() * conv->weight.size(1) * conv->weight.size(2) * conv->weight.size(3));
-    return y.relu_();
+  if (folded_.defined() && !is_training()) {
+    if (folded_.stale()) fold_for_inference(channels_last_);
+    return folded_.forward(x);
   }
-  fused_weight_ = torch::Tensor();
+  if (folded_.defined() && is_training()) folded_.invalidate();
   return bn->forward(counted(conv, x)).relu_();
 }
 
-void ConvBnReluImpl::fuse_for_inference() {
-  torch::NoGradGuard no_grad;
-  const auto scale = bn->weight / torch::sqrt(bn->running_var + bn->options.eps());
-  fused_weight_ = (conv->weight * scale.view({-1, 1, 1, 1})).contiguous();
-  fused_bias_ = bn->bias - bn->running_mean * scale;
+int ConvBnReluImpl::fold_for_inference(bool channels_last) {
+  channels_last_ = channels_last;
+  folded_ = FoldedConv(conv, bn, /*relu=*/true, channels_last);
+  return 1;
 }
 
-int fuse_for_inference(torch::nn::Module& module) {
+int fuse_for_inference(torch::nn::Module& module, bool channels_last) {
   int n = 0;
+  if (auto* f = dynamic_cast<InferenceFoldable*>(&module)) n += f->fold_for_inference(channels_last);
   for (auto& m : module.modules(/*include_self=*/false))
-    if (auto c = std::dynamic_pointer_cast<ConvBnReluImpl>(m)) {
-      c->fuse_for_inference();
-      ++n;
-    }
+    if (auto* f = dynamic_cast<InferenceFoldable*>(m.get())) n += f->fold_for_inference(channels_last);
   return n;
 }
 
 torch::Tensor channel_shuffle(const torch::Tensor& x, int64_t groups) {
   const auto n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
   TORCH_CHECK(c % groups == 0, "channel_shuffle: ", c, " channels do not split into ", groups, " groups");
+  if (x.is_contiguous(torch::MemoryFormat::ChannelsLast) && !x.is_contiguous()) {
+    // Shuffle within each pixel's channel vector, so the result stays ChannelsLast.
+    return x.permute({0, 2, 3, 1}).reshape({n, h, w, groups, c / groups}).transpose(3, 4).reshape({n, h, w, c}).permute({0, 3, 1, 2});
+  }
   return x.view({n, groups, c / groups, h, w}).transpose(1, 2).reshape({n, c, h, w});
 }
 

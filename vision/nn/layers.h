@@ -4,6 +4,74 @@
 
 namespace cvtk::vision {
 
+// Inference folding. A module with an eval-only fast path derives from InferenceFoldable, and
+// fuse_for_inference(tree) calls fold_for_inference on each such module. Folding leaves parameters,
+// buffers and the state_dict as they are: the folded tensors live beside them, are used in eval mode
+// only, and are rebuilt when a source tensor changes in place (weight loading and optimiser steps
+// move its version counter) or after a training-mode forward (BatchNorm's running statistics update
+// without moving it). Training mode always runs the plain path.
+class InferenceFoldable {
+ public:
+  virtual ~InferenceFoldable() = default;
+  // channels_last: the model will run on ChannelsLast inputs; keep folded 4-d weights in that format.
+  // Returns how many BatchNorms were folded.
+  virtual int fold_for_inference(bool channels_last) = 0;
+};
+
+// Remembers the version counters of some tensors, to tell when any was modified in place.
+class TensorVersions {
+ public:
+  void track(std::vector<torch::Tensor> tensors);
+  bool changed() const;
+
+ private:
+  std::vector<torch::Tensor> tensors_;
+  std::vector<int64_t> versions_;
+};
+
+// A convolution with a BatchNorm's eval statistics folded in: conv(x, W * s) + (beta - mean * s),
+// s = gamma / sqrt(var + eps), then an optional in-place ReLU.
+class FoldedConv {
+ public:
+  FoldedConv() = default;
+  FoldedConv(const torch::nn::Conv2d& conv, const torch::nn::BatchNorm2d& bn, bool relu, bool channels_last);
+  bool defined() const { return weight_.defined(); }
+  bool stale() const { return stale_ || sources_.changed(); }
+  void invalidate() { stale_ = true; }
+  torch::Tensor forward(const torch::Tensor& x) const;
+
+ private:
+  torch::nn::Conv2d conv_{nullptr};
+  torch::nn::BatchNorm2d bn_{nullptr};
+  bool relu_ = false, stale_ = false;
+  bool pointwise_ = false;  // 1x1, stride 1, no padding, one group: run as a matrix product
+  torch::Tensor weight_, bias_;
+  TensorVersions sources_;
+};
+
+// An eval-only stand-in for a Sequential: each Conv2d directly followed by a BatchNorm2d runs as one
+// FoldedConv (taking a ReLU that follows it along); other children run as they are.
+class FoldedSequential {
+ public:
+  FoldedSequential() = default;
+  FoldedSequential(const torch::nn::Sequential& seq, bool channels_last);
+  bool defined() const { return !seq_.is_empty(); }
+  int folded() const;  // how many BatchNorms this folded
+  void invalidate();    // fold again before the next folded forward
+  // Runs the folded steps, folding again first when a source tensor changed.
+  torch::Tensor forward(torch::Tensor x);
+
+ private:
+  torch::nn::Sequential seq_{nullptr};
+  bool channels_last_ = false;
+  std::vector<FoldedConv> convs_;            // one per step; undefined for a plain step
+  std::vector<torch::nn::AnyModule> plain_;  // one per step; empty for a folded step
+};
+
+// A Sequential's forward for modules that hold a FoldedSequential of it: the folded steps in eval mode
+// when folded is defined; otherwise the Sequential itself, MACs counted (training invalidates folded).
+torch::Tensor forward_folded(torch::nn::Sequential& seq, FoldedSequential& folded, bool training, const torch::Tensor& x);
+
 // Conv2d (no bias) -> BatchNorm2d -> ReLU, with torchvision's BasicConv2d parameter names
 // (conv.weight, bn.*). Spatial map: as the convolution's kernel, stride and padding.
 struct ConvBnReluOptions {
@@ -11,24 +79,24 @@ struct ConvBnReluOptions {
   std::vector<int64_t> kernel = {1, 1}, stride = {1, 1}, padding = {0, 0};
   double bn_eps = 1e-5;
 };
-class ConvBnReluImpl : public torch::nn::Module {
+class ConvBnReluImpl : public torch::nn::Module, public InferenceFoldable {
  public:
   explicit ConvBnReluImpl(const ConvBnReluOptions& o);
   torch::Tensor forward(const torch::Tensor& x);
-  // Inference speed-up: folds the BatchNorm statistics into the convolution, used in eval mode
-  // until the module trains again or its weights change through load (call again after loading).
-  void fuse_for_inference();
+  int fold_for_inference(bool channels_last = false) override;
   torch::nn::Conv2d conv{nullptr};
   torch::nn::BatchNorm2d bn{nullptr};
 
  private:
   ConvBnReluOptions options_;
-  torch::Tensor fused_weight_, fused_bias_;
+  bool channels_last_ = false;
+  FoldedConv folded_;
 };
 TORCH_MODULE(ConvBnRelu);
 
-// Calls fuse_for_inference on every ConvBnRelu in a module tree; returns how many were fused.
-int fuse_for_inference(torch::nn::Module& module);
+// Calls fold_for_inference on every InferenceFoldable in a module tree (the root included); returns
+// how many BatchNorms were folded. Eval-only, with no undo: see InferenceFoldable.
+int fuse_for_inference(torch::nn::Module& module, bool channels_last = false);
 
 // ShuffleNet's channel shuffle with `groups` groups: output channel g * (C / groups) + i becomes
 // channel i * groups + g, so channels from different groups interleave. Spatial map: identity.
