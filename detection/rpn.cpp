@@ -24,13 +24,18 @@ RegionProposalImpl::RegionProposalImpl(int64_t in, const AnchorOptions& anchors,
 
 RpnOutput RegionProposalImpl::forward(const torch::Tensor& cem) {
   RpnOutput out;
-  out.features = trunk_->forward(cem);
+  out.features = vision::forward_folded(trunk_, folded_trunk_, is_training(), cem);
   const int64_t n = cem.size(0), h = cem.size(2), w = cem.size(3);
   // [N, A, H, W] -> [N, H, W, A]: location-major, anchor-minor, matching AnchorGenerator::grid.
   out.logits = cls_->forward(out.features).permute({0, 2, 3, 1}).reshape({n, -1});
   out.deltas = box_->forward(out.features).permute({0, 2, 3, 1}).reshape({n, -1, 4});
   out.anchors = anchors_.grid(h, w, cem.device());
   return out;
+}
+
+int RegionProposalImpl::fold_for_inference(bool channels_last) {
+  folded_trunk_ = vision::FoldedSequential(trunk_, channels_last);
+  return folded_trunk_.folded();
 }
 
 std::vector<torch::Tensor> RegionProposalImpl::proposals(const RpnOutput& out, double width, double height,

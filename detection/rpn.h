@@ -16,6 +16,7 @@
 #include "detection/box_coder.h"
 #include "detection/ground_truth.h"
 #include "detection/matcher.h"
+#include "vision/nn/layers.h"
 
 namespace cvtk::detection {
 
@@ -43,7 +44,7 @@ struct RpnLosses {
   torch::Tensor box;         // smooth-L1 over positive anchors, divided by the number sampled
 };
 
-class RegionProposalImpl : public torch::nn::Module {
+class RegionProposalImpl : public torch::nn::Module, public vision::InferenceFoldable {
  public:
   RegionProposalImpl(int64_t in_channels, const AnchorOptions& anchors, const RpnOptions& options);
   RpnOutput forward(const torch::Tensor& cem);
@@ -52,12 +53,15 @@ class RegionProposalImpl : public torch::nn::Module {
   RpnLosses loss(const RpnOutput& out, const std::vector<GroundTruth>& targets) const;
   const RpnOptions& options() const { return options_; }
   int64_t anchors_per_location() const { return anchors_.anchors_per_location(); }
+  // Eval-only: the trunk's two BatchNorms folded into their convolutions (vision::InferenceFoldable).
+  int fold_for_inference(bool channels_last) override;
 
  private:
   RpnOptions options_;
   AnchorGenerator anchors_;
   BoxCoder coder_;
   torch::nn::Sequential trunk_{nullptr};
+  vision::FoldedSequential folded_trunk_;
   torch::nn::Conv2d cls_{nullptr}, box_{nullptr};
 };
 TORCH_MODULE(RegionProposal);

@@ -9,7 +9,18 @@ SpatialAttentionImpl::SpatialAttentionImpl(int64_t rpn_channels, int64_t cem_cha
 }
 
 torch::Tensor SpatialAttentionImpl::forward(const torch::Tensor& cem, const torch::Tensor& rpn) {
+  if (folded_.defined() && !is_training()) {
+    if (folded_.stale()) folded_ = vision::FoldedConv(conv_, bn_, false, channels_last_);
+    return cem * folded_.forward(rpn).sigmoid_();
+  }
+  if (folded_.defined()) folded_.invalidate();  // running statistics move in training
   return cem * torch::sigmoid(bn_->forward(conv_->forward(rpn)));
+}
+
+int SpatialAttentionImpl::fold_for_inference(bool channels_last) {
+  channels_last_ = channels_last;
+  folded_ = vision::FoldedConv(conv_, bn_, false, channels_last);
+  return 1;
 }
 
 }  // namespace cvtk::detection

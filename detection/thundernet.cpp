@@ -61,6 +61,8 @@ LossTerms ThunderNetImpl::forward_train(const torch::Tensor& images, const std::
 void ThunderNetImpl::optimize_for_inference() {
   eval();
   backbone_->prepare_for_inference();
+  rpn_->fold_for_inference(true);
+  sam_->fold_for_inference(true);
   torch::NoGradGuard no_grad;
   for (auto& p : parameters())
     if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
