@@ -3,13 +3,14 @@
 //        (default: shufflenet_v2_x1_0 swin_t inception_v3 googlenet)
 // Models run as prepare_for_inference leaves them; --plain runs them in eval mode without it.
 // cpu_ms is the median process CPU time of a run: at --threads 1 it barely moves with other load on
-// the machine, unlike median_ms. --profile writes a Chrome trace (chrome://tracing) of ten batch-1 runs of the first model.
+// the machine, unlike median_ms. --profile writes a Chrome trace (chrome://tracing) of ten batch-1
+// runs of the first model.
 // bench/run_backbones.sh prints these next to torchvision's on the same thread count.
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -59,9 +60,10 @@ int main(int argc, char** argv) {
       }
       std::sort(t.begin(), t.end());
       std::sort(cpu.begin(), cpu.end());
-      std::printf("{\"peer\": \"cvtk%s.%s\", \"work\": \"forward batch %lld %lldx%lld\", \"median_ms\": %.2f, \"cpu_ms\": %.2f, \"threads\": %d}\n",
-                  plain ? "-plain" : "", name.c_str(), static_cast<long long>(batch), static_cast<long long>(size), static_cast<long long>(size), t[t.size() / 2],
-                  cpu[cpu.size() / 2], threads);
+      std::printf("{\"peer\": \"cvtk%s.%s\", \"work\": \"forward batch %lld %lldx%lld\", \"median_ms\": %.2f, \"cpu_ms\": %.2f, "
+                  "\"threads\": %d}\n",
+                  plain ? "-plain" : "", name.c_str(), static_cast<long long>(batch), static_cast<long long>(size),
+                  static_cast<long long>(size), t[t.size() / 2], cpu[cpu.size() / 2], threads);
       std::fflush(stdout);
     }
   }
