@@ -51,8 +51,10 @@ class ThunderNetImpl : public torch::nn::Module {
   // Fine-tuning from pretrained weights: freeze the first `stages` backbone stages (1 = conv1, 2 = +
   // stage2 ...) and/or keep the backbone's BatchNorm in inference mode with frozen affine parameters.
   void freeze_backbone(int stages, bool batch_norm);
-  // Inference only, irreversible: eval mode, BatchNorm folded into the backbone's conv-BN-ReLU blocks,
-  // convolution weights and inputs in channels-last layout (oneDNN runs those without reorders).
+  // For inference: eval mode, the backbone's prepare_for_inference, the RPN trunk's and the SAM's
+  // BatchNorms folded into their convolutions, 4-d weights and inputs in channels-last layout (oneDNN
+  // runs those without reorders; 1x1 convolutions become matrix products). Parameters and the state
+  // dict keep their values; a training-mode forward takes the plain path and refolds afterwards.
   void optimize_for_inference();
   void train(bool on = true) override;
 
