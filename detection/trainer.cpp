@@ -62,24 +62,27 @@ Validation validate(ThunderNet& model, const data::Dataset& val, const TrainOpti
 // Two parameter groups: weight decay on weights with more than one dimension, none on biases and
 // normalisation parameters (as the authors' recipe). AdamW's decay is decoupled from the gradient
 // (Loshchilov & Hutter), so the same --weight-decay means a much stronger pull than SGD's; 0.05 is usual.
+template <class Optimizer, class Options>
+std::unique_ptr<torch::optim::Optimizer> two_groups(std::vector<torch::Tensor> decay, std::vector<torch::Tensor> no_decay,
+                                                    const Options& base, double weight_decay) {
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(std::move(decay), std::make_unique<Options>(Options(base).weight_decay(weight_decay)));
+  groups.emplace_back(std::move(no_decay), std::make_unique<Options>(Options(base).weight_decay(0)));
+  return std::make_unique<Optimizer>(std::move(groups), base);
+}
+
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(ThunderNet& model, const TrainOptions& o) {
   std::vector<torch::Tensor> decay, no_decay;
   for (auto& p : model->parameters()) {
     if (!p.requires_grad()) continue;
     (p.dim() > 1 ? decay : no_decay).push_back(p);
   }
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  if (o.optimizer == "adamw") {
-    auto base = torch::optim::AdamWOptions(o.schedule.base).betas({o.momentum, 0.999});
-    groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(base).weight_decay(o.weight_decay)));
-    groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(base).weight_decay(0)));
-    return std::make_unique<torch::optim::AdamW>(std::move(groups), base);
-  }
+  if (o.optimizer == "adamw")
+    return two_groups<torch::optim::AdamW>(decay, no_decay, torch::optim::AdamWOptions(o.schedule.base).betas({o.momentum, 0.999}),
+                                           o.weight_decay);
   if (o.optimizer != "sgd") throw std::invalid_argument("unknown optimizer '" + o.optimizer + "' (sgd or adamw)");
-  auto base = torch::optim::SGDOptions(o.schedule.base).momentum(o.momentum);
-  groups.emplace_back(decay, std::make_unique<torch::optim::SGDOptions>(torch::optim::SGDOptions(base).weight_decay(o.weight_decay)));
-  groups.emplace_back(no_decay, std::make_unique<torch::optim::SGDOptions>(torch::optim::SGDOptions(base).weight_decay(0)));
-  return std::make_unique<torch::optim::SGD>(std::move(groups), base);
+  return two_groups<torch::optim::SGD>(decay, no_decay, torch::optim::SGDOptions(o.schedule.base).momentum(o.momentum),
+                                       o.weight_decay);
 }
 
 void set_lr(torch::optim::Optimizer& opt, double lr) {
