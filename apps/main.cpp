@@ -5,6 +5,7 @@
 
 #include "apps/command.h"
 #include "cvtk_version.h"
+#include "vision/nn/allocator.h"
 
 namespace cvtk::apps {
 namespace {
@@ -15,6 +16,7 @@ int exit_code() { return g_exit_code; }
 }  // namespace cvtk::apps
 
 int main(int argc, char** argv) {
+  cvtk::vision::keep_freed_memory();
   CLI::App app{"cvtk: train, evaluate and inspect object detectors"};
   app.set_version_flag("--version", std::string("cvtk ") + CVTK_VERSION);
   app.require_subcommand(1);

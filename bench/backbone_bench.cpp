@@ -17,8 +17,10 @@
 #include <torch/csrc/autograd/profiler_legacy.h>
 
 #include "vision/backbones/registry.h"
+#include "vision/nn/allocator.h"
 
 int main(int argc, char** argv) {
+  cvtk::vision::keep_freed_memory();
   int threads = 2, n = 10;
   bool plain = false;
   std::string profile;

@@ -14,6 +14,7 @@
 
 #include "detection/progress.h"
 #include "detection/thundernet.h"
+#include "vision/nn/allocator.h"
 
 using namespace cvtk::detection;
 
@@ -35,6 +36,7 @@ double median_ms(F f, int n, int warmup) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  cvtk::vision::keep_freed_memory();
   int threads = 2, n = 20;
   std::string profile;
   std::vector<std::string> names;

@@ -14,6 +14,7 @@
 
 #include "detection/nms.h"
 #include "detection/ps_roi_align.h"
+#include "vision/nn/allocator.h"
 
 using namespace cvtk::detection;
 
@@ -52,6 +53,7 @@ torch::Tensor make_boxes(int64_t n) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  cvtk::vision::keep_freed_memory();
   int threads = 0, repeat = 10, images = 8, rois_per_image = 512;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];

@@ -1,5 +1,7 @@
 #include "detection/cem.h"
 
+#include "vision/nn/layers.h"
+
 namespace cvtk::detection {
 
 namespace F = torch::nn::functional;
@@ -16,11 +18,19 @@ ContextEnhancementImpl::ContextEnhancementImpl(int64_t c4_channels, int64_t c5_c
 }
 
 torch::Tensor ContextEnhancementImpl::forward(const torch::Tensor& c4, const torch::Tensor& c5) {
-  auto local = c4_->forward(c4);
-  auto up = F::interpolate(c5_->forward(c5), F::InterpolateFuncOptions()
+  // Pixel-major maps (an inference-prepared model) run the 1x1 convs as matrix products in place;
+  // NCHW maps (training) keep ATen's convolutions rather than pay a transposing copy.
+  const bool pixel_major = c4.is_contiguous(torch::MemoryFormat::ChannelsLast) &&
+                           c5.is_contiguous(torch::MemoryFormat::ChannelsLast);
+  auto lateral = [&](torch::nn::Conv2d& conv, const torch::Tensor& x) {
+    return pixel_major ? vision::pointwise_conv2d(x, conv->weight, conv->bias) : conv->forward(x);
+  };
+  auto local = lateral(c4_, c4);
+  auto up = F::interpolate(lateral(c5_, c5), F::InterpolateFuncOptions()
                                                  .size(std::vector<int64_t>{c4.size(2), c4.size(3)})
                                                  .mode(torch::kNearest));
-  auto glb = glb_->forward(c5.mean({2, 3}, true));
+  // One pixel per image: a plain matrix product in either layout.
+  auto glb = vision::pointwise_conv2d(c5.mean({2, 3}, true), glb_->weight, glb_->bias);
   return local + up + glb;
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <climits>
 #include <numeric>
 #include <vector>
 
@@ -68,13 +69,15 @@ struct BoxList {
 // branch-free (vectorisable) pass; the list is compacted when a quarter of what is left has died, so the
 // cost stays about the sum over kept boxes of the boxes still alive.
 template <typename T>
-void greedy_nms(const T* boxes, const std::vector<int64_t>& order, T threshold, std::vector<int64_t>& keep) {
+void greedy_nms(const T* boxes, const std::vector<int64_t>& order, T threshold, std::vector<int64_t>& keep,
+                size_t max_keep = SIZE_MAX) {
   BoxList<T> list(boxes, order);
   std::vector<uint8_t> dead(order.size(), 0);
   size_t alive = order.size(), dead_since_compaction = 0;
-  for (size_t pos = 0; pos < alive; ++pos) {
+  for (size_t pos = 0; pos < alive && keep.size() < max_keep; ++pos) {
     if (dead[pos]) continue;
     keep.push_back(list.index[pos]);
+    if (keep.size() == max_keep) break;
     const T ix1 = list.x1[pos], iy1 = list.y1[pos], ix2 = list.x2[pos], iy2 = list.y2[pos], iarea = list.area[pos];
     const T *x1 = list.x1.data(), *y1 = list.y1.data(), *x2 = list.x2.data(), *y2 = list.y2.data();
     const T* area = list.area.data();
@@ -209,15 +212,16 @@ torch::Tensor box_iou(const torch::Tensor& a, const torch::Tensor& b) {
   return inter / (area_a.unsqueeze(1) + area_b.unsqueeze(0) - inter);
 }
 
-torch::Tensor nms(const torch::Tensor& boxes_in, const torch::Tensor& scores_in, double iou_threshold) {
+torch::Tensor nms(const torch::Tensor& boxes_in, const torch::Tensor& scores_in, double iou_threshold, int64_t max_keep) {
   check_boxes("nms", boxes_in, scores_in);
-  if (boxes_in.size(0) == 0) return torch::empty({0}, torch::kLong);
+  if (boxes_in.size(0) == 0 || max_keep == 0) return torch::empty({0}, torch::kLong);
   const auto boxes = boxes_in.contiguous();
   const auto scores = scores_in.contiguous();
   std::vector<int64_t> keep;
   AT_DISPATCH_FLOATING_TYPES(boxes.scalar_type(), "nms", [&] {
     const auto order = score_order(scores.data_ptr<scalar_t>(), scores.size(0));
-    greedy_nms<scalar_t>(boxes.data_ptr<scalar_t>(), order, scalar_t(iou_threshold), keep);
+    greedy_nms<scalar_t>(boxes.data_ptr<scalar_t>(), order, scalar_t(iou_threshold), keep,
+                         max_keep < 0 ? SIZE_MAX : size_t(max_keep));
   });
   return to_index_tensor(keep);
 }

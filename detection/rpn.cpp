@@ -25,10 +25,15 @@ RegionProposalImpl::RegionProposalImpl(int64_t in, const AnchorOptions& anchors,
 RpnOutput RegionProposalImpl::forward(const torch::Tensor& cem) {
   RpnOutput out;
   out.features = vision::forward_folded(trunk_, folded_trunk_, is_training(), cem);
-  const int64_t n = cem.size(0), h = cem.size(2), w = cem.size(3);
-  // [N, A, H, W] -> [N, H, W, A]: location-major, anchor-minor, matching AnchorGenerator::grid.
-  out.logits = cls_->forward(out.features).permute({0, 2, 3, 1}).reshape({n, -1});
-  out.deltas = box_->forward(out.features).permute({0, 2, 3, 1}).reshape({n, -1, 4});
+  const int64_t n = cem.size(0), h = cem.size(2), w = cem.size(3), a = cls_->weight.size(0);
+  // Both 1x1 heads as one matrix product whose rows are locations: [N*H*W, A + 4A] is already
+  // location-major, anchor-minor (AnchorGenerator::grid's order), so no permuted copy is needed.
+  auto y = vision::pointwise_conv2d(out.features, torch::cat({cls_->weight, box_->weight}),
+                                    torch::cat({cls_->bias, box_->bias}))
+               .permute({0, 2, 3, 1})
+               .reshape({n, h * w, 5 * a});
+  out.logits = y.narrow(2, 0, a).reshape({n, -1});
+  out.deltas = y.narrow(2, a, 4 * a).reshape({n, -1, 4});
   out.anchors = anchors_.grid(h, w, cem.device());
   return out;
 }
@@ -56,8 +61,7 @@ std::vector<torch::Tensor> RegionProposalImpl::proposals(const RpnOutput& out, d
                     .view(-1);
     boxes = boxes.index_select(0, keep);
     top = top.index_select(0, keep);
-    auto kept = nms(boxes, top, options_.nms_iou);
-    if (kept.numel() > post) kept = kept.narrow(0, 0, post);
+    auto kept = nms(boxes, top, options_.nms_iou, post);
     result.push_back(boxes.index_select(0, kept).contiguous());
   }
   return result;

@@ -1,5 +1,7 @@
 #include "detection/thundernet.h"
 
+#include <ATen/record_function.h>
+
 #include <stdexcept>
 
 #include "vision/backbones/registry.h"
@@ -29,11 +31,25 @@ ThunderNetImpl::ThunderNetImpl(ThunderNetOptions options) : options_(std::move(o
   head_ = register_module("rcnn", RcnnHead(thin, options_.num_classes, options_.rcnn));
 }
 
+// The named ranges label the stages in `detector_bench --profile` traces; they cost nothing unless a
+// profiler is recording.
 ThunderNetImpl::Trunk ThunderNetImpl::trunk(const torch::Tensor& images) {
-  auto maps = backbone_->features(images);
-  auto cem = cem_->forward(vision::BackboneImpl::pick(maps, "c4"), vision::BackboneImpl::pick(maps, "c5"));
+  vision::FeatureMaps maps;
+  {
+    RECORD_FUNCTION("thundernet::backbone", std::vector<c10::IValue>());
+    maps = backbone_->features(images);
+  }
+  torch::Tensor cem;
+  {
+    RECORD_FUNCTION("thundernet::cem", std::vector<c10::IValue>());
+    cem = cem_->forward(vision::BackboneImpl::pick(maps, "c4"), vision::BackboneImpl::pick(maps, "c5"));
+  }
   Trunk t;
-  t.rpn = rpn_->forward(cem);
+  {
+    RECORD_FUNCTION("thundernet::rpn", std::vector<c10::IValue>());
+    t.rpn = rpn_->forward(cem);
+  }
+  RECORD_FUNCTION("thundernet::sam", std::vector<c10::IValue>());
   t.sam = sam_->forward(cem, t.rpn.features);
   return t;
 }
@@ -74,12 +90,26 @@ std::vector<ImageDetections> ThunderNetImpl::detect(const torch::Tensor& input) 
   const auto images = channels_last_ ? input.contiguous(torch::MemoryFormat::ChannelsLast) : input;
   auto t = trunk(images);
   const double w = double(images.size(3)), h = double(images.size(2));
-  auto proposals = rpn_->proposals(t.rpn, w, h, false);
+  std::vector<torch::Tensor> proposals;
+  {
+    RECORD_FUNCTION("thundernet::proposals", std::vector<c10::IValue>());
+    proposals = rpn_->proposals(t.rpn, w, h, false);
+  }
   std::vector<torch::Tensor> rois;
   for (size_t i = 0; i < proposals.size(); ++i)
     rois.push_back(torch::cat({torch::full({proposals[i].size(0), 1}, float(i), proposals[i].options()), proposals[i]}, 1));
   auto all = torch::cat(rois);
-  auto out = head_->forward(ps_roi_align(t.sam, all, options_.roi_align));
+  torch::Tensor pooled;
+  {
+    RECORD_FUNCTION("thundernet::ps_roi_align", std::vector<c10::IValue>());
+    pooled = ps_roi_align(t.sam, all, options_.roi_align);
+  }
+  RcnnOutput out;
+  {
+    RECORD_FUNCTION("thundernet::rcnn_head", std::vector<c10::IValue>());
+    out = head_->forward(pooled);
+  }
+  RECORD_FUNCTION("thundernet::postprocess", std::vector<c10::IValue>());
   return head_->postprocess(out, all, images.size(0), w, h);
 }
 

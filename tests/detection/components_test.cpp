@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <limits>
 
 #include "detection/anchors.h"
 #include "detection/box_coder.h"
@@ -66,6 +67,29 @@ TEST(BoxCoder, DecodeClampsHugeSizes) {
   EXPECT_NEAR((out[0][2] - out[0][0]).item<double>(), 1000.0, 1e-2);
   auto clipped = clip_boxes(torch::tensor({{-5.f, -1.f, 30.f, 50.f}}), 20, 40);
   EXPECT_TRUE(torch::equal(clipped, torch::tensor({{0.f, 0.f, 20.f, 40.f}})));
+}
+
+// Untracked float tensors take a scalar loop; tracked ones (and doubles) the tensor ops. Both must agree,
+// including k boxes per reference, clamped sizes and NaN passing through clipping.
+TEST(BoxCoder, ScalarLoopMatchesTensorOps) {
+  BoxCoder coder({10, 10, 5, 5});
+  torch::manual_seed(3);
+  auto refs = torch::rand({50, 2}) * 300;
+  refs = torch::cat({refs, refs + torch::rand({50, 2}) * 80 + 1}, 1);
+  auto deltas = torch::randn({50, 4 * 3}) * 4;
+  deltas[7][2] = 200.f;  // beyond the clamp
+  auto fast = coder.decode(deltas, refs);
+  auto tracked = coder.decode(deltas.clone().requires_grad_(), refs).detach();
+  auto dbl = coder.decode(deltas.to(torch::kDouble), refs.to(torch::kDouble));
+  EXPECT_TRUE(torch::allclose(fast, tracked, 1e-5, 1e-3));
+  EXPECT_TRUE(torch::allclose(fast.to(torch::kDouble), dbl, 1e-5, 1e-2));
+  auto boxes = fast.reshape({-1, 4});
+  boxes[0][1] = std::numeric_limits<float>::quiet_NaN();
+  auto clipped = clip_boxes(boxes, 320, 240);
+  auto clipped_tracked = clip_boxes(boxes.clone().requires_grad_(), 320, 240).detach();
+  EXPECT_TRUE(torch::equal(clipped.isnan(), clipped_tracked.isnan()));
+  EXPECT_TRUE(torch::equal(clipped.nan_to_num(-1), clipped_tracked.nan_to_num(-1)));
+  EXPECT_EQ(clipped.sizes(), boxes.sizes());
 }
 
 TEST(Matcher, ThresholdsAndLowQualityMatches) {

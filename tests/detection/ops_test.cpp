@@ -375,7 +375,13 @@ TEST(Nms, MatchesScalarReference) {
     const auto labels = torch::randint(0, 4, {n}, gen, torch::kLong);
     for (const double t : {0.0, 0.2, 0.5, 0.8, 1.0}) {
       SCOPED_TRACE("n " + std::to_string(n) + " threshold " + std::to_string(t));
-      EXPECT_EQ(to_vector(nms(boxes, scores, t)), reference_nms(boxes, scores, t));
+      const auto full = reference_nms(boxes, scores, t);
+      EXPECT_EQ(to_vector(nms(boxes, scores, t)), full);
+      // Stopping early gives the first max_keep of the full result.
+      for (const int64_t m : {0, 1, 7, 200}) {
+        const std::vector<int64_t> prefix(full.begin(), full.begin() + std::min<int64_t>(m, int64_t(full.size())));
+        EXPECT_EQ(to_vector(nms(boxes, scores, t, m)), prefix) << "max_keep " << m;
+      }
       // batched_nms: the reference's per-label keep, then sorted by score, lower index first.
       auto expected = reference_nms(boxes, scores, t, labels);
       const auto s = scores.accessor<float, 1>();

@@ -34,17 +34,22 @@ FoldedConv::FoldedConv(const torch::nn::Conv2d& conv, const torch::nn::BatchNorm
   sources_.track({conv->weight, conv->bias, bn->weight, bn->bias, bn->running_mean, bn->running_var});
 }
 
+torch::Tensor pointwise_conv2d(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  TORCH_CHECK(x.dim() == 4 && weight.dim() == 4 && weight.size(2) == 1 && weight.size(3) == 1 && weight.size(1) == x.size(1),
+              "pointwise_conv2d: expected x [N, C, H, W] and weight [O, C, 1, 1], got ", x.sizes(), " and ", weight.sizes());
+  const int64_t n = x.size(0), h = x.size(2), w = x.size(3), out = weight.size(0);
+  const torch::Tensor rows = x.permute({0, 2, 3, 1}).reshape({n * h * w, x.size(1)});
+  const torch::Tensor wt = weight.reshape({out, weight.size(1)}).t();
+  torch::Tensor y = bias.defined() ? torch::addmm(bias, rows, wt) : torch::mm(rows, wt);
+  MacCounter::add(y.numel() * weight.size(1));
+  return y.view({n, h, w, out}).permute({0, 3, 1, 2});
+}
+
 torch::Tensor FoldedConv::forward(const torch::Tensor& x) const {
   const auto& o = conv_->options;
   if (pointwise_ && x.dim() == 4) {
-    // On pixel-major memory a 1x1 convolution is one matrix product; ATen would route it through
-    // its unfold-based convolution (one thread, batch 1) or oneDNN, both slower here.
-    const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
-    const torch::Tensor rows = x.permute({0, 2, 3, 1}).reshape({n * h * w, x.size(1)});
-    torch::Tensor y = torch::addmm(bias_, rows, weight_.view({weight_.size(0), weight_.size(1)}).t());
-    MacCounter::add(y.numel() * weight_.size(1));
-    if (relu_) y.relu_();
-    return y.view({n, h, w, weight_.size(0)}).permute({0, 3, 1, 2});
+    torch::Tensor y = pointwise_conv2d(x, weight_, bias_);
+    return relu_ ? y.relu_() : y;
   }
   torch::Tensor y = torch::conv2d(x, weight_, bias_, *o.stride(), *c10::get<torch::ExpandingArray<2>>(o.padding()), *o.dilation(), o.groups());
   MacCounter::add(y.numel() * weight_.size(1) * weight_.size(2) * weight_.size(3));
