@@ -3,7 +3,7 @@
 set(CVTK_TORCH_PCH_OWNER "" CACHE INTERNAL "")
 function(cvtk_use_torch target)
   cmake_parse_arguments(ARG "PCH" "" "" ${ARGN})
-  target_link_libraries(${target} PUBLIC ${TORCH_LIBRARIES})
+  target_link_libraries(${target} PUBLIC ${TORCH_LIBRARIES} OpenMP::OpenMP_CXX)
   target_include_directories(${target} SYSTEM PUBLIC ${TORCH_INCLUDE_DIRS})
   if(ARG_PCH)
     get_property(owner GLOBAL PROPERTY CVTK_TORCH_PCH_OWNER)

@@ -2,6 +2,9 @@
 
 #include "detection/nms.h"
 
+#include <algorithm>
+#include <tuple>
+
 namespace cvtk::detection {
 
 namespace nn = torch::nn;
@@ -43,6 +46,35 @@ int RegionProposalImpl::fold_for_inference(bool channels_last) {
   return folded_trunk_.folded();
 }
 
+namespace {
+
+// The k highest scores of a 1-d float tensor and their indices, highest first, ties by lower index.
+// ATen's topk took ~0.2 ms for 2000 of 10000 on 2 cores; a selection then a sort of the k winners
+// takes a fraction of that.
+std::tuple<torch::Tensor, torch::Tensor> top_k(const torch::Tensor& scores_in, int64_t k) {
+  if (!(scores_in.device().is_cpu() && scores_in.scalar_type() == torch::kFloat && scores_in.dim() == 1))
+    return scores_in.topk(k);
+  const auto scores = scores_in.contiguous();
+  const float* s = scores.data_ptr<float>();
+  const int64_t n = scores.numel();
+  auto idx = torch::empty({n}, torch::kInt64);
+  int64_t* ix = idx.data_ptr<int64_t>();
+  for (int64_t i = 0; i < n; ++i) ix[i] = i;
+  // NaN ranks above everything, as in topk.
+  auto before = [s](int64_t a, int64_t b) {
+    const float x = s[a], y = s[b];
+    const bool x_nan = x != x, y_nan = y != y;
+    if (x_nan || y_nan) return x_nan && y_nan ? a < b : x_nan;
+    return x != y ? x > y : a < b;
+  };
+  if (k < n) std::nth_element(ix, ix + k, ix + n, before);
+  std::sort(ix, ix + k, before);
+  idx = idx.narrow(0, 0, k);
+  return {scores.index_select(0, idx), idx};
+}
+
+}  // namespace
+
 std::vector<torch::Tensor> RegionProposalImpl::proposals(const RpnOutput& out, double width, double height,
                                                          bool training) const {
   torch::NoGradGuard no_grad;
@@ -53,7 +85,7 @@ std::vector<torch::Tensor> RegionProposalImpl::proposals(const RpnOutput& out, d
   for (int64_t i = 0; i < n; ++i) {
     auto scores = out.logits[i];
     const int64_t k = std::min<int64_t>(pre, scores.numel());
-    auto [top, idx] = scores.topk(k);
+    auto [top, idx] = top_k(scores, k);
     auto boxes = coder_.decode(out.deltas[i].index_select(0, idx), out.anchors.index_select(0, idx));
     boxes = clip_boxes(boxes, width, height);
     auto keep = torch::nonzero(((boxes.select(1, 2) - boxes.select(1, 0)) >= options_.min_size) &

@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
+#include "detection/box_coder.h"
 #include "detection/checkpoint.h"
+#include "detection/nms.h"
 #include "detection/thundernet.h"
 #include "tests/common.h"
 
@@ -212,3 +215,38 @@ TEST(ThunderNet, InferenceOptimisationKeepsDetections) {
     }
   }
 }
+
+namespace {
+
+// Proposal generation step by step with ATen's topk and an unbounded NMS, against the RPN's own
+// selection and early-stopping NMS: the same boxes in the same order, for several images.
+TEST(RegionProposal, ProposalsMatchAStepByStepReference) {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(11);
+  RpnOptions o;
+  o.pre_nms_test = 300;
+  o.post_nms_test = 40;
+  RegionProposal rpn(16, AnchorOptions{}, o);
+  const int64_t h = 12, w = 15, a = rpn->anchors_per_location();
+  RpnOutput out;
+  out.logits = torch::randn({2, h * w * a});
+  out.deltas = torch::randn({2, h * w * a, 4}) * 0.3;
+  out.anchors = AnchorGenerator().grid(h, w, torch::kCPU);
+  const double width = 240, height = 192;
+  const auto got = rpn->proposals(out, width, height, false);
+  ASSERT_EQ(got.size(), 2u);
+  BoxCoder coder;
+  for (int64_t i = 0; i < 2; ++i) {
+    auto [top, idx] = out.logits[i].topk(o.pre_nms_test);
+    auto boxes = clip_boxes(coder.decode(out.deltas[i].index_select(0, idx), out.anchors.index_select(0, idx)), width, height);
+    auto keep = torch::nonzero(((boxes.select(1, 2) - boxes.select(1, 0)) >= o.min_size) &
+                               ((boxes.select(1, 3) - boxes.select(1, 1)) >= o.min_size)).view(-1);
+    boxes = boxes.index_select(0, keep);
+    auto kept = nms(boxes, top.index_select(0, keep), o.nms_iou);
+    auto expected = boxes.index_select(0, kept.narrow(0, 0, std::min<int64_t>(kept.numel(), o.post_nms_test)));
+    EXPECT_EQ(got[i].size(0), o.post_nms_test);
+    EXPECT_TRUE(torch::allclose(got[i], expected, 1e-5, 1e-4)) << "image " << i;
+  }
+}
+
+}  // namespace

@@ -3,6 +3,7 @@
 #include "vision/nn/init.h"
 #include "vision/nn/layers.h"
 #include "vision/nn/macs.h"
+#include "vision/nn/max_pool.h"
 
 namespace cvtk::vision {
 namespace {
@@ -17,7 +18,7 @@ ConvBnRelu basic(int64_t in, int64_t out, std::vector<int64_t> k, std::vector<in
 }
 
 torch::Tensor avg3(const torch::Tensor& x) { return torch::avg_pool2d(x, 3, 1, 1); }
-torch::Tensor max3s2(const torch::Tensor& x) { return torch::max_pool2d(x, 3, 2); }
+torch::Tensor max3s2(const torch::Tensor& x) { return vision::max_pool2d(x, 3, 2, 0); }
 
 class InceptionAImpl : public torch::nn::Module {
  public:

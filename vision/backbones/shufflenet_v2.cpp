@@ -2,6 +2,7 @@
 
 #include "vision/nn/layers.h"
 #include "vision/nn/macs.h"
+#include "vision/nn/max_pool.h"
 
 namespace cvtk::vision {
 namespace {
@@ -103,7 +104,7 @@ int ShuffleNetV2Impl::fold_for_inference(bool channels_last) {
 
 FeatureMaps ShuffleNetV2Impl::features(const torch::Tensor& x) {
   FeatureMaps maps;
-  auto y = torch::max_pool2d(forward_folded(conv1, folded_conv1_, is_training(), inference_input(x)), 3, 2, 1);
+  auto y = vision::max_pool2d(forward_folded(conv1, folded_conv1_, is_training(), inference_input(x)), 3, 2, 1);
   maps.emplace_back("c2", y);
   y = counted(stage2, y);
   maps.emplace_back("c3", y);

@@ -37,12 +37,20 @@ FoldedConv::FoldedConv(const torch::nn::Conv2d& conv, const torch::nn::BatchNorm
 torch::Tensor pointwise_conv2d(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
   TORCH_CHECK(x.dim() == 4 && weight.dim() == 4 && weight.size(2) == 1 && weight.size(3) == 1 && weight.size(1) == x.size(1),
               "pointwise_conv2d: expected x [N, C, H, W] and weight [O, C, 1, 1], got ", x.sizes(), " and ", weight.sizes());
-  const int64_t n = x.size(0), h = x.size(2), w = x.size(3), out = weight.size(0);
-  const torch::Tensor rows = x.permute({0, 2, 3, 1}).reshape({n * h * w, x.size(1)});
-  const torch::Tensor wt = weight.reshape({out, weight.size(1)}).t();
+  const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3), out = weight.size(0);
+  // At batch 1 on small maps these convolutions take tens of microseconds each, so the views are made
+  // with one as_strided each instead of permute/reshape/t chains (a few microseconds per op).
+  // Under autograd the ordinary view ops are kept: as_strided's backward is generic and slow.
+  const bool tracked = torch::GradMode::is_enabled() && (x.requires_grad() || weight.requires_grad() ||
+                                                         (bias.defined() && bias.requires_grad()));
+  const torch::Tensor rows = !tracked && x.is_contiguous(torch::MemoryFormat::ChannelsLast)
+                                 ? x.as_strided({n * h * w, c}, {c, 1})
+                                 : x.permute({0, 2, 3, 1}).reshape({n * h * w, c});
+  const torch::Tensor wt = !tracked && weight.is_contiguous() ? weight.as_strided({c, out}, {1, c}) : weight.reshape({out, c}).t();
   torch::Tensor y = bias.defined() ? torch::addmm(bias, rows, wt) : torch::mm(rows, wt);
-  MacCounter::add(y.numel() * weight.size(1));
-  return y.view({n, h, w, out}).permute({0, 3, 1, 2});
+  MacCounter::add(y.numel() * c);
+  if (tracked) return y.view({n, h, w, out}).permute({0, 3, 1, 2});
+  return y.as_strided({n, out, h, w}, {h * w * out, 1, w * out, out});
 }
 
 torch::Tensor FoldedConv::forward(const torch::Tensor& x) const {
