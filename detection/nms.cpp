@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <climits>
 #include <numeric>
 #include <vector>
 
@@ -74,10 +73,10 @@ void greedy_nms(const T* boxes, const std::vector<int64_t>& order, T threshold, 
   BoxList<T> list(boxes, order);
   std::vector<uint8_t> dead(order.size(), 0);
   size_t alive = order.size(), dead_since_compaction = 0;
-  for (size_t pos = 0; pos < alive && keep.size() < max_keep; ++pos) {
+  for (size_t pos = 0; pos < alive; ++pos) {
     if (dead[pos]) continue;
     keep.push_back(list.index[pos]);
-    if (keep.size() == max_keep) break;
+    if (keep.size() == max_keep) break;  // keep starts empty: this is the max_keep-th kept box
     const T ix1 = list.x1[pos], iy1 = list.y1[pos], ix2 = list.x2[pos], iy2 = list.y2[pos], iarea = list.area[pos];
     const T *x1 = list.x1.data(), *y1 = list.y1.data(), *x2 = list.x2.data(), *y2 = list.y2.data();
     const T* area = list.area.data();
