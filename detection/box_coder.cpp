@@ -76,7 +76,7 @@ torch::Tensor BoxCoder::decode(const torch::Tensor& deltas, const torch::Tensor&
 
 torch::Tensor clip_boxes(const torch::Tensor& boxes, double width, double height) {
   if (scalar_path(boxes, boxes) && boxes.numel() % 4 == 0) {
-    auto out = boxes.contiguous().clone();
+    auto out = boxes.clone(torch::MemoryFormat::Contiguous);  // one copy whatever the input layout
     float* p = out.data_ptr<float>();
     // Same as clamp(0, limit): NaN stays NaN.
     auto clip = [](float v, float hi) { return v < 0.f ? 0.f : (v > hi ? hi : v); };
