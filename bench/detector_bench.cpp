@@ -1,6 +1,7 @@
 // ThunderNet speed: inference latency at 320x320 batch 1 (eval mode, BatchNorm folded) and training
 // throughput at batch 8 (images/s of full training steps with synthetic boxes), with peak memory.
-// Usage: detector_bench [--threads 2] [--n 20] [--profile TRACE.json] [models...]   (default: thundernet-snet49)
+// Usage: detector_bench [--threads 2] [--n 20] [--infer-only] [--profile TRACE.json] [models...]
+//        (default model: thundernet-snet49)
 // --profile writes a Chrome trace (chrome://tracing) of ten inference runs of the first model.
 // bench/run_detector.sh prints these next to torchvision's Faster R-CNN on the same thread count.
 #include <algorithm>
@@ -20,8 +21,12 @@ using namespace cvtk::detection;
 
 namespace {
 
+struct Timing {
+  double median_ms, min_ms;  // min: the run least disturbed by other load on the machine
+};
+
 template <class F>
-double median_ms(F f, int n, int warmup) {
+Timing time_ms(F f, int n, int warmup) {
   for (int i = 0; i < warmup; ++i) f();
   std::vector<double> t;
   for (int i = 0; i < n; ++i) {
@@ -30,7 +35,7 @@ double median_ms(F f, int n, int warmup) {
     t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
+  return {t[t.size() / 2], t.front()};
 }
 
 }  // namespace
@@ -39,12 +44,14 @@ int main(int argc, char** argv) {
   cvtk::vision::keep_freed_memory();
   int threads = 2, n = 20;
   std::string profile;
+  bool infer_only = false;
   std::vector<std::string> names;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (a == "--n" && i + 1 < argc) n = std::atoi(argv[++i]);
     else if (a == "--profile" && i + 1 < argc) profile = argv[++i];
+    else if (a == "--infer-only") infer_only = true;
     else names.push_back(a);
   }
   if (names.empty()) names = {"thundernet-snet49"};
@@ -57,9 +64,10 @@ int main(int argc, char** argv) {
       model->optimize_for_inference();
       const auto x = torch::rand({1, 3, 320, 320});
       c10::InferenceMode guard;
-      const double ms = median_ms([&] { model->detect(x); }, n, 3);
-      std::printf("{\"peer\": \"cvtk.%s\", \"work\": \"infer 320x320 batch 1\", \"median_ms\": %.2f, \"per_s\": %.3f, \"threads\": %d}\n",
-                  name.c_str(), ms, 1000 / ms, threads);
+      const Timing t = time_ms([&] { model->detect(x); }, n, 3);
+      std::printf("{\"peer\": \"cvtk.%s\", \"work\": \"infer 320x320 batch 1\", \"median_ms\": %.2f, \"min_ms\": %.2f, "
+                  "\"per_s\": %.3f, \"threads\": %d}\n",
+                  name.c_str(), t.median_ms, t.min_ms, 1000 / t.median_ms, threads);
       std::fflush(stdout);
       if (!profile.empty()) {
         torch::autograd::profiler::RecordProfile record(profile);
@@ -67,7 +75,7 @@ int main(int argc, char** argv) {
         profile.clear();
       }
     }
-    {
+    if (!infer_only) {
       ThunderNet model(model_options(name, 3));
       model->train();
       torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
@@ -78,14 +86,14 @@ int main(int argc, char** argv) {
         auto xy = torch::rand({5, 2}) * 200, wh = torch::rand({5, 2}) * 100 + 10;
         targets.push_back({torch::cat({xy, xy + wh}, 1), torch::randint(0, 3, {5}, torch::kInt64)});
       }
-      const double ms = median_ms(
+      const double ms = time_ms(
           [&] {
             auto loss = model->forward_train(images, targets).total();
             opt.zero_grad();
             loss.backward();
             opt.step();
           },
-          std::max(3, n / 2), 2);
+          std::max(3, n / 2), 2).median_ms;
       std::printf("{\"peer\": \"cvtk.%s\", \"work\": \"train step 320x320 batch 8\", \"median_ms\": %.2f, \"per_s\": %.3f, "
                   "\"threads\": %d, \"peak_mb\": %.0f}\n",
                   name.c_str(), ms, batch * 1000 / ms, threads, peak_memory_mb());

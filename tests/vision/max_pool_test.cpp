@@ -3,6 +3,7 @@
 
 #include <limits>
 
+#include "vision/nn/cpu_features.h"
 #include "vision/nn/max_pool.h"
 
 namespace {
@@ -11,7 +12,7 @@ using cvtk::vision::max_pool2d;
 
 // The pixel-major kernel against ATen's on shapes that exercise padding at every border, strides that
 // skip columns, odd sizes and NaN propagation.
-TEST(MaxPool, MatchesATenOnChannelsLastMaps) {
+void expect_matches_aten() {
   torch::NoGradGuard no_grad;
   torch::manual_seed(5);
   struct Case { int64_t n, c, h, w, k, s, p; };
@@ -28,6 +29,14 @@ TEST(MaxPool, MatchesATenOnChannelsLastMaps) {
     EXPECT_TRUE(torch::equal(ours.isnan(), ref.isnan()));
     EXPECT_TRUE(torch::equal(ours.nan_to_num(0), ref.nan_to_num(0)));
   }
+}
+
+TEST(MaxPool, MatchesATenOnChannelsLastMaps) { expect_matches_aten(); }
+
+TEST(MaxPool, PortableLoopMatchesATen) {
+  cvtk::vision::force_portable_kernels(true);
+  expect_matches_aten();
+  cvtk::vision::force_portable_kernels(false);
 }
 
 TEST(MaxPool, OtherInputsGoToATenWithGradients) {

@@ -1,5 +1,6 @@
 #include "vision/backbones/shufflenet_v2.h"
 
+#include "vision/nn/channel_concat.h"
 #include "vision/nn/layers.h"
 #include "vision/nn/macs.h"
 #include "vision/nn/max_pool.h"
@@ -14,6 +15,20 @@ using torch::nn::ReLU;
 
 Conv2d conv(int64_t in, int64_t out, int64_t k, int64_t stride = 1, int64_t groups = 1) {
   return Conv2d(Conv2dOptions(in, out, k).stride(stride).padding(k / 2).groups(groups).bias(false));
+}
+
+// A folded branch, its last layer's epilogue left pending for the concat.
+PendingMap run_pending(const FoldedSequential& branch, const torch::Tensor& x) {
+  PendingMap y{x, {}, false};
+  for (size_t i = 0; i < branch.size(); ++i) y = branch.step(i).forward(y);
+  return y;
+}
+
+bool all_folded(const FoldedSequential& branch) {
+  if (!branch.defined()) return false;
+  for (size_t i = 0; i < branch.size(); ++i)
+    if (!branch.step(i).defined()) return false;
+  return true;
 }
 
 }  // namespace
@@ -71,6 +86,31 @@ torch::Tensor ShuffleUnitImpl::forward(const torch::Tensor& x) {
   return torch::cat({pass, forward_folded(main_, folded_main_, is_training(), main)}, 1);
 }
 
+bool ShuffleUnitImpl::prepared(const torch::Tensor& x) const {
+  return !is_training() && all_folded(folded_main_) && (o_.stride == 1 || all_folded(folded_proj_)) && x.device().is_cpu() &&
+         x.scalar_type() == torch::kFloat && !(torch::GradMode::is_enabled() && x.requires_grad()) && pixel_rows(x);
+}
+
+torch::Tensor ShuffleUnitImpl::forward_prepared(const torch::Tensor& x, bool in_split, bool out_split) {
+  TORCH_CHECK(prepared(x), "shuffle unit: forward_prepared needs a folded unit in eval mode and a pixel-major float map");
+  folded_main_.refresh();
+  if (o_.stride == 2) folded_proj_.refresh();
+  const int64_t c = x.size(1);
+  if (o_.flavour == ShuffleFlavour::kTorchvision) {
+    // Halves are channel ranges of a pixel-major map, read in place by the matrix products.
+    const PendingMap proj = o_.stride == 1 ? PendingMap{x.narrow(1, 0, c / 2), {}, false} : run_pending(folded_proj_, x);
+    const PendingMap main = run_pending(folded_main_, o_.stride == 1 ? x.narrow(1, c / 2, c - c / 2) : x);
+    return concat_channels(proj.value, proj.bias, proj.relu, main.value, main.bias, main.relu, ChannelOrder::kInterleave);
+  }
+  TORCH_CHECK(in_split == (o_.stride == 1), "shuffle unit: stride-", o_.stride, " Megvii units take ",
+              o_.stride == 1 ? "even-first" : "ordinary", " channel order in forward_prepared");
+  const auto order = out_split ? ChannelOrder::kDeinterleave : ChannelOrder::kConcat;
+  // Stride 1: even channels (the first half here) pass through; odd ones (the second half) feed the main branch.
+  const PendingMap proj = o_.stride == 1 ? PendingMap{x.narrow(1, 0, c / 2), {}, false} : run_pending(folded_proj_, x);
+  const PendingMap main = run_pending(folded_main_, o_.stride == 1 ? x.narrow(1, c / 2, c / 2) : x);
+  return concat_channels(proj.value, proj.bias, proj.relu, main.value, main.bias, main.relu, order);
+}
+
 ShuffleNetV2Impl::ShuffleNetV2Impl(ShuffleNetV2Config config, const BackboneOptions& options) : config_(std::move(config)) {
   const auto& ch = config_.channels;
   TORCH_CHECK(ch.size() == 4 && config_.repeats.size() == 3, "shufflenet: need 4 channel widths and 3 stage repeats");
@@ -102,15 +142,31 @@ int ShuffleNetV2Impl::fold_for_inference(bool channels_last) {
   return folded_conv1_.folded() + folded_conv5_.folded();
 }
 
+torch::Tensor ShuffleNetV2Impl::run_stage(torch::nn::Sequential& stage, const torch::Tensor& x) {
+  std::vector<ShuffleUnitImpl*> units;
+  for (auto& m : *stage) units.push_back(dynamic_cast<ShuffleUnitImpl*>(m.ptr().get()));
+  // Every unit's output is pixel-major float, so checking each unit against x suffices.
+  bool fast = !units.empty();
+  for (auto* u : units) fast = fast && u && u->prepared(x);
+  if (!fast) return counted(stage, x);
+  // Megvii units after the first take even-first order; each unit writes it for the next stride-1 unit.
+  torch::Tensor y = x;
+  for (size_t i = 0; i < units.size(); ++i) {
+    const bool next_takes_split = i + 1 < units.size() && units[i + 1]->stride_one();
+    y = units[i]->forward_prepared(y, i > 0 && units[i]->stride_one(), next_takes_split);
+  }
+  return y;
+}
+
 FeatureMaps ShuffleNetV2Impl::features(const torch::Tensor& x) {
   FeatureMaps maps;
   auto y = vision::max_pool2d(forward_folded(conv1, folded_conv1_, is_training(), inference_input(x)), 3, 2, 1);
   maps.emplace_back("c2", y);
-  y = counted(stage2, y);
+  y = run_stage(stage2, y);
   maps.emplace_back("c3", y);
-  y = counted(stage3, y);
+  y = run_stage(stage3, y);
   maps.emplace_back("c4", y);
-  y = counted(stage4, y);
+  y = run_stage(stage4, y);
   if (!conv5.is_empty()) y = forward_folded(conv5, folded_conv5_, is_training(), y);
   maps.emplace_back("c5", y);
   return maps;

@@ -34,6 +34,16 @@ class ShuffleUnitImpl : public torch::nn::Module, public InferenceFoldable {
   torch::Tensor forward(const torch::Tensor& x);
   int fold_for_inference(bool channels_last) override;
 
+  // Eval path of a folded unit on pixel-major float maps (see pixel_rows): each ReLU is applied where
+  // its output is read next (a depthwise conv's loads, or the closing concat) instead of in a pass of
+  // its own, and the concat writes the channel order the next unit reads, so no unit copies its input
+  // halves. Megvii flavour: in_split says x holds its channels even-first then odd (as written with
+  // out_split), which only stride-1 units accept; the torchvision flavour ignores both flags and keeps
+  // the ordinary order. Callers check prepared(x) first; the result equals forward's up to rounding.
+  bool prepared(const torch::Tensor& x) const;
+  torch::Tensor forward_prepared(const torch::Tensor& x, bool in_split, bool out_split);
+  bool stride_one() const { return o_.stride == 1; }
+
  private:
   ShuffleUnitOptions o_;
   torch::nn::Sequential proj_{nullptr}, main_{nullptr};
@@ -67,6 +77,9 @@ class ShuffleNetV2Impl : public BackboneImpl, public InferenceFoldable {
   torch::nn::Linear fc{nullptr};
 
  private:
+  // A stage's units in order: forward_prepared when every unit can take it, else the plain forward.
+  torch::Tensor run_stage(torch::nn::Sequential& stage, const torch::Tensor& x);
+
   ShuffleNetV2Config config_;
   FoldedSequential folded_conv1_, folded_conv5_;
 };

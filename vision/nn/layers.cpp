@@ -1,5 +1,7 @@
 #include "vision/nn/layers.h"
 
+#include "vision/nn/channel_concat.h"
+#include "vision/nn/depthwise_conv.h"
 #include "vision/nn/macs.h"
 
 namespace cvtk::vision {
@@ -31,6 +33,12 @@ FoldedConv::FoldedConv(const torch::nn::Conv2d& conv, const torch::nn::BatchNorm
   pointwise_ = channels_last && conv->weight.size(2) == 1 && conv->weight.size(3) == 1 && conv->options.groups() == 1 &&
                *conv->options.stride() == *one && *conv->options.dilation() == *one &&
                *c10::get<torch::ExpandingArray<2>>(conv->options.padding()) == *zero;
+  const auto k = conv->weight.size(2);
+  const auto stride = *conv->options.stride(), pad = *c10::get<torch::ExpandingArray<2>>(conv->options.padding());
+  depthwise_ = channels_last && conv->options.groups() == conv->options.in_channels() &&
+               conv->options.out_channels() == conv->options.in_channels() && conv->weight.size(3) == k &&
+               stride[0] == stride[1] && pad[0] == pad[1] && *conv->options.dilation() == *one;
+  if (depthwise_) taps_ = depthwise_taps(weight_);
   sources_.track({conv->weight, conv->bias, bn->weight, bn->bias, bn->running_mean, bn->running_var});
 }
 
@@ -43,9 +51,9 @@ torch::Tensor pointwise_conv2d(const torch::Tensor& x, const torch::Tensor& weig
   // Under autograd the ordinary view ops are kept: as_strided's backward is generic and slow.
   const bool tracked = torch::GradMode::is_enabled() && (x.requires_grad() || weight.requires_grad() ||
                                                          (bias.defined() && bias.requires_grad()));
-  const torch::Tensor rows = !tracked && x.is_contiguous(torch::MemoryFormat::ChannelsLast)
-                                 ? x.as_strided({n * h * w, c}, {c, 1})
-                                 : x.permute({0, 2, 3, 1}).reshape({n * h * w, c});
+  int64_t pixel_stride = 0;
+  const torch::Tensor rows = !tracked && pixel_rows(x, &pixel_stride) ? x.as_strided({n * h * w, c}, {pixel_stride, 1})
+                                                                       : x.permute({0, 2, 3, 1}).reshape({n * h * w, c});
   const torch::Tensor wt = !tracked && weight.is_contiguous() ? weight.as_strided({c, out}, {1, c}) : weight.reshape({out, c}).t();
   torch::Tensor y = bias.defined() ? torch::addmm(bias, rows, wt) : torch::mm(rows, wt);
   MacCounter::add(y.numel() * c);
@@ -53,15 +61,28 @@ torch::Tensor pointwise_conv2d(const torch::Tensor& x, const torch::Tensor& weig
   return y.as_strided({n, out, h, w}, {h * w * out, 1, w * out, out});
 }
 
-torch::Tensor FoldedConv::forward(const torch::Tensor& x) const {
+torch::Tensor PendingMap::finish() const {
+  if (!bias.defined() && !relu) return value;
+  torch::Tensor y = bias.defined() ? value + bias.view({1, -1, 1, 1}) : value.clone();
+  return relu ? y.relu_() : y;
+}
+
+torch::Tensor FoldedConv::forward(const torch::Tensor& x) const { return forward(PendingMap{x, {}, false}).finish(); }
+
+PendingMap FoldedConv::forward(const PendingMap& x) const {
   const auto& o = conv_->options;
-  if (pointwise_ && x.dim() == 4) {
-    torch::Tensor y = pointwise_conv2d(x, weight_, bias_);
-    return relu_ ? y.relu_() : y;
+  if (depthwise_ && depthwise_fast_path(x.value)) {
+    torch::Tensor y = depthwise_conv2d(x.value, taps_, bias_, weight_.size(2), (*o.stride())[0],
+                                       (*c10::get<torch::ExpandingArray<2>>(o.padding()))[0], x.bias, x.relu, relu_);
+    MacCounter::add(y.numel() * weight_.size(2) * weight_.size(3));
+    return {y, {}, false};
   }
-  torch::Tensor y = torch::conv2d(x, weight_, bias_, *o.stride(), *c10::get<torch::ExpandingArray<2>>(o.padding()), *o.dilation(), o.groups());
+  const torch::Tensor in = x.finish();
+  if (pointwise_ && in.dim() == 4) return {pointwise_conv2d(in, weight_, {}), bias_, relu_};
+  torch::Tensor y =
+      torch::conv2d(in, weight_, bias_, *o.stride(), *c10::get<torch::ExpandingArray<2>>(o.padding()), *o.dilation(), o.groups());
   MacCounter::add(y.numel() * weight_.size(1) * weight_.size(2) * weight_.size(3));
-  return relu_ ? y.relu_() : y;
+  return {relu_ ? y.relu_() : y, {}, false};
 }
 
 FoldedSequential::FoldedSequential(const torch::nn::Sequential& seq, bool channels_last) : seq_(seq), channels_last_(channels_last) {
@@ -91,12 +112,16 @@ void FoldedSequential::invalidate() {
   for (auto& c : convs_) c.invalidate();
 }
 
-torch::Tensor FoldedSequential::forward(torch::Tensor x) {
+void FoldedSequential::refresh() {
   for (auto& c : convs_)
     if (c.stale()) {
       *this = FoldedSequential(seq_, channels_last_);
-      break;
+      return;
     }
+}
+
+torch::Tensor FoldedSequential::forward(torch::Tensor x) {
+  refresh();
   for (size_t i = 0; i < convs_.size(); ++i) x = convs_[i].defined() ? convs_[i].forward(x) : plain_[i].forward(x);
   return x;
 }

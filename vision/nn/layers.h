@@ -31,10 +31,20 @@ class TensorVersions {
 
 // A 1x1 convolution (stride 1, no padding, one group) as one matrix product over pixels: x [N, C, H, W],
 // weight [O, C, 1, 1], bias [O] or undefined -> [N, O, H, W] whose memory is ChannelsLast (pixel-major),
-// so `.permute({0, 2, 3, 1})` of the result is contiguous. ChannelsLast input is read in place; other
-// layouts are copied once. ATen would run the same product through its unfold-based convolution (one
-// thread at batch 1) or oneDNN, both slower here. Differentiable.
+// so `.permute({0, 2, 3, 1})` of the result is contiguous. Pixel-major input (ChannelsLast, or a channel
+// range of it: see pixel_rows) is read in place; other layouts are copied once. ATen would run the same
+// product through its unfold-based convolution (one thread at batch 1) or oneDNN, both slower here.
+// Differentiable.
 torch::Tensor pointwise_conv2d(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
+
+// A map whose producing layer still owes its epilogue: the map's values are value + bias[c] (bias
+// undefined: value), then max(., 0) when relu. Fused readers (depthwise_conv2d, concat_channels)
+// apply it as they load, which saves writing the map twice.
+struct PendingMap {
+  torch::Tensor value, bias;
+  bool relu = false;
+  torch::Tensor finish() const;  // the values, epilogue applied
+};
 
 // A convolution with a BatchNorm's eval statistics folded in: conv(x, W * s) + (beta - mean * s),
 // s = gamma / sqrt(var + eps), then an optional in-place ReLU.
@@ -46,13 +56,18 @@ class FoldedConv {
   bool stale() const { return stale_ || sources_.changed(); }
   void invalidate() { stale_ = true; }
   torch::Tensor forward(const torch::Tensor& x) const;
+  // The same layer with epilogues carried across layers: a pending input epilogue is applied as the
+  // depthwise kernel reads (elsewhere it is applied first), and a 1x1 layer leaves its own bias and
+  // ReLU pending for the next reader.
+  PendingMap forward(const PendingMap& x) const;
 
  private:
   torch::nn::Conv2d conv_{nullptr};
   torch::nn::BatchNorm2d bn_{nullptr};
   bool relu_ = false, stale_ = false;
   bool pointwise_ = false;  // 1x1, stride 1, no padding, one group: run as a matrix product
-  torch::Tensor weight_, bias_;
+  bool depthwise_ = false;  // groups == in == out channels, square: run by depthwise_conv2d
+  torch::Tensor weight_, bias_, taps_;
   TensorVersions sources_;
 };
 
@@ -65,6 +80,10 @@ class FoldedSequential {
   bool defined() const { return !seq_.is_empty(); }
   int folded() const;  // how many BatchNorms this folded
   void invalidate();    // fold again before the next folded forward
+  void refresh();       // fold again now if a source tensor changed
+  size_t size() const { return convs_.size(); }
+  // Step i when it is a folded convolution (else undefined), for callers that fuse across steps.
+  const FoldedConv& step(size_t i) const { return convs_.at(i); }
   // Runs the folded steps, folding again first when a source tensor changed.
   torch::Tensor forward(torch::Tensor x);
 

@@ -1,0 +1,28 @@
+#pragma once
+// Channel concatenation for ShuffleNet-style units, with the units' closing ReLUs and channel
+// permutations done in the same pass. A stride-1 unit splits its input in two, transforms one half and
+// concatenates; run as separate ops that is a cat, a ReLU over the branch, and either a channel shuffle
+// (torchvision) or strided even/odd slices that the next unit's matrix product must copy (Megvii). Here
+// one pass writes the output in the order the next unit wants.
+#include <torch/types.h>
+
+namespace cvtk::vision {
+
+// Where channel i of cat(a, b) (C channels, C even unless kConcat) lands in the output:
+//   kConcat       i
+//   kInterleave   i < C/2 ? 2i : 2(i - C/2) + 1    (ShuffleNet's channel shuffle with 2 groups)
+//   kDeinterleave i even ? i/2 : C/2 + i/2          (even channels first, then odd: the inverse)
+enum class ChannelOrder { kConcat, kInterleave, kDeinterleave };
+
+// Whether x [N, C, H, W] is pixel-major with one stride between pixels: ChannelsLast, or a range of
+// channels of a ChannelsLast tensor. Such a map is a matrix [N*H*W, C] with row stride *pixel_stride.
+bool pixel_rows(const torch::Tensor& x, int64_t* pixel_stride = nullptr);
+
+// Each input finishes its layer's epilogue on the way: a value v of channel k of a becomes
+// v + bias_a[k] (bias_a undefined: v), then max(., 0) if relu_a (NaN stays NaN); likewise for b. a and
+// b share N, H, W. Output [N, Ca + Cb, H, W] ChannelsLast. CPU float pixel-major untracked inputs take
+// one fused pass; anything else runs as torch ops, with autograd.
+torch::Tensor concat_channels(const torch::Tensor& a, const torch::Tensor& bias_a, bool relu_a, const torch::Tensor& b,
+                              const torch::Tensor& bias_b, bool relu_b, ChannelOrder order);
+
+}  // namespace cvtk::vision
