@@ -15,6 +15,7 @@
 #include "detection/box_coder.h"
 #include "detection/ground_truth.h"
 #include "detection/matcher.h"
+#include "vision/nn/layers.h"
 
 namespace cvtk::detection {
 
@@ -77,6 +78,10 @@ class RcnnHeadImpl : public torch::nn::Module {
   BoxCoder coder_;
   torch::nn::Sequential shared_{nullptr};
   torch::nn::Linear cls_{nullptr}, box_{nullptr};
+  // Untracked forwards run cls and box as one product over [cls; box] weights, rebuilt when either
+  // layer's parameters change in place (weight loading, optimiser steps).
+  torch::Tensor merged_weight_, merged_bias_;
+  vision::TensorVersions merged_sources_;
 };
 TORCH_MODULE(RcnnHead);
 

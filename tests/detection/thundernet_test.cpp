@@ -250,3 +250,23 @@ TEST(RegionProposal, ProposalsMatchAStepByStepReference) {
 }
 
 }  // namespace
+
+// Without autograd the head runs cls and box as one product; it must give what the two layers give,
+// also after the weights change in place (a checkpoint load or an optimiser step).
+TEST(RcnnHead, MergedProductMatchesTheTwoLayers) {
+  torch::manual_seed(4);
+  RcnnHead head(245, 3, RcnnOptions{});
+  const auto x = torch::randn({7, 5, 7, 7});
+  for (int round = 0; round < 2; ++round) {
+    SCOPED_TRACE(round);
+    const RcnnOutput tracked = head->forward(x);  // parameters require grad: the two layers
+    ASSERT_TRUE(tracked.logits.requires_grad());
+    torch::NoGradGuard no_grad;
+    const RcnnOutput merged = head->forward(x);
+    EXPECT_TRUE(torch::allclose(merged.logits, tracked.logits, 1e-5, 1e-5));
+    EXPECT_TRUE(torch::allclose(merged.deltas, tracked.deltas, 1e-5, 1e-5));
+    EXPECT_EQ(merged.logits.sizes(), (std::vector<int64_t>{7, 4}));  // 3 classes and background
+    EXPECT_EQ(merged.deltas.sizes(), (std::vector<int64_t>{7, 12}));
+    for (auto& p : head->parameters()) p.mul_(-1.5);
+  }
+}
