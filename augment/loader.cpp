@@ -23,6 +23,7 @@
 
 #include "augment/random.h"
 #include "augment/resize.h"
+#include "augment/decode_cache.h"
 #include "vision/image/decode.h"
 
 namespace cvtk::augment {
@@ -67,7 +68,7 @@ struct Slot {
   int64_t image_id = 0;
   size_t index = 0;
   std::string error;
-  bool converted = false, empty = false;
+  bool converted = false, empty = false, cache_hit = false;
   int dropped = 0;
   double decode_s = 0, augment_s = 0;
 };
@@ -180,6 +181,7 @@ struct Loader::Impl {
   std::thread producer;
   LoaderStats stats;
   std::shared_ptr<TensorPool> pool;
+  DecodeCache cache;
 
   Impl(const data::Dataset& d, Pipeline p, LoaderOptions o)
       : dataset(d),
@@ -188,7 +190,8 @@ struct Loader::Impl {
         arena(options.threads > 0 ? options.threads : tbb::task_arena::automatic),
         nice_observer(arena, options.nice),
         // Enough for the queue, the batches in flight and a few held by the consumer.
-        pool(std::make_shared<TensorPool>(static_cast<size_t>(std::max(1, options.prefetch_batches)) + 4)) {}
+        pool(std::make_shared<TensorPool>(static_cast<size_t>(std::max(1, options.prefetch_batches)) + 4)),
+        cache(options.cache_mb * (size_t(1) << 20)) {}
 
   size_t batch_count() const {
     const size_t n = dataset.images.size(), b = static_cast<size_t>(options.batch_size);
@@ -249,13 +252,19 @@ struct Loader::Impl {
     const cv::Size stretch = options.decode_resized ? pipeline.leading_stretch(context) : cv::Size();
     const auto t0 = Clock::now();
     image::DecodeResult decoded;
-    try {
-      const auto file = dataset.image_root / rec.file;
-      decoded = stretch.empty() ? image::decode_image(file) : image::decode_image_resized(file, stretch);
-    } catch (const std::exception& e) {
-      slot.error = e.what();
-      slot.decode_s = seconds_since(t0);
-      return;
+    if (auto hit = cache.find(index, stretch)) {
+      decoded = std::move(*hit);
+      slot.cache_hit = true;
+    } else {
+      try {
+        const auto file = dataset.image_root / rec.file;
+        decoded = stretch.empty() ? image::decode_image(file) : image::decode_image_resized(file, stretch);
+      } catch (const std::exception& e) {
+        slot.error = e.what();
+        slot.decode_s = seconds_since(t0);
+        return;
+      }
+      cache.insert(index, stretch, decoded);
     }
     slot.decode_s = seconds_since(t0);
     const auto t1 = Clock::now();
@@ -374,6 +383,7 @@ struct Loader::Impl {
           continue;
         }
         ++stats.images;
+        stats.cache_hits += s.cache_hit;
         stats.converted += s.converted;
         stats.empty_images += s.empty;
         stats.dropped_objects += static_cast<size_t>(s.dropped);
@@ -451,7 +461,9 @@ size_t Loader::batches_per_epoch() const { return impl_->batch_count(); }
 
 LoaderStats Loader::stats() const {
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  return impl_->stats;
+  LoaderStats s = impl_->stats;
+  s.cache_mb = double(impl_->cache.bytes()) / (1 << 20);
+  return s;
 }
 
 }  // namespace cvtk::augment

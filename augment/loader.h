@@ -20,6 +20,9 @@
 // size of batch b is drawn from Rng(seed, epoch, b, 1); the augmentation of dataset record i in epoch
 // e draws only from Rng(seed, e, i). So the same seed gives identical batches for any thread count.
 //
+// Decoded-image cache (cache_mb > 0): each record's decode is kept in memory until the budget is full
+// and reused in later epochs; everything after the decode runs as usual (decode_cache.h).
+//
 // Bad images: files that are missing or do not decode are skipped, counted and listed in stats (their
 // batch is just smaller; a batch with no image left is not emitted). Grayscale, 4-channel and 16-bit
 // images are converted and counted. Images without objects are kept as negatives and counted.
@@ -74,12 +77,17 @@ struct LoaderOptions {
   // cycles the model's threads leave idle: on a machine with as many busy threads as cores, LibTorch's
   // OpenMP threads otherwise wait whole scheduler slices at every barrier for a preempted peer.
   int nice = 0;
+  // Keep decoded images in memory across epochs, up to this many MiB (0: decode every time). See
+  // decode_cache.h: batches are the same with or without it; only the decode time goes.
+  size_t cache_mb = 0;
 };
 
 // Totals since the loader was made, over every epoch produced (a bad file is counted and listed once
 // per epoch it is met in).
 struct LoaderStats {
   size_t images = 0, skipped = 0, converted = 0, dropped_objects = 0, empty_images = 0;
+  size_t cache_hits = 0;  // images whose decode came from the cache
+  double cache_mb = 0;    // what the cache holds now
   std::vector<std::string> skipped_files;  // "path: reason"
   double decode_seconds = 0, augment_seconds = 0;  // summed over threads
 };

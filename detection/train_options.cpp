@@ -91,6 +91,7 @@ std::string to_config_text(const TrainOptions& o) {
     << "seed=" << o.seed << "\n"
     << "threads=" << o.threads << "\n"
     << "loader-threads=" << o.loader_threads << "\n"
+    << "cache-mb=" << o.cache_mb << "\n"
     << "device=" << quote(o.device) << "\n"
     << "time-limit=" << data::format_number(o.time_limit_minutes) << "\n"
     << "log-every=" << o.log_every << "\n"
@@ -120,7 +121,7 @@ TrainOptions from_config_text(const std::string& text, const std::string& source
       {"freeze-bn", [&](const std::string& v) { o.freeze_bn = (v == "true" || v == "1"); }},
       {"init-weights", path(o.init_weights)}, {"out", path(o.out)}, {"val-every", integer(o.val_every)},
       {"seed", [&](const std::string& v) { o.seed = std::stoull(v); }}, {"threads", integer(o.threads)},
-      {"loader-threads", integer(o.loader_threads)}, {"device", str(o.device)},
+      {"loader-threads", integer(o.loader_threads)}, {"cache-mb", integer(o.cache_mb)}, {"device", str(o.device)},
       {"time-limit", real(o.time_limit_minutes)}, {"log-every", integer(o.log_every)},
       {"max-steps", integer(o.max_steps)}};
   std::istringstream in(text);

@@ -209,6 +209,7 @@ TrainResult train(TrainOptions o, std::FILE* out) {
   lo.drop_last = train_set.images.size() > size_t(o.batch);
   lo.seed = o.seed;
   lo.threads = o.loader_threads;
+  lo.cache_mb = size_t(std::max(0, o.cache_mb));
   lo.nice = 10;  // the model's threads first; the loader needs only a small share of the cores
   lo.sizes = o.multiscale.empty() ? std::vector<int>{o.size} : o.multiscale;
   auto pipeline = augment::pipeline_from_text(o.pipeline);

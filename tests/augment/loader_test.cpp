@@ -216,6 +216,63 @@ TEST(Loader, BadImagesAreSkippedCountedAndListed) {
   EXPECT_NEAR(batches[3].images[1][1][5][5].item<float>(), expected, 1e-5);
 }
 
+// The decoded-image cache changes only where decodes come from: the same batches as without it, epoch
+// after epoch, through multi-scale sizes (decoded to size or in full), a budget that holds only part of
+// the dataset, and bad files, which are not kept and are reported every epoch.
+TEST(Loader, DecodeCacheGivesTheSameBatches) {
+  const fs::path dir = cvtk::testing::scratch_dir("augment_loader_cache");
+  Dataset ds = good_dataset(dir, 13);
+  write_bytes(dir / "corrupt.jpg", std::string("\xFF\xD8\xFF\xE0 not a jpeg", 20));
+  ImageRecord bad;
+  bad.id = 999;
+  bad.name = bad.file = "corrupt.jpg";
+  bad.width = 40;
+  bad.height = 30;
+  ds.images.push_back(bad);
+  for (const char* spec : {"resize() hflip(p=0.5) photometric(p=0.5) erase(p=0.5)", kTrainSpec}) {
+    SCOPED_TRACE(spec);
+    LoaderOptions o;
+    o.batch_size = 3;
+    o.sizes = {40, 56};
+    o.seed = 5;
+    o.threads = 2;
+    Loader plain(ds, parse_pipeline(spec), o);
+    o.cache_mb = 1;
+    Loader cached(ds, parse_pipeline(spec), o);
+    for (int epoch = 0; epoch < 3; ++epoch) {
+      const auto a = run_epoch(plain, epoch), b = run_epoch(cached, epoch);
+      ASSERT_EQ(a.size(), b.size());
+      for (size_t i = 0; i < a.size(); ++i) expect_same(a[i], b[i]);
+    }
+    const LoaderStats st = cached.stats();
+    EXPECT_EQ(st.images, 3 * 13u);
+    EXPECT_EQ(st.skipped, 3u);  // the corrupt file, once per epoch
+    if (spec == kTrainSpec) EXPECT_EQ(st.cache_hits, 2 * 13u);  // full-size decodes: every good image after epoch 0
+    else EXPECT_GT(st.cache_hits, 0u);  // decoded to the batch's size: a hit once a record meets a size again
+    EXPECT_GT(st.cache_mb, 0.0);
+    EXPECT_EQ(plain.stats().cache_hits, 0u);
+  }
+  // A budget smaller than the dataset: entries up to the budget, the rest decoded each time.
+  LoaderOptions o;
+  o.batch_size = 4;
+  o.sizes = {40};
+  o.threads = 2;
+  o.cache_mb = 1;
+  Dataset big = good_dataset(dir, 4);
+  for (auto& r : big.images) {
+    r.file = "big_" + r.file;
+    cv::imwrite((dir / r.file).string(), noise_bgr(400, 500, uint64_t(r.id)));  // 600 kB decoded
+    r.width = 500;
+    r.height = 400;
+    r.objects.clear();
+  }
+  Loader loader(big, parse_pipeline("hflip(p=0.5)"), o);
+  for (int epoch = 0; epoch < 2; ++epoch) run_epoch(loader, epoch);
+  const LoaderStats st = loader.stats();
+  EXPECT_EQ(st.cache_hits, 1u);  // one 600 kB image fits in 1 MiB, two do not
+  EXPECT_LE(st.cache_mb, 1.0);
+}
+
 TEST(Loader, PrefetchIsBoundedAndEpochsRestart) {
   const fs::path dir = cvtk::testing::scratch_dir("augment_loader_bound");
   const Dataset ds = good_dataset(dir, 40);
