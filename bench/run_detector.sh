@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 threads=${1:-2}
 shift || true
 BUILD_DIR=${BUILD_DIR:-build}
-"$BUILD_DIR/bench/detector_bench" --threads "$threads" --n 20 "$@"
+"$BUILD_DIR/bench/detector_bench" --threads "$threads" --n 60 "$@"
 if [[ -f ../shared/bench/torchvision_peers.py ]]; then
   /usr/bin/time -f '{"peer": "torchvision (whole script)", "peak_kb": %M}' \
     /usr/bin/python3 ../shared/bench/torchvision_peers.py detector-infer detector-train --threads "$threads" --n 10 2>&1

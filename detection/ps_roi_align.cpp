@@ -82,11 +82,14 @@ struct Samples {
   std::vector<Axis<T>> ys, xs;
 };
 
+// row / pixel: element strides between rows and between neighbouring pixels of one channel (W and 1
+// for NCHW maps, W*C and C for pixel-major ones).
 template <typename T>
-inline T read(const T* plane, int64_t width, const Axis<T>& y, const Axis<T>& x) {
-  const T* lo = plane + y.lo * width;
-  const T* hi = plane + y.hi * width;
-  return y.w_lo * (x.w_lo * lo[x.lo] + x.w_hi * lo[x.hi]) + y.w_hi * (x.w_lo * hi[x.lo] + x.w_hi * hi[x.hi]);
+inline T read(const T* plane, int64_t row, int64_t pixel, const Axis<T>& y, const Axis<T>& x) {
+  const T* lo = plane + y.lo * row;
+  const T* hi = plane + y.hi * row;
+  return y.w_lo * (x.w_lo * lo[x.lo * pixel] + x.w_hi * lo[x.hi * pixel]) +
+         y.w_hi * (x.w_lo * hi[x.lo * pixel] + x.w_hi * hi[x.hi * pixel]);
 }
 
 template <typename T>
@@ -148,9 +151,12 @@ Samples<T> make_samples(const torch::Tensor& rois, const PsRoiAlignOptions& o, i
 // Forward: output [R, alpha, p, p] and, for max, the argmax sample of each bin (-1 when it has none).
 std::pair<torch::Tensor, torch::Tensor> forward_impl(const torch::Tensor& features_in, const torch::Tensor& rois_in,
                                                      const PsRoiAlignOptions& o) {
-  const auto features = features_in.contiguous();
+  // Pixel-major (ChannelsLast) maps, what prepared models produce, are read in place rather than copied.
+  const bool pixel_major = features_in.is_contiguous(torch::MemoryFormat::ChannelsLast) && !features_in.is_contiguous();
+  const auto features = pixel_major ? features_in : features_in.contiguous();
   const auto rois = rois_in.to(features.scalar_type()).contiguous();
   const int64_t R = rois.size(0), C = features.size(1), H = features.size(2), W = features.size(3);
+  const int64_t channel_stride = pixel_major ? 1 : H * W, row_stride = pixel_major ? W * C : W, pixel_stride = pixel_major ? C : 1;
   const int p = o.pooled_size, alpha = o.output_channels;
   auto output = torch::zeros({R, alpha, p, p}, features.options());
   auto argmax =
@@ -173,14 +179,14 @@ std::pair<torch::Tensor, torch::Tensor> forward_impl(const torch::Tensor& featur
           for (int j = 0; j < p; ++j) {
             const Axis<scalar_t>* xs = samples.xs.data() + samples.x_begin[r] + j * gw;
             for (int c = 0; c < alpha; ++c) {
-              const scalar_t* plane = image + ((int64_t(c) * p + i) * p + j) * H * W;
+              const scalar_t* plane = image + ((int64_t(c) * p + i) * p + j) * channel_stride;
               const int64_t o_idx = ((r * alpha + c) * p + i) * p + j;
               if (is_max) {
                 scalar_t best = -std::numeric_limits<scalar_t>::infinity();
                 int best_k = -1;
                 for (int iy = 0; iy < gh; ++iy)
                   for (int ix = 0; ix < gw; ++ix) {
-                    const scalar_t v = read(plane, W, ys[iy], xs[ix]);
+                    const scalar_t v = read(plane, row_stride, pixel_stride, ys[iy], xs[ix]);
                     if (v > best) best = v, best_k = iy * gw + ix;
                   }
                 out[o_idx] = best_k < 0 ? scalar_t(0) : best;
@@ -188,7 +194,7 @@ std::pair<torch::Tensor, torch::Tensor> forward_impl(const torch::Tensor& featur
               } else {
                 scalar_t sum = 0;
                 for (int iy = 0; iy < gh; ++iy)
-                  for (int ix = 0; ix < gw; ++ix) sum += read(plane, W, ys[iy], xs[ix]);
+                  for (int ix = 0; ix < gw; ++ix) sum += read(plane, row_stride, pixel_stride, ys[iy], xs[ix]);
                 out[o_idx] = sum / count;
               }
             }

@@ -198,6 +198,8 @@ TEST_P(PsRoiAlignOptionsTest, MatchesScalarReference) {
         EXPECT_LT(max_abs_diff(got, expected), 1e-5);
         // Double precision gives the same numbers.
         EXPECT_LT(max_abs_diff(ps_roi_align(features.to(torch::kDouble), rois.to(torch::kDouble), o), expected), 1e-12);
+        // A pixel-major (ChannelsLast) map, read in place, gives exactly the same output.
+        EXPECT_TRUE(torch::equal(ps_roi_align(features.contiguous(torch::MemoryFormat::ChannelsLast), rois, o), got));
       }
 }
 
