@@ -103,9 +103,11 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
   cmd->add_option("--threads", o->threads, "LibTorch threads (default: all cores)");
   cmd->add_option("--loader-threads", o->loader_threads, "Data loader threads (default: all cores)");
-  cmd->add_option("--cache-mb", o->cache_mb, "Keep decoded training images in memory across epochs, up to N MiB (0: decode every epoch)")
+  cmd->add_option("--cache-mb", o->cache_mb,
+                  "Keep decoded training images in memory across epochs, up to N MiB (0: decode every epoch; -1: an eighth "
+                  "of the available memory, at most 1024)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(-1, 1 << 30));
   cmd->add_option("--device", o->device, "cpu, or cuda / cuda:N where LibTorch has CUDA")->capture_default_str();
   cmd->add_option("--time-limit", o->time_limit_minutes, "Stop after this many minutes, checkpointing (0: none)");
   cmd->add_option("--log-every", o->log_every, "Progress line every N steps when not on a terminal")->capture_default_str();

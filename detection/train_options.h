@@ -40,7 +40,8 @@ struct TrainOptions {
   uint64_t seed = 0;
   int threads = 0;                        // LibTorch intra-op threads (0 = all cores)
   int loader_threads = 0;                 // TBB threads of the loader (0 = all cores)
-  int cache_mb = 0;                       // decoded training images kept in memory, MiB (0 = none)
+  int cache_mb = -1;                      // decoded training images kept in memory, MiB (0 = none, -1 = auto:
+                                          // an eighth of the memory available at start, at most 1024)
   std::string device = "cpu";
   double time_limit_minutes = 0;          // stop (checkpointing) once exceeded; 0 = no limit
   int log_every = 20;                     // plain-line progress every N steps when not on a terminal

@@ -21,6 +21,20 @@ namespace cvtk::detection {
 
 namespace {
 
+// --cache-mb -1: an eighth of the memory available now (Linux's MemAvailable), at most 1 GiB; none
+// where that cannot be read.
+size_t auto_cache_mb() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  size_t kb = 0;
+  while (meminfo >> key >> kb) {
+    if (key == "MemAvailable:") return std::min<size_t>(1024, kb / 1024 / 8);
+    meminfo.ignore(256, '\n');
+  }
+  return 0;
+}
+
+
 using clock_type = std::chrono::steady_clock;
 
 std::atomic<bool> g_interrupted{false};
@@ -209,7 +223,7 @@ TrainResult train(TrainOptions o, std::FILE* out) {
   lo.drop_last = train_set.images.size() > size_t(o.batch);
   lo.seed = o.seed;
   lo.threads = o.loader_threads;
-  lo.cache_mb = size_t(std::max(0, o.cache_mb));
+  lo.cache_mb = o.cache_mb >= 0 ? size_t(o.cache_mb) : auto_cache_mb();
   lo.nice = 10;  // the model's threads first; the loader needs only a small share of the cores
   lo.sizes = o.multiscale.empty() ? std::vector<int>{o.size} : o.multiscale;
   auto pipeline = augment::pipeline_from_text(o.pipeline);
@@ -222,8 +236,8 @@ TrainResult train(TrainOptions o, std::FILE* out) {
   std::fprintf(out, "cvtk train: %s on %s (%zu train images, %zu classes%s)\n", o.model.c_str(), o.data.string().c_str(),
                train_set.images.size(), train_set.classes.size(),
                validate_on ? (", " + std::to_string(val_set.images.size()) + " val images").c_str() : ", no validation");
-  std::fprintf(out, "threads: %d LibTorch, %s loader; device %s\n", torch::get_num_threads(),
-               o.loader_threads > 0 ? std::to_string(o.loader_threads).c_str() : "all", o.device.c_str());
+  std::fprintf(out, "threads: %d LibTorch, %s loader; decoded-image cache up to %zu MiB; device %s\n", torch::get_num_threads(),
+               o.loader_threads > 0 ? std::to_string(o.loader_threads).c_str() : "all", lo.cache_mb, o.device.c_str());
   std::fprintf(out, "schedule: %s; %ld steps/epoch\npipeline:\n%s\noptions:\n%s", schedule.describe().c_str(),
                steps_per_epoch, pipeline.describe().c_str(), text.c_str());
   if (resuming)
