@@ -53,6 +53,15 @@ TEST(ContextEnhancement, IsTheSumOfItsThreeBranches) {
   auto up = conv("c5_lat", c5).repeat_interleave(2, 2).repeat_interleave(2, 3);  // nearest x2
   auto expected = conv("c4_lat", c4) + up + conv("c_glb", c5.mean({2, 3}, true));
   EXPECT_TRUE(torch::allclose(cem->forward(c4, c5), expected, 1e-5, 1e-5));
+  // Pixel-major maps without autograd take the fused path: two images (each its own global branch),
+  // an odd C4 size (nearest upsampling from 3 to 5 repeats rows 0, 1 and 2 unevenly).
+  torch::NoGradGuard no_grad;
+  const auto c4b = torch::randn({2, 4, 5, 5}), c5b = torch::randn({2, 6, 3, 3});
+  const auto reference = conv("c4_lat", c4b) +
+                         F::interpolate(conv("c5_lat", c5b), F::InterpolateFuncOptions().size(std::vector<int64_t>{5, 5}).mode(torch::kNearest)) +
+                         conv("c_glb", c5b.mean({2, 3}, true));
+  const auto cl = torch::MemoryFormat::ChannelsLast;
+  EXPECT_TRUE(torch::allclose(cem->forward(c4b.contiguous(cl), c5b.contiguous(cl)), reference, 1e-5, 1e-5));
 }
 
 TEST(SpatialAttention, ScalesTheThinMapBySigmoid) {
