@@ -82,14 +82,25 @@ struct Samples {
   std::vector<Axis<T>> ys, xs;
 };
 
-// row / pixel: element strides between rows and between neighbouring pixels of one channel (W and 1
-// for NCHW maps, W*C and C for pixel-major ones).
+// One sample resolved against a map's strides: the element offsets of its four neighbours within a
+// channel plane (row-major: top-left, top-right, bottom-left, bottom-right) and the axis weights. row /
+// pixel are the element strides between rows and between neighbouring pixels of one channel (W and 1 for
+// NCHW maps, W*C and C for pixel-major ones).
 template <typename T>
-inline T read(const T* plane, int64_t row, int64_t pixel, const Axis<T>& y, const Axis<T>& x) {
-  const T* lo = plane + y.lo * row;
-  const T* hi = plane + y.hi * row;
-  return y.w_lo * (x.w_lo * lo[x.lo * pixel] + x.w_hi * lo[x.hi * pixel]) +
-         y.w_hi * (x.w_lo * hi[x.lo * pixel] + x.w_hi * hi[x.hi * pixel]);
+struct Tap {
+  int64_t o[4];
+  T y_lo, y_hi, x_lo, x_hi;
+};
+
+template <typename T>
+inline Tap<T> tap(const Axis<T>& y, const Axis<T>& x, int64_t row, int64_t pixel) {
+  return {{y.lo * row + x.lo * pixel, y.lo * row + x.hi * pixel, y.hi * row + x.lo * pixel, y.hi * row + x.hi * pixel},
+          y.w_lo, y.w_hi, x.w_lo, x.w_hi};
+}
+
+template <typename T>
+inline T read(const T* plane, const Tap<T>& t) {
+  return t.y_lo * (t.x_lo * plane[t.o[0]] + t.x_hi * plane[t.o[1]]) + t.y_hi * (t.x_lo * plane[t.o[2]] + t.x_hi * plane[t.o[3]]);
 }
 
 template <typename T>
@@ -169,32 +180,35 @@ std::pair<torch::Tensor, torch::Tensor> forward_impl(const torch::Tensor& featur
     int32_t* arg = argmax.data_ptr<int32_t>();
     const bool is_max = o.reduce == PsReduce::max;
     at::parallel_for(0, R, 4, [&](int64_t begin, int64_t end) {
+      std::vector<Tap<scalar_t>> taps;
       for (int64_t r = begin; r < end; ++r) {
         const auto& g = samples.geometry[r];
         const scalar_t* image = in + g.batch * C * H * W;
         const int gh = g.grid_h, gw = g.grid_w;
         const scalar_t count = static_cast<scalar_t>(gh * gw);
+        taps.resize(size_t(gh) * gw);
         for (int i = 0; i < p; ++i) {
           const Axis<scalar_t>* ys = samples.ys.data() + samples.y_begin[r] + i * gh;
           for (int j = 0; j < p; ++j) {
             const Axis<scalar_t>* xs = samples.xs.data() + samples.x_begin[r] + j * gw;
+            // The bin's samples, resolved once for its alpha channels.
+            for (int iy = 0; iy < gh; ++iy)
+              for (int ix = 0; ix < gw; ++ix) taps[iy * gw + ix] = tap(ys[iy], xs[ix], row_stride, pixel_stride);
             for (int c = 0; c < alpha; ++c) {
               const scalar_t* plane = image + ((int64_t(c) * p + i) * p + j) * channel_stride;
               const int64_t o_idx = ((r * alpha + c) * p + i) * p + j;
               if (is_max) {
                 scalar_t best = -std::numeric_limits<scalar_t>::infinity();
                 int best_k = -1;
-                for (int iy = 0; iy < gh; ++iy)
-                  for (int ix = 0; ix < gw; ++ix) {
-                    const scalar_t v = read(plane, row_stride, pixel_stride, ys[iy], xs[ix]);
-                    if (v > best) best = v, best_k = iy * gw + ix;
-                  }
+                for (int k = 0; k < gh * gw; ++k) {
+                  const scalar_t v = read(plane, taps[k]);
+                  if (v > best) best = v, best_k = k;
+                }
                 out[o_idx] = best_k < 0 ? scalar_t(0) : best;
                 arg[o_idx] = best_k;
               } else {
                 scalar_t sum = 0;
-                for (int iy = 0; iy < gh; ++iy)
-                  for (int ix = 0; ix < gw; ++ix) sum += read(plane, row_stride, pixel_stride, ys[iy], xs[ix]);
+                for (int k = 0; k < gh * gw; ++k) sum += read(plane, taps[k]);
                 out[o_idx] = sum / count;
               }
             }
