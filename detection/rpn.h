@@ -36,7 +36,7 @@ struct RpnOutput {
   torch::Tensor features;  // [N, channels, H, W], the trunk output (SAM input)
   torch::Tensor logits;    // [N, H*W*A]
   torch::Tensor deltas;    // [N, H*W*A, 4]
-  torch::Tensor anchors;   // [H*W*A, 4]
+  torch::Tensor anchors;   // [H*W*A, 4]; kept by the module between calls of one map size: read only
 };
 
 struct RpnLosses {
@@ -63,6 +63,11 @@ class RegionProposalImpl : public torch::nn::Module, public vision::InferenceFol
   torch::nn::Sequential trunk_{nullptr};
   vision::FoldedSequential folded_trunk_;
   torch::nn::Conv2d cls_{nullptr}, box_{nullptr};
+  // Untracked forwards reuse the [cls; box] weights (rebuilt when either layer changes in place) and
+  // the anchors of the last map size.
+  torch::Tensor head_weight_, head_bias_, anchors_cache_;
+  std::pair<int64_t, int64_t> cached_grid_{-1, -1};  // (H, W) of anchors_cache_
+  vision::TensorVersions head_sources_;
 };
 TORCH_MODULE(RegionProposal);
 

@@ -279,3 +279,23 @@ TEST(RcnnHead, MergedProductMatchesTheTwoLayers) {
     for (auto& p : head->parameters()) p.mul_(-1.5);
   }
 }
+
+// Without autograd the RPN reuses its merged head weights and its anchors: the outputs must be those of
+// the tracked path, after an in-place weight change too, and the anchors follow the map size.
+TEST(RegionProposal, CachedHeadsAndAnchorsFollowTheirSources) {
+  torch::manual_seed(12);
+  RegionProposal rpn(16, AnchorOptions{}, RpnOptions{});
+  rpn->eval();
+  for (const auto& [h, w] : std::vector<std::pair<int64_t, int64_t>>{{6, 7}, {6, 7}, {5, 9}}) {
+    SCOPED_TRACE(::testing::Message() << h << "x" << w);
+    const auto x = torch::randn({1, 16, h, w});
+    const RpnOutput tracked = rpn->forward(x);
+    ASSERT_TRUE(tracked.logits.requires_grad());
+    torch::NoGradGuard no_grad;
+    const RpnOutput cached = rpn->forward(x);
+    EXPECT_TRUE(torch::allclose(cached.logits, tracked.logits, 1e-5, 1e-5));
+    EXPECT_TRUE(torch::allclose(cached.deltas, tracked.deltas, 1e-5, 1e-5));
+    EXPECT_TRUE(torch::equal(cached.anchors, AnchorGenerator().grid(h, w, torch::kCPU)));
+    for (auto& p : rpn->parameters()) p.mul_(1.5);
+  }
+}
