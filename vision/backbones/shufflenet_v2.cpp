@@ -145,8 +145,9 @@ int ShuffleNetV2Impl::fold_for_inference(bool channels_last) {
 torch::Tensor ShuffleNetV2Impl::run_stage(torch::nn::Sequential& stage, const torch::Tensor& x) {
   std::vector<ShuffleUnitImpl*> units;
   for (auto& m : *stage) units.push_back(dynamic_cast<ShuffleUnitImpl*>(m.ptr().get()));
-  // Every unit's output is pixel-major float, so checking each unit against x suffices.
-  bool fast = !units.empty();
+  // Every unit's output is pixel-major float, so checking each unit against x suffices. A stage that
+  // opens with a stride-1 unit (none in ShuffleNet or SNet) would hand it the ordinary channel order.
+  bool fast = !units.empty() && units.front() && !units.front()->stride_one();
   for (auto* u : units) fast = fast && u && u->prepared(x);
   if (!fast) return counted(stage, x);
   // Megvii units after the first take even-first order; each unit writes it for the next stride-1 unit.

@@ -67,7 +67,14 @@ torch::Tensor PendingMap::finish() const {
   return relu ? y.relu_() : y;
 }
 
-torch::Tensor FoldedConv::forward(const torch::Tensor& x) const { return forward(PendingMap{x, {}, false}).finish(); }
+torch::Tensor FoldedConv::forward(const torch::Tensor& x) const {
+  // A 1x1 layer finishing here adds its bias inside the product (addmm) rather than in a pass after it.
+  if (pointwise_ && x.dim() == 4) {
+    torch::Tensor y = pointwise_conv2d(x, weight_, bias_);
+    return relu_ ? y.relu_() : y;
+  }
+  return forward(PendingMap{x, {}, false}).finish();
+}
 
 PendingMap FoldedConv::forward(const PendingMap& x) const {
   const auto& o = conv_->options;
