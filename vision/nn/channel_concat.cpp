@@ -78,9 +78,16 @@ torch::Tensor concat_channels(const torch::Tensor& a, const torch::Tensor& bias_
           for (int64_t i = 0; i < cb; ++i) ro[ca + i] = act(rb[i] + bb[i], relu_b);
           break;
         case ChannelOrder::kInterleave:
-          for (int64_t i = 0; i < half; ++i) {
-            ro[2 * i] = src(i);
-            ro[2 * i + 1] = src(half + i);
+          if (ca == half) {  // equal halves (every ShuffleNet unit): a's channels go even, b's odd
+            for (int64_t i = 0; i < half; ++i) {
+              ro[2 * i] = act(ra[i] + ba[i], relu_a);
+              ro[2 * i + 1] = act(rb[i] + bb[i], relu_b);
+            }
+          } else {
+            for (int64_t i = 0; i < half; ++i) {
+              ro[2 * i] = src(i);
+              ro[2 * i + 1] = src(half + i);
+            }
           }
           break;
         case ChannelOrder::kDeinterleave:
