@@ -34,14 +34,8 @@ RcnnOutput RcnnHeadImpl::forward(const torch::Tensor& pooled) {
   const bool tracked = torch::GradMode::is_enabled() && (x.requires_grad() || cls_->weight.requires_grad() || box_->weight.requires_grad());
   if (tracked) return {cls_->forward(x), box_->forward(x)};
   // One product instead of two: about 0.1 ms of 1.5 at 200 RoIs on 2 threads.
-  if (!merged_weight_.defined() || merged_sources_.changed() || merged_weight_.device() != cls_->weight.device() ||
-      merged_weight_.scalar_type() != cls_->weight.scalar_type()) {
-    torch::NoGradGuard no_grad;
-    merged_weight_ = torch::cat({cls_->weight, box_->weight});
-    merged_bias_ = torch::cat({cls_->bias, box_->bias});
-    merged_sources_.track({cls_->weight, cls_->bias, box_->weight, box_->bias});
-  }
-  const auto y = torch::addmm(merged_bias_, x, merged_weight_.t());
+  const auto [weight, bias] = stacked_.get(cls_->weight, cls_->bias, box_->weight, box_->bias);
+  const auto y = torch::addmm(bias, x, weight.t());
   const int64_t k = cls_->weight.size(0);
   return {y.narrow(1, 0, k), y.narrow(1, k, y.size(1) - k).contiguous()};
 }

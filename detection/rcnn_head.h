@@ -78,10 +78,7 @@ class RcnnHeadImpl : public torch::nn::Module {
   BoxCoder coder_;
   torch::nn::Sequential shared_{nullptr};
   torch::nn::Linear cls_{nullptr}, box_{nullptr};
-  // Untracked forwards run cls and box as one product over [cls; box] weights, rebuilt when either
-  // layer's parameters change in place (weight loading, optimiser steps).
-  torch::Tensor merged_weight_, merged_bias_;
-  vision::TensorVersions merged_sources_;
+  vision::StackedLayers stacked_;  // untracked forwards run cls and box as one product
 };
 TORCH_MODULE(RcnnHead);
 

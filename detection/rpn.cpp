@@ -38,15 +38,7 @@ RpnOutput RegionProposalImpl::forward(const torch::Tensor& cem) {
     weight = torch::cat({cls_->weight, box_->weight});
     bias = torch::cat({cls_->bias, box_->bias});
   } else {
-    if (!head_weight_.defined() || head_sources_.changed() || head_weight_.device() != cls_->weight.device() ||
-        head_weight_.scalar_type() != cls_->weight.scalar_type()) {
-      torch::NoGradGuard no_grad;
-      head_weight_ = torch::cat({cls_->weight, box_->weight});
-      head_bias_ = torch::cat({cls_->bias, box_->bias});
-      head_sources_.track({cls_->weight, cls_->bias, box_->weight, box_->bias});
-    }
-    weight = head_weight_;
-    bias = head_bias_;
+    std::tie(weight, bias) = stacked_heads_.get(cls_->weight, cls_->bias, box_->weight, box_->bias);
   }
   auto y = vision::pointwise_conv2d(out.features, weight, bias).permute({0, 2, 3, 1}).reshape({n, h * w, 5 * a});
   out.logits = y.narrow(2, 0, a).reshape({n, -1});

@@ -63,11 +63,10 @@ class RegionProposalImpl : public torch::nn::Module, public vision::InferenceFol
   torch::nn::Sequential trunk_{nullptr};
   vision::FoldedSequential folded_trunk_;
   torch::nn::Conv2d cls_{nullptr}, box_{nullptr};
-  // Untracked forwards reuse the [cls; box] weights (rebuilt when either layer changes in place) and
-  // the anchors of the last map size.
-  torch::Tensor head_weight_, head_bias_, anchors_cache_;
+  // Untracked forwards reuse the stacked [cls; box] heads and the anchors of the last map size.
+  vision::StackedLayers stacked_heads_;
+  torch::Tensor anchors_cache_;
   std::pair<int64_t, int64_t> cached_grid_{-1, -1};  // (H, W) of anchors_cache_
-  vision::TensorVersions head_sources_;
 };
 TORCH_MODULE(RegionProposal);
 

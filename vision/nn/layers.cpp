@@ -18,6 +18,23 @@ bool TensorVersions::changed() const {
   return false;
 }
 
+std::pair<torch::Tensor, torch::Tensor> StackedLayers::get(const torch::Tensor& weight_a, const torch::Tensor& bias_a,
+                                                           const torch::Tensor& weight_b, const torch::Tensor& bias_b) {
+  const std::vector<torch::Tensor> now = {weight_a, bias_a, weight_b, bias_b};
+  // Module::to() swaps a parameter's data in place without a version bump: compare device and dtype too.
+  bool same = weight_.defined() && !versions_.changed() && weight_.device() == weight_a.device() &&
+              weight_.scalar_type() == weight_a.scalar_type();
+  for (size_t i = 0; same && i < now.size(); ++i) same = now[i].unsafeGetTensorImpl() == sources_[i].unsafeGetTensorImpl();
+  if (!same) {
+    torch::NoGradGuard no_grad;
+    weight_ = torch::cat({weight_a, weight_b});
+    bias_ = torch::cat({bias_a, bias_b});
+    sources_ = now;
+    versions_.track(now);
+  }
+  return {weight_, bias_};
+}
+
 FoldedConv::FoldedConv(const torch::nn::Conv2d& conv, const torch::nn::BatchNorm2d& bn, bool relu, bool channels_last)
     : conv_(conv), bn_(bn), relu_(relu) {
   TORCH_CHECK(c10::holds_alternative<torch::ExpandingArray<2>>(conv->options.padding()) &&

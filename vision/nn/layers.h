@@ -29,6 +29,21 @@ class TensorVersions {
   std::vector<int64_t> versions_;
 };
 
+// Two layers that read the same input, stacked for running them as one product when untracked:
+// [weight_a; weight_b] and [bias_a; bias_b] along dim 0, kept between calls and rebuilt when any of the
+// four tensors is another tensor, was changed in place (weight loading, optimiser steps) or moved to
+// another device or dtype.
+class StackedLayers {
+ public:
+  std::pair<torch::Tensor, torch::Tensor> get(const torch::Tensor& weight_a, const torch::Tensor& bias_a,
+                                              const torch::Tensor& weight_b, const torch::Tensor& bias_b);
+
+ private:
+  torch::Tensor weight_, bias_;
+  std::vector<torch::Tensor> sources_;
+  TensorVersions versions_;
+};
+
 // A 1x1 convolution (stride 1, no padding, one group) as one matrix product over pixels: x [N, C, H, W],
 // weight [O, C, 1, 1], bias [O] or undefined -> [N, O, H, W] whose memory is ChannelsLast (pixel-major),
 // so `.permute({0, 2, 3, 1})` of the result is contiguous. Pixel-major input (ChannelsLast, or a channel
