@@ -32,9 +32,4 @@ size_t DecodeCache::bytes() const {
   return bytes_;
 }
 
-size_t DecodeCache::entries() const {
-  std::shared_lock lock(mutex_);
-  return entries_.size();
-}
-
 }  // namespace cvtk::augment

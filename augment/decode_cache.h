@@ -33,7 +33,6 @@ class DecodeCache {
   bool insert(size_t record, cv::Size decode_size, const image::DecodeResult& decoded);
 
   size_t bytes() const;
-  size_t entries() const;
 
  private:
   using Key = std::tuple<size_t, int, int>;

@@ -21,9 +21,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "augment/decode_cache.h"
 #include "augment/random.h"
 #include "augment/resize.h"
-#include "augment/decode_cache.h"
 #include "vision/image/decode.h"
 
 namespace cvtk::augment {

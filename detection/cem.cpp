@@ -26,7 +26,8 @@ torch::Tensor ContextEnhancementImpl::forward(const torch::Tensor& c4, const tor
   auto lateral = [&](torch::nn::Conv2d& conv, const torch::Tensor& x) {
     return pixel_major ? vision::pointwise_conv2d(x, conv->weight, conv->bias) : conv->forward(x);
   };
-  const bool tracked = torch::GradMode::is_enabled() && (c4.requires_grad() || c5.requires_grad() || c4_->weight.requires_grad());
+  const bool tracked = torch::GradMode::is_enabled() && (c4.requires_grad() || c5.requires_grad() || c4_->weight.requires_grad() ||
+                                                         c5_->weight.requires_grad() || glb_->weight.requires_grad());
   if (pixel_major && !tracked) {
     // The same sum with one pass over the output instead of four: the biases and the global branch go
     // into C5's lateral before upsampling (a quarter of the pixels), and C4's lateral product

@@ -12,8 +12,8 @@ using cvtk::vision::concat_channels;
 using cvtk::vision::pixel_rows;
 
 // The permutation written out index by index, as the header states it.
-torch::Tensor expected(const torch::Tensor& a, const torch::Tensor& bias_a, bool relu_a, const torch::Tensor& b, bool relu_b,
-                       ChannelOrder order) {
+torch::Tensor expected(const torch::Tensor& a, const torch::Tensor& bias_a, bool relu_a, const torch::Tensor& b,
+                       bool relu_b, ChannelOrder order) {
   const auto a1 = a + bias_a.view({1, -1, 1, 1});
   const auto cat = torch::cat({relu_a ? a1.relu() : a1, relu_b ? b.relu() : b}, 1);
   const int64_t c = cat.size(1);
@@ -48,10 +48,13 @@ TEST(ConcatChannels, EveryOrderMatchesTheStatedPermutation) {
         // Channel ranges of a wider pixel-major map (a stride-1 unit's halves) are read in place...
         const auto wide = torch::cat({a, b}, 1).contiguous(cl);
         ASSERT_TRUE(pixel_rows(wide.narrow(1, ca, cb)));
-        EXPECT_TRUE(torch::equal(concat_channels(wide.narrow(1, 0, ca), bias_a, relu & 1, wide.narrow(1, ca, cb), {}, relu & 2, order).nan_to_num(0),
-                                 ref.nan_to_num(0)));
+        EXPECT_TRUE(torch::equal(
+            concat_channels(wide.narrow(1, 0, ca), bias_a, relu & 1, wide.narrow(1, ca, cb), {}, relu & 2, order)
+                .nan_to_num(0),
+            ref.nan_to_num(0)));
         // ...and other layouts go through torch ops with the same result.
-        EXPECT_TRUE(torch::equal(concat_channels(a, bias_a, relu & 1, b, {}, relu & 2, order).nan_to_num(0), ref.nan_to_num(0)));
+        EXPECT_TRUE(torch::equal(concat_channels(a, bias_a, relu & 1, b, {}, relu & 2, order).nan_to_num(0),
+                                 ref.nan_to_num(0)));
       }
 }
 
@@ -60,7 +63,8 @@ TEST(ConcatChannels, KeepsGradientsOnTheFallback) {
   concat_channels(a, {}, true, b, {}, false, ChannelOrder::kInterleave).sum().backward();
   EXPECT_TRUE(torch::equal(a.grad(), (a > 0).to(torch::kFloat)));
   EXPECT_TRUE(torch::equal(b.grad(), torch::ones_like(b)));
-  EXPECT_THROW(concat_channels(torch::zeros({1, 3, 2, 2}), {}, false, torch::zeros({1, 2, 2, 2}), {}, false, ChannelOrder::kDeinterleave),
+  EXPECT_THROW(concat_channels(torch::zeros({1, 3, 2, 2}), {}, false, torch::zeros({1, 2, 2, 2}), {}, false,
+                               ChannelOrder::kDeinterleave),
                c10::Error);
 }
 
@@ -71,9 +75,9 @@ TEST(PixelRows, RecognisesPixelMajorMapsAndChannelRanges) {
   EXPECT_EQ(stride, 8);
   EXPECT_TRUE(pixel_rows(cl.narrow(1, 3, 4), &stride));
   EXPECT_EQ(stride, 8);
-  EXPECT_FALSE(pixel_rows(torch::zeros({2, 8, 4, 5})));          // NCHW
-  EXPECT_FALSE(pixel_rows(cl.slice(1, 0, 8, 2)));                // every other channel
-  EXPECT_FALSE(pixel_rows(cl.narrow(2, 0, 2)));                  // a band of rows: pixels not evenly spaced
+  EXPECT_FALSE(pixel_rows(torch::zeros({2, 8, 4, 5})));  // NCHW
+  EXPECT_FALSE(pixel_rows(cl.slice(1, 0, 8, 2)));        // every other channel
+  EXPECT_FALSE(pixel_rows(cl.narrow(2, 0, 2)));          // a band of rows: pixels not evenly spaced
 }
 
 }  // namespace

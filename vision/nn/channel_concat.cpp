@@ -27,13 +27,15 @@ torch::Tensor finish(const torch::Tensor& x, const torch::Tensor& bias, bool rel
 }
 
 bool valid_bias(const torch::Tensor& bias, int64_t c) {
-  return !bias.defined() || (bias.numel() == c && bias.is_contiguous() && bias.scalar_type() == torch::kFloat && bias.device().is_cpu());
+  return !bias.defined() ||
+         (bias.numel() == c && bias.is_contiguous() && bias.scalar_type() == torch::kFloat && bias.device().is_cpu());
 }
 
 torch::Tensor reorder(const torch::Tensor& cat, ChannelOrder order) {
   const int64_t n = cat.size(0), c = cat.size(1), h = cat.size(2), w = cat.size(3);
   if (order == ChannelOrder::kConcat) return cat.contiguous(torch::MemoryFormat::ChannelsLast);
-  const auto groups = order == ChannelOrder::kInterleave ? std::vector<int64_t>{n, 2, c / 2, h, w} : std::vector<int64_t>{n, c / 2, 2, h, w};
+  const auto groups = order == ChannelOrder::kInterleave ? std::vector<int64_t>{n, 2, c / 2, h, w}
+                                                         : std::vector<int64_t>{n, c / 2, 2, h, w};
   return cat.reshape(groups).transpose(1, 2).reshape({n, c, h, w}).contiguous(torch::MemoryFormat::ChannelsLast);
 }
 
@@ -41,19 +43,21 @@ torch::Tensor reorder(const torch::Tensor& cat, ChannelOrder order) {
 
 torch::Tensor concat_channels(const torch::Tensor& a, const torch::Tensor& bias_a, bool relu_a, const torch::Tensor& b,
                               const torch::Tensor& bias_b, bool relu_b, ChannelOrder order) {
-  TORCH_CHECK(a.dim() == 4 && b.dim() == 4 && a.size(0) == b.size(0) && a.size(2) == b.size(2) && a.size(3) == b.size(3),
-              "concat_channels: expected [N, C, H, W] maps of one size, got ", a.sizes(), " and ", b.sizes());
+  TORCH_CHECK(
+      a.dim() == 4 && b.dim() == 4 && a.size(0) == b.size(0) && a.size(2) == b.size(2) && a.size(3) == b.size(3),
+      "concat_channels: expected [N, C, H, W] maps of one size, got ", a.sizes(), " and ", b.sizes());
   const int64_t ca = a.size(1), cb = b.size(1), c = ca + cb;
-  TORCH_CHECK(order == ChannelOrder::kConcat || c % 2 == 0, "concat_channels: ", c, " channels cannot be interleaved in two halves");
+  TORCH_CHECK(order == ChannelOrder::kConcat || c % 2 == 0, "concat_channels: ", c,
+              " channels cannot be interleaved in two halves");
   int64_t sa = 0, sb = 0;
   TORCH_CHECK(!bias_a.defined() || bias_a.numel() == ca, "concat_channels: bias_a needs ", ca, " values");
   TORCH_CHECK(!bias_b.defined() || bias_b.numel() == cb, "concat_channels: bias_b needs ", cb, " values");
-  const bool tracked = torch::GradMode::is_enabled() && (a.requires_grad() || b.requires_grad() ||
-                                                         (bias_a.defined() && bias_a.requires_grad()) ||
-                                                         (bias_b.defined() && bias_b.requires_grad()));
+  const bool tracked = torch::GradMode::is_enabled() &&
+                       (a.requires_grad() || b.requires_grad() || (bias_a.defined() && bias_a.requires_grad()) ||
+                        (bias_b.defined() && bias_b.requires_grad()));
   const bool fast = !tracked && a.device().is_cpu() && b.device().is_cpu() && a.scalar_type() == torch::kFloat &&
-                    b.scalar_type() == torch::kFloat && pixel_rows(a, &sa) && pixel_rows(b, &sb) && valid_bias(bias_a, ca) &&
-                    valid_bias(bias_b, cb);
+                    b.scalar_type() == torch::kFloat && pixel_rows(a, &sa) && pixel_rows(b, &sb) &&
+                    valid_bias(bias_a, ca) && valid_bias(bias_b, cb);
   if (!fast) return reorder(torch::cat({finish(a, bias_a, relu_a), finish(b, bias_b, relu_b)}, 1), order);
   thread_local std::vector<float> zeros;  // the bias of an input without one, without an allocation per call
   if (zeros.size() < size_t(std::max(ca, cb))) zeros.assign(size_t(std::max(ca, cb)), 0.f);

@@ -1,12 +1,12 @@
 #include "vision/nn/depthwise_conv.h"
 
-#include "vision/nn/cpu_features.h"
-
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <vector>
+
+#include "vision/nn/cpu_features.h"
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
@@ -56,23 +56,29 @@ void row_portable(const Geometry& g, int64_t b, int64_t y, float* acc) {
 // kFull: all 8 lanes are channels; otherwise the lanes past the channel count are masked off.
 template <bool kFull>
 CVTK_AVX2 __m256 load8(const float* p, __m256i mask) {
-  if constexpr (kFull) return _mm256_loadu_ps(p);
-  else return _mm256_maskload_ps(p, mask);
+  if constexpr (kFull)
+    return _mm256_loadu_ps(p);
+  else
+    return _mm256_maskload_ps(p, mask);
 }
 
 // max(0, v + b) with v second: _mm256_max_ps returns its second operand when either is NaN.
 template <bool kFull, bool kRelu>
 CVTK_AVX2 __m256 load_input(const float* p, __m256 b, __m256i mask) {
   const __m256 v = _mm256_add_ps(load8<kFull>(p, mask), b);
-  if constexpr (kRelu) return _mm256_max_ps(_mm256_setzero_ps(), v);
-  else return v;
+  if constexpr (kRelu)
+    return _mm256_max_ps(_mm256_setzero_ps(), v);
+  else
+    return v;
 }
 
 template <bool kFull>
 CVTK_AVX2 void store8(float* p, __m256 v, __m256i mask, bool relu) {
   if (relu) v = _mm256_max_ps(_mm256_setzero_ps(), v);
-  if constexpr (kFull) _mm256_storeu_ps(p, v);
-  else _mm256_maskstore_ps(p, mask, v);
+  if constexpr (kFull)
+    _mm256_storeu_ps(p, v);
+  else
+    _mm256_maskstore_ps(p, mask, v);
 }
 
 // Channels [cb, cb + 8) of one output row. Four neighbouring interior pixels share each tap's weight
@@ -127,13 +133,18 @@ __attribute__((target("avx2,fma"))) void row_avx2(const Geometry& g, int64_t b, 
   const __m256i all = _mm256_set1_epi32(-1);
   int64_t cb = 0;
   for (; cb + 8 <= g.c; cb += 8) {
-    if (g.relu_in) block_avx2<true, true>(g, b, y, cb, all);
-    else block_avx2<true, false>(g, b, y, cb, all);
+    if (g.relu_in)
+      block_avx2<true, true>(g, b, y, cb, all);
+    else
+      block_avx2<true, false>(g, b, y, cb, all);
   }
   if (cb < g.c) {
-    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(g.c - cb)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    if (g.relu_in) block_avx2<false, true>(g, b, y, cb, mask);
-    else block_avx2<false, false>(g, b, y, cb, mask);
+    const __m256i mask =
+        _mm256_cmpgt_epi32(_mm256_set1_epi32(int(g.c - cb)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    if (g.relu_in)
+      block_avx2<false, true>(g, b, y, cb, mask);
+    else
+      block_avx2<false, false>(g, b, y, cb, mask);
   }
 }
 
@@ -152,19 +163,22 @@ torch::Tensor depthwise_taps(const torch::Tensor& weight) {
   return weight.reshape({weight.size(0), -1}).t().contiguous();
 }
 
-torch::Tensor depthwise_conv2d(const torch::Tensor& x, const torch::Tensor& taps, const torch::Tensor& bias, int64_t kernel,
-                               int64_t stride, int64_t padding, const torch::Tensor& input_bias, bool relu_input,
-                               bool relu_output) {
-  TORCH_CHECK(depthwise_fast_path(x), "depthwise_conv2d: expected an untracked CPU float ChannelsLast [N, C, H, W] input, got ",
-              x.sizes(), " ", x.scalar_type());
+torch::Tensor depthwise_conv2d(const torch::Tensor& x, const torch::Tensor& taps, const torch::Tensor& bias,
+                               int64_t kernel, int64_t stride, int64_t padding, const torch::Tensor& input_bias,
+                               bool relu_input, bool relu_output) {
+  TORCH_CHECK(depthwise_fast_path(x),
+              "depthwise_conv2d: expected an untracked CPU float ChannelsLast [N, C, H, W] input, got ", x.sizes(), " ",
+              x.scalar_type());
   const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-  TORCH_CHECK(kernel > 0 && stride > 0 && padding >= 0, "depthwise_conv2d: bad kernel/stride/padding ", kernel, "/", stride, "/", padding);
+  TORCH_CHECK(kernel > 0 && stride > 0 && padding >= 0, "depthwise_conv2d: bad kernel/stride/padding ", kernel, "/",
+              stride, "/", padding);
   TORCH_CHECK(taps.dim() == 2 && taps.size(0) == kernel * kernel && taps.size(1) == c && taps.is_contiguous() &&
                   taps.scalar_type() == torch::kFloat,
               "depthwise_conv2d: expected taps [", kernel * kernel, ", ", c, "] contiguous float, got ", taps.sizes());
   TORCH_CHECK(!bias.defined() || (bias.numel() == c && bias.is_contiguous() && bias.scalar_type() == torch::kFloat),
               "depthwise_conv2d: expected a bias of ", c, " floats");
-  TORCH_CHECK(!input_bias.defined() || (input_bias.numel() == c && input_bias.is_contiguous() && input_bias.scalar_type() == torch::kFloat),
+  TORCH_CHECK(!input_bias.defined() ||
+                  (input_bias.numel() == c && input_bias.is_contiguous() && input_bias.scalar_type() == torch::kFloat),
               "depthwise_conv2d: expected an input bias of ", c, " floats");
   thread_local std::vector<float> zeros;  // the input bias when there is none, without an allocation per call
   if (!input_bias.defined() && zeros.size() < size_t(c)) zeros.assign(size_t(c), 0.f);
@@ -173,8 +187,21 @@ torch::Tensor depthwise_conv2d(const torch::Tensor& x, const torch::Tensor& taps
               " map is smaller than the ", kernel, "x", kernel, " kernel");
   auto out = torch::empty({n, c, oh, ow}, x.options().memory_format(torch::MemoryFormat::ChannelsLast));
   if (out.numel() == 0) return out;
-  const Geometry g{x.data_ptr<float>(), taps.data_ptr<float>(), bias.defined() ? bias.data_ptr<float>() : nullptr,
-                   input_bias.defined() ? input_bias.data_ptr<float>() : zeros.data(), out.data_ptr<float>(), c, h, w, oh, ow, kernel, stride, padding, relu_input, relu_output};
+  const Geometry g{x.data_ptr<float>(),
+                   taps.data_ptr<float>(),
+                   bias.defined() ? bias.data_ptr<float>() : nullptr,
+                   input_bias.defined() ? input_bias.data_ptr<float>() : zeros.data(),
+                   out.data_ptr<float>(),
+                   c,
+                   h,
+                   w,
+                   oh,
+                   ow,
+                   kernel,
+                   stride,
+                   padding,
+                   relu_input,
+                   relu_output};
   at::parallel_for(0, n * oh, 1, [&](int64_t begin, int64_t end) {
 #ifdef CVTK_DEPTHWISE_AVX2
     if (use_avx2_kernels()) {

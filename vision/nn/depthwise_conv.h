@@ -23,7 +23,8 @@ bool depthwise_fast_path(const torch::Tensor& x);
 torch::Tensor depthwise_taps(const torch::Tensor& weight);
 
 // Fast path only: x must pass depthwise_fast_path (checked).
-torch::Tensor depthwise_conv2d(const torch::Tensor& x, const torch::Tensor& taps, const torch::Tensor& bias, int64_t kernel,
-                               int64_t stride, int64_t padding, const torch::Tensor& input_bias, bool relu_input, bool relu_output);
+torch::Tensor depthwise_conv2d(const torch::Tensor& x, const torch::Tensor& taps, const torch::Tensor& bias,
+                               int64_t kernel, int64_t stride, int64_t padding, const torch::Tensor& input_bias,
+                               bool relu_input, bool relu_output);
 
 }  // namespace cvtk::vision
