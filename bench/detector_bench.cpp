@@ -22,7 +22,7 @@ using namespace cvtk::detection;
 namespace {
 
 struct Timing {
-  double median_ms, min_ms;  // min: the run least disturbed by other load on the machine
+  double median_ms, min_ms;  // min: the fastest call, the one least disturbed by other load
 };
 
 template <class F>
