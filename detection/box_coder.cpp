@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "vision/nn/tracked.h"
+
 namespace cvtk::detection {
 
 namespace {
@@ -31,7 +33,7 @@ namespace {
 // tensor path's two dozen small ops cost more than the arithmetic.
 bool scalar_path(const torch::Tensor& a, const torch::Tensor& b) {
   return a.device().is_cpu() && b.device().is_cpu() && a.scalar_type() == torch::kFloat &&
-         b.scalar_type() == torch::kFloat && !(torch::GradMode::is_enabled() && (a.requires_grad() || b.requires_grad()));
+         b.scalar_type() == torch::kFloat && !vision::tracked({a, b});
 }
 
 }  // namespace

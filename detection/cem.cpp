@@ -2,6 +2,7 @@
 
 #include "vision/nn/layers.h"
 #include "vision/nn/macs.h"
+#include "vision/nn/tracked.h"
 
 namespace cvtk::detection {
 
@@ -26,9 +27,7 @@ torch::Tensor ContextEnhancementImpl::forward(const torch::Tensor& c4, const tor
   auto lateral = [&](torch::nn::Conv2d& conv, const torch::Tensor& x) {
     return pixel_major ? vision::pointwise_conv2d(x, conv->weight, conv->bias) : conv->forward(x);
   };
-  const bool tracked = torch::GradMode::is_enabled() && (c4.requires_grad() || c5.requires_grad() || c4_->weight.requires_grad() ||
-                                                         c5_->weight.requires_grad() || glb_->weight.requires_grad());
-  if (pixel_major && !tracked) {
+  if (pixel_major && !vision::tracked({c4, c5, c4_->weight, c5_->weight, glb_->weight})) {
     // The same sum with one pass over the output instead of four: the biases and the global branch go
     // into C5's lateral before upsampling (a quarter of the pixels), and C4's lateral product
     // accumulates straight into the upsampled map.

@@ -2,6 +2,7 @@
 
 #include "detection/nms.h"
 #include "detection/rpn.h"
+#include "vision/nn/tracked.h"
 
 namespace cvtk::detection {
 
@@ -31,9 +32,7 @@ RcnnHeadImpl::RcnnHeadImpl(int64_t in, int64_t num_classes, const RcnnOptions& o
 
 RcnnOutput RcnnHeadImpl::forward(const torch::Tensor& pooled) {
   auto x = shared_->forward(pooled.flatten(1));
-  const bool tracked =
-      torch::GradMode::is_enabled() && (x.requires_grad() || cls_->weight.requires_grad() || box_->weight.requires_grad());
-  if (tracked) return {cls_->forward(x), box_->forward(x)};
+  if (vision::tracked({x, cls_->weight, box_->weight})) return {cls_->forward(x), box_->forward(x)};
   // One product instead of two: about 0.1 ms of 1.5 at 200 RoIs on 2 threads.
   const auto [weight, bias] = stacked_.get(cls_->weight, cls_->bias, box_->weight, box_->bias);
   const auto y = torch::addmm(bias, x, weight.t());

@@ -1,6 +1,7 @@
 #include "detection/rpn.h"
 
 #include "detection/nms.h"
+#include "vision/nn/tracked.h"
 
 #include <algorithm>
 #include <tuple>
@@ -31,10 +32,8 @@ RpnOutput RegionProposalImpl::forward(const torch::Tensor& cem) {
   const int64_t n = cem.size(0), h = cem.size(2), w = cem.size(3), a = cls_->weight.size(0);
   // Both 1x1 heads as one matrix product whose rows are locations: [N*H*W, A + 4A] is already
   // location-major, anchor-minor (AnchorGenerator::grid's order), so no permuted copy is needed.
-  const bool tracked = torch::GradMode::is_enabled() && (out.features.requires_grad() || cls_->weight.requires_grad() ||
-                                                         box_->weight.requires_grad());
   torch::Tensor weight, bias;
-  if (tracked) {
+  if (vision::tracked({out.features, cls_->weight, box_->weight})) {
     weight = torch::cat({cls_->weight, box_->weight});
     bias = torch::cat({cls_->bias, box_->bias});
   } else {
@@ -43,8 +42,7 @@ RpnOutput RegionProposalImpl::forward(const torch::Tensor& cem) {
   auto y = vision::pointwise_conv2d(out.features, weight, bias).permute({0, 2, 3, 1}).reshape({n, h * w, 5 * a});
   out.logits = y.narrow(2, 0, a).reshape({n, -1});
   out.deltas = y.narrow(2, a, 4 * a).reshape({n, -1, 4});
-  if (!anchors_cache_.defined() || anchors_cache_.size(0) != h * w * a || anchors_cache_.device() != cem.device() ||
-      cached_grid_ != std::pair{h, w})
+  if (!anchors_cache_.defined() || anchors_cache_.device() != cem.device() || cached_grid_ != std::pair{h, w})
     anchors_cache_ = anchors_.grid(h, w, cem.device()), cached_grid_ = {h, w};
   out.anchors = anchors_cache_;
   return out;

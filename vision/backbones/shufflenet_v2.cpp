@@ -4,6 +4,7 @@
 #include "vision/nn/layers.h"
 #include "vision/nn/macs.h"
 #include "vision/nn/max_pool.h"
+#include "vision/nn/tracked.h"
 
 namespace cvtk::vision {
 namespace {
@@ -88,7 +89,7 @@ torch::Tensor ShuffleUnitImpl::forward(const torch::Tensor& x) {
 
 bool ShuffleUnitImpl::prepared(const torch::Tensor& x) const {
   return !is_training() && all_folded(folded_main_) && (o_.stride == 1 || all_folded(folded_proj_)) && x.device().is_cpu() &&
-         x.scalar_type() == torch::kFloat && !(torch::GradMode::is_enabled() && x.requires_grad()) && pixel_rows(x);
+         x.scalar_type() == torch::kFloat && !tracked({x}) && pixel_rows(x);
 }
 
 torch::Tensor ShuffleUnitImpl::forward_prepared(const torch::Tensor& x, bool in_split, bool out_split) {

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "vision/nn/tracked.h"
+
 namespace cvtk::vision {
 
 bool pixel_rows(const torch::Tensor& x, int64_t* pixel_stride) {
@@ -52,10 +54,7 @@ torch::Tensor concat_channels(const torch::Tensor& a, const torch::Tensor& bias_
   int64_t sa = 0, sb = 0;
   TORCH_CHECK(!bias_a.defined() || bias_a.numel() == ca, "concat_channels: bias_a needs ", ca, " values");
   TORCH_CHECK(!bias_b.defined() || bias_b.numel() == cb, "concat_channels: bias_b needs ", cb, " values");
-  const bool tracked = torch::GradMode::is_enabled() &&
-                       (a.requires_grad() || b.requires_grad() || (bias_a.defined() && bias_a.requires_grad()) ||
-                        (bias_b.defined() && bias_b.requires_grad()));
-  const bool fast = !tracked && a.device().is_cpu() && b.device().is_cpu() && a.scalar_type() == torch::kFloat &&
+  const bool fast = !tracked({a, b, bias_a, bias_b}) && a.device().is_cpu() && b.device().is_cpu() && a.scalar_type() == torch::kFloat &&
                     b.scalar_type() == torch::kFloat && pixel_rows(a, &sa) && pixel_rows(b, &sb) &&
                     valid_bias(bias_a, ca) && valid_bias(bias_b, cb);
   if (!fast) return reorder(torch::cat({finish(a, bias_a, relu_a), finish(b, bias_b, relu_b)}, 1), order);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "vision/nn/cpu_features.h"
+#include "vision/nn/tracked.h"
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
@@ -154,7 +155,7 @@ __attribute__((target("avx2,fma"))) void row_avx2(const Geometry& g, int64_t b, 
 
 bool depthwise_fast_path(const torch::Tensor& x) {
   return x.dim() == 4 && x.device().is_cpu() && x.scalar_type() == torch::kFloat &&
-         x.is_contiguous(torch::MemoryFormat::ChannelsLast) && !(torch::GradMode::is_enabled() && x.requires_grad());
+         x.is_contiguous(torch::MemoryFormat::ChannelsLast) && !tracked({x});
 }
 
 torch::Tensor depthwise_taps(const torch::Tensor& weight) {

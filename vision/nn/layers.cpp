@@ -3,6 +3,7 @@
 #include "vision/nn/channel_concat.h"
 #include "vision/nn/depthwise_conv.h"
 #include "vision/nn/macs.h"
+#include "vision/nn/tracked.h"
 
 namespace cvtk::vision {
 
@@ -66,15 +67,14 @@ torch::Tensor pointwise_conv2d(const torch::Tensor& x, const torch::Tensor& weig
   // At batch 1 on small maps these convolutions take tens of microseconds each, so the views are made
   // with one as_strided each instead of permute/reshape/t chains (a few microseconds per op).
   // Under autograd the ordinary view ops are kept: as_strided's backward is generic and slow.
-  const bool tracked = torch::GradMode::is_enabled() && (x.requires_grad() || weight.requires_grad() ||
-                                                         (bias.defined() && bias.requires_grad()));
+  const bool autograd = tracked({x, weight, bias});
   int64_t pixel_stride = 0;
-  const torch::Tensor rows = !tracked && pixel_rows(x, &pixel_stride) ? x.as_strided({n * h * w, c}, {pixel_stride, 1})
+  const torch::Tensor rows = !autograd && pixel_rows(x, &pixel_stride) ? x.as_strided({n * h * w, c}, {pixel_stride, 1})
                                                                        : x.permute({0, 2, 3, 1}).reshape({n * h * w, c});
-  const torch::Tensor wt = !tracked && weight.is_contiguous() ? weight.as_strided({c, out}, {1, c}) : weight.reshape({out, c}).t();
+  const torch::Tensor wt = !autograd && weight.is_contiguous() ? weight.as_strided({c, out}, {1, c}) : weight.reshape({out, c}).t();
   torch::Tensor y = bias.defined() ? torch::addmm(bias, rows, wt) : torch::mm(rows, wt);
   MacCounter::add(y.numel() * c);
-  if (tracked) return y.view({n, h, w, out}).permute({0, 3, 1, 2});
+  if (autograd) return y.view({n, h, w, out}).permute({0, 3, 1, 2});
   return y.as_strided({n, out, h, w}, {h * w * out, 1, w * out, out});
 }
 

@@ -1,6 +1,7 @@
 #include "vision/nn/max_pool.h"
 
 #include "vision/nn/cpu_features.h"
+#include "vision/nn/tracked.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -76,7 +77,7 @@ __attribute__((target("avx2"))) void pool_row_avx2(const PoolGeometry& g, int64_
 
 torch::Tensor max_pool2d(const torch::Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
   const bool fast = x.dim() == 4 && x.device().is_cpu() && x.scalar_type() == torch::kFloat &&
-                    x.is_contiguous(torch::MemoryFormat::ChannelsLast) && !(torch::GradMode::is_enabled() && x.requires_grad()) &&
+                    x.is_contiguous(torch::MemoryFormat::ChannelsLast) && !tracked({x}) &&
                     kernel > 0 && stride > 0 && padding >= 0 && 2 * padding <= kernel;
   const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
   const int64_t oh = fast ? (h + 2 * padding - kernel) / stride + 1 : 0, ow = fast ? (w + 2 * padding - kernel) / stride + 1 : 0;
