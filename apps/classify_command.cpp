@@ -41,7 +41,9 @@ void add_classify_command(CLI::App& app) {
   auto classes = std::make_shared<int64_t>(1000);
   CLI::App* cmd = app.add_subcommand("classify", "Run a backbone as a classifier on an image or a tensor");
   cmd->add_option("--arch", *arch, "Backbone name (see cvtk models)")->required();
-  cmd->add_option("--weights", *weights, "Weights file (torchvision state_dict via python/torchvision_weights.py export)");
+  // Without trained weights the "predictions" would be noise: the flag is required.
+  cmd->add_option("--weights", *weights, "Weights file (torchvision state_dict via python/torchvision_weights.py export)")
+      ->required();
   auto* img = cmd->add_option("--image", *image, "Image file: resized, centre-cropped and normalised as torchvision does");
   auto* ten = cmd->add_option("--tensor", *tensor, "A saved [N, 3, H, W] tensor, used as is (first entry of a torch.save'd dict)");
   img->excludes(ten);
@@ -56,7 +58,7 @@ void add_classify_command(CLI::App& app) {
     o.num_classes = *classes;
     o.aux_logits = false;
     vision::Backbone net = vision::create_backbone(*arch, o);
-    if (!weights->empty()) {
+    {
       auto report = vision::load_weights(*net, *weights, false);
       // Aux heads in the file are fine to ignore; anything else missing or mis-shaped is an error.
       std::vector<std::string> unexpected;

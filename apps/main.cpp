@@ -1,9 +1,14 @@
 // cvtk: train, evaluate and inspect object detectors. See README.md for every subcommand.
+//
+// Exit codes (README "Exit codes"): 0 success; 1 problems found (`data check`); 2 a usage or input
+// error, or a command that could not do its job; 130 interrupted by a signal. Every error reaches the
+// terminal as one line, "cvtk: error: ...", whatever library raised it.
 #include <cstdio>
 #include <exception>
 #include <string>
 
 #include "apps/command.h"
+#include "apps/error_text.h"
 #include "cvtk_version.h"
 #include "vision/nn/allocator.h"
 
@@ -23,11 +28,23 @@ int main(int argc, char** argv) {
   app.fallthrough(false);
   cvtk::apps::add_commands(app);
   try {
+    // CLI11 reports a misspelt subcommand as "a subcommand is required"; name it instead.
+    if (auto unknown = cvtk::apps::unknown_subcommand(app, argc, argv)) throw CLI::ParseError(*unknown, 2);
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "cvtk: error: %s\n", cvtk::apps::usage_error_text(app, e).c_str());
+    return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "cvtk: error: %s\n", e.what());
+    std::fprintf(stderr, "cvtk: error: %s\n", cvtk::apps::one_line(e.what()).c_str());
+    return 2;
+  } catch (...) {
+    std::fprintf(stderr, "cvtk: error: unknown failure\n");
     return 2;
   }
   return cvtk::apps::exit_code();

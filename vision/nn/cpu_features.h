@@ -5,7 +5,8 @@
 
 namespace cvtk::vision {
 
-// The CPU has AVX2 and FMA, and the portable loops are not forced.
+// The CPU has AVX2 and FMA, and the portable loops are not forced (by force_portable_kernels or by
+// the environment variable CVTK_PORTABLE_KERNELS=1, which holds for the whole process).
 bool use_avx2_kernels();
 
 // Tests: run the portable loops even where AVX2 is available, to check them on this machine too.
