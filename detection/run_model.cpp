@@ -16,6 +16,7 @@
 #include "vision/data/dataset_io.h"
 #include "vision/data/detections_io.h"
 #include "vision/data/file_util.h"
+#include "vision/data/image_ids.h"
 #include "vision/data/image_size.h"
 #include "vision/image/decode.h"
 #include "vision/image/draw.h"
@@ -54,18 +55,17 @@ data::Dataset images_as_dataset(const fs::path& source, const std::vector<std::s
     ds.image_root = source.parent_path();
     files.push_back(source.filename());
   }
-  int64_t id = 0;
   for (const auto& f : files) {
     data::ImageRecord r;
-    r.id = ++id;
     r.file = f.string();
-    r.name = f.stem().string();
+    r.name = data::loose_image_name(f);
     if (auto size = data::read_image_size(ds.image_root / f)) {
       r.width = size->width;
       r.height = size->height;
     }
     ds.images.push_back(r);
   }
+  data::assign_image_ids(ds);  // ids from names, never positions (vision/data/image_ids.h)
   return ds;
 }
 

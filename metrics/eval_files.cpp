@@ -1,16 +1,21 @@
 #include "metrics/eval_files.h"
 
 #include "metrics/evaluate.h"
+#include "metrics/output_files.h"
 #include "metrics/report_writers.h"
 #include "vision/data/detections_io.h"
 
+namespace fs = std::filesystem;
+
 namespace cvtk::metrics {
 
-int run_eval_files(const EvalFilesOptions& o, std::ostream& out) {
+std::vector<Protocol> eval_protocols(const EvalFilesOptions& o) {
   std::vector<std::string> names;
   for (const auto& p : o.protocols) {
-    if (p == "all") names.insert(names.end(), {"voc07", "voc", "coco"});
-    else names.push_back(p);
+    if (p == "all")
+      names.insert(names.end(), {"voc07", "voc", "coco"});
+    else
+      names.push_back(p);
   }
   std::vector<Protocol> protocols;
   for (const auto& n : names) {
@@ -24,13 +29,51 @@ int run_eval_files(const EvalFilesOptions& o, std::ostream& out) {
     p.threads = o.threads;
     protocols.push_back(p);
   }
+  return protocols;
+}
+
+void write_reports(const std::vector<Report>& reports, const EvalFilesOptions& o, std::ostream& out,
+                   const std::vector<std::pair<fs::path, std::string>>& extra_files) {
+  OutputFiles files;
+  for (const auto& [path, bytes] : extra_files) files.add(path, bytes);
+  if (!o.json.empty()) files.add(o.json, json_text(reports));
+  if (!o.csv.empty()) files.add(o.csv, csv_text(reports));
+  size_t first_plot = 0, plots = 0;
+  if (!o.plots.empty()) {
+    first_plot = extra_files.size() + !o.json.empty() + !o.csv.empty();
+    for (const Report& r : reports)
+      for (auto& [name, bytes] : pr_plot_pngs(r)) {
+        files.add(o.plots / name, std::move(bytes));
+        ++plots;
+      }
+  }
+  if (!o.html.empty()) files.add(o.html, html_text(reports));
+  if (files.empty()) return;
+  const std::vector<OutputFiles::Placed> placed = files.commit();
+  size_t replaced_plots = 0;
+  for (size_t i = 0; i < placed.size(); ++i) {
+    if (plots && i >= first_plot && i < first_plot + plots) {
+      replaced_plots += placed[i].replaced;
+      if (i + 1 == first_plot + plots)
+        out << "wrote " << plots << " precision-recall plots in " << o.plots.string()
+            << (replaced_plots ? " (replaced " + std::to_string(replaced_plots) + " existing files)" : std::string())
+            << "\n";
+      continue;
+    }
+    out << (placed[i].replaced ? "replaced " : "wrote ") << placed[i].file.string() << "\n";
+  }
+}
+
+int run_eval_files(const EvalFilesOptions& o, std::ostream& out) {
+  const std::vector<Protocol> protocols = eval_protocols(o);
   const data::Dataset gt = data::read_dataset(o.ground_truth, o.read);
   data::DetectionReadOptions dro;
   dro.skip_unknown = o.skip_unknown;
   const data::DetectionSet dets = data::read_detections(o.detections, gt, dro);
   if (!gt.category_ids.empty()) {
     out << "category ids -> labels:";
-    for (size_t k = 0; k < gt.classes.size(); ++k) out << (k ? ", " : " ") << gt.category_ids[k] << "->" << gt.classes[k];
+    for (size_t k = 0; k < gt.classes.size(); ++k)
+      out << (k ? ", " : " ") << gt.category_ids[k] << "->" << gt.classes[k];
     out << "\n";
   }
   std::vector<Report> reports;
@@ -41,17 +84,20 @@ int run_eval_files(const EvalFilesOptions& o, std::ostream& out) {
     r.skipped_unknown_class = dets.skipped_unknown_class;
     r.outside_image = dets.outside_image;
     if (dets.detections.empty()) r.warnings.push_back("the detections file holds no detections");
+    if (dets.skipped_unknown_image)
+      r.warnings.push_back(
+          std::to_string(dets.skipped_unknown_image) +
+          " detections matched no ground-truth image (or more than one) and were skipped (--skip-unknown)");
+    if (dets.skipped_unknown_class)
+      r.warnings.push_back(std::to_string(dets.skipped_unknown_class) +
+                           " detections of classes the ground truth lacks were skipped (--skip-unknown)");
     reports.push_back(std::move(r));
   }
   for (size_t i = 0; i < reports.size(); ++i) {
     if (i) out << "\n";
     print_report(reports[i], out);
   }
-  if (!o.json.empty()) write_json(reports, o.json);
-  if (!o.csv.empty()) write_csv(reports, o.csv);
-  if (!o.plots.empty())
-    for (const auto& r : reports) write_pr_plots(r, o.plots);
-  if (!o.html.empty()) write_html(reports, o.html);
+  write_reports(reports, o, out);
   return 0;
 }
 

@@ -75,9 +75,12 @@ Report evaluate(const data::Dataset& gt, const std::vector<data::Detection>& det
   // Validate what the readers cannot: detections built in memory.
   std::unordered_map<int64_t, size_t> image_index;
   image_index.reserve(gt.images.size() * 2);
-  for (size_t i = 0; i < gt.images.size(); ++i)
-    if (!image_index.emplace(gt.images[i].id, i).second)
-      throw std::invalid_argument(gt.source + ": image id " + std::to_string(gt.images[i].id) + " appears twice in the ground truth");
+  for (size_t i = 0; i < gt.images.size(); ++i) {
+    auto [it, inserted] = image_index.emplace(gt.images[i].id, i);
+    if (!inserted)
+      throw std::invalid_argument(gt.source + ": images '" + gt.images[it->second].name + "' and '" +
+                                  gt.images[i].name + "' have the same id " + std::to_string(gt.images[i].id));
+  }
   for (const auto& im : gt.images)
     for (const auto& o : im.objects) {
       if (o.label < 0 || static_cast<size_t>(o.label) >= gt.classes.size())
@@ -98,6 +101,18 @@ Report evaluate(const data::Dataset& gt, const std::vector<data::Detection>& det
     if (!std::isfinite(d.box.x1) || !std::isfinite(d.box.y1) || !std::isfinite(d.box.x2) || !std::isfinite(d.box.y2))
       throw std::invalid_argument(where + ": box is not finite");
     if (d.box.x2 < d.box.x1 || d.box.y2 < d.box.y1) throw std::invalid_argument(where + ": box has x2 < x1 or y2 < y1");
+  }
+
+  // Coverage: an image without any detection is easy to miss in a mAP, and usually means the
+  // detections refer to the images by ids the ground truth does not use.
+  {
+    std::vector<char> has(gt.images.size(), 0);
+    for (const auto& d : dets) has[image_index.at(d.image_id)] = 1;
+    report.images_with_detections = static_cast<size_t>(std::count(has.begin(), has.end(), 1));
+    if (report.images_with_detections < report.images)
+      report.warnings.push_back("detections on only " + std::to_string(report.images_with_detections) + " of " +
+                                std::to_string(report.images) + " ground-truth images (" +
+                                std::to_string(report.images - report.images_with_detections) + " have none)");
   }
 
   // Class subset.

@@ -14,8 +14,10 @@
 
 namespace cvtk::metrics {
 
-// Throws std::invalid_argument for a detection whose image id is not in the ground truth, whose label
-// is out of range, or whose score or box is not finite (naming the detection's index).
+// Throws std::invalid_argument for two ground-truth images with one id, and for a detection whose image
+// id is not in the ground truth, whose label is out of range, or whose score or box is not finite
+// (naming the detection's index). Report::images_with_detections counts the images the detections
+// cover, with a warning when that is not all of them.
 Report evaluate(const data::Dataset& ground_truth, const std::vector<data::Detection>& detections,
                 const Protocol& protocol);
 

@@ -49,12 +49,19 @@ struct Report {
   size_t images = 0, gt_objects = 0, detections = 0;
   size_t below_score_threshold = 0, over_max_detections = 0;
   size_t skipped_unknown_image = 0, skipped_unknown_class = 0, outside_image = 0;
+  // Coverage: ground-truth images with at least one of the detections given (any class, before the
+  // score threshold). Detections that matched no image (or more than one) or no class are counted in
+  // skipped_unknown_image / skipped_unknown_class by the caller that read them (--skip-unknown;
+  // without it they are errors).
+  size_t images_with_detections = 0;
   std::vector<std::string> warnings;
   double seconds = 0;
 
   // The main number: VOC mAP, COCO AP@[.50:.95].
   double headline() const { return summary.empty() ? -1 : summary.front().value; }
   const SummaryNumber* find(const std::string& name) const;
+  // "detections on 73 of 364 images; 0 matched no image, 0 no class", as every report form states it.
+  std::string coverage() const;
 };
 
 }  // namespace cvtk::metrics

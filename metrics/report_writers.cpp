@@ -28,6 +28,12 @@ nlohmann::ordered_json undefined_as_null(double v) { return v < 0 ? nlohmann::or
 
 }  // namespace
 
+std::string Report::coverage() const {
+  return "detections on " + std::to_string(images_with_detections) + " of " + std::to_string(images) + " images; " +
+         std::to_string(skipped_unknown_image) + " matched no image, " + std::to_string(skipped_unknown_class) +
+         " no class";
+}
+
 void print_report(const Report& r, std::ostream& out) {
   out << "protocol  " << r.protocol.name() << "\n";
   for (const auto& [k, v] : r.protocol.settings()) out << "  " << k << ": " << v << "\n";
@@ -35,9 +41,9 @@ void print_report(const Report& r, std::ostream& out) {
   out << "detections    " << (r.detections_source.empty() ? "(in memory)" : r.detections_source) << ": " << r.detections;
   if (r.below_score_threshold) out << ", " << r.below_score_threshold << " below the score threshold";
   if (r.over_max_detections) out << ", " << r.over_max_detections << " over the per-image cap";
-  if (r.skipped_unknown_image || r.skipped_unknown_class)
-    out << ", skipped " << r.skipped_unknown_image << " for unknown images and " << r.skipped_unknown_class << " for unknown classes";
   if (r.outside_image) out << ", " << r.outside_image << " reach outside their image (kept)";
+  out << "\ncoverage      " << r.coverage();
+  if (r.skipped_unknown_image || r.skipped_unknown_class) out << " (skipped, --skip-unknown)";
   out << "\n\n";
   size_t width = 5;
   for (const auto& c : r.classes) width = std::max(width, c.name.size());
@@ -71,7 +77,7 @@ void print_report(const Report& r, std::ostream& out) {
   out << line;
 }
 
-void write_json(const std::vector<Report>& reports, const fs::path& file) {
+std::string json_text(const std::vector<Report>& reports) {
   nlohmann::ordered_json root = nlohmann::ordered_json::array();
   for (const Report& r : reports) {
     nlohmann::ordered_json j;
@@ -84,6 +90,7 @@ void write_json(const std::vector<Report>& reports, const fs::path& file) {
     j["counts"] = {{"images", r.images},
                    {"gt_objects", r.gt_objects},
                    {"detections", r.detections},
+                   {"images_with_detections", r.images_with_detections},
                    {"below_score_threshold", r.below_score_threshold},
                    {"over_max_detections", r.over_max_detections},
                    {"skipped_unknown_image", r.skipped_unknown_image},
@@ -122,13 +129,13 @@ void write_json(const std::vector<Report>& reports, const fs::path& file) {
     j["seconds"] = r.seconds;
     root.push_back(j);
   }
-  data::write_file_atomic(file, root.dump(1) + "\n");
+  return root.dump(1) + "\n";
 }
 
-void write_csv(const std::vector<Report>& reports, const fs::path& file) {
+std::string csv_text(const std::vector<Report>& reports) {
   std::ostringstream s;
   s << "protocol,class,gt,ignored_gt,detections,ap,ap50,ap75,ap_small,ap_medium,ap_large,ar100,tp,fp,best_f1,best_f1_score,"
-       "best_f1_precision,best_f1_recall\n";
+       "best_f1_precision,best_f1_recall,images,images_with_detections,skipped_unknown_image,skipped_unknown_class\n";
   auto quoted = [](const std::string& v) {
     if (v.find_first_of(",\"\n") == std::string::npos) return v;
     std::string q = "\"";
@@ -141,8 +148,17 @@ void write_csv(const std::vector<Report>& reports, const fs::path& file) {
         << fmt(c.ap, 6) << "," << fmt(c.ap50, 6) << "," << fmt(c.ap75, 6) << "," << fmt(c.ap_small, 6) << ","
         << fmt(c.ap_medium, 6) << "," << fmt(c.ap_large, 6) << "," << fmt(c.ar100, 6) << "," << c.tp << "," << c.fp << ","
         << fmt(c.best_f1, 6) << "," << fmt(c.best_f1_score, 6) << "," << fmt(c.best_f1_precision, 6) << ","
-        << fmt(c.best_f1_recall, 6) << "\n";
-  data::write_file_atomic(file, s.str());
+        << fmt(c.best_f1_recall, 6) << "," << r.images << "," << r.images_with_detections << ","
+        << r.skipped_unknown_image << "," << r.skipped_unknown_class << "\n";
+  return s.str();
+}
+
+void write_json(const std::vector<Report>& reports, const fs::path& file) {
+  data::write_file_atomic(file, json_text(reports));
+}
+
+void write_csv(const std::vector<Report>& reports, const fs::path& file) {
+  data::write_file_atomic(file, csv_text(reports));
 }
 
 namespace {
@@ -265,19 +281,29 @@ std::string html_escape(const std::string& s) {
 
 }  // namespace
 
+std::vector<std::pair<std::string, std::string>> pr_plot_pngs(const Report& r) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [name, img] : render_plots(r)) out.emplace_back(name, png_bytes(img));
+  return out;
+}
+
 std::vector<fs::path> write_pr_plots(const Report& r, const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw data::IoError(dir.string() + ": cannot create directory: " + ec.message());
   std::vector<fs::path> written;
-  for (const auto& [name, img] : render_plots(r)) {
-    data::write_file_atomic(dir / name, png_bytes(img));
+  for (const auto& [name, bytes] : pr_plot_pngs(r)) {
+    data::write_file_atomic(dir / name, bytes);
     written.push_back(dir / name);
   }
   return written;
 }
 
 void write_html(const std::vector<Report>& reports, const fs::path& file) {
+  data::write_file_atomic(file, html_text(reports));
+}
+
+std::string html_text(const std::vector<Report>& reports) {
   std::ostringstream h;
   h << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>cvtk evaluation</title>\n<style>"
        "body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}"
@@ -289,7 +315,8 @@ void write_html(const std::vector<Report>& reports, const fs::path& file) {
       << fmt(r.headline()) << "</h2>\n<table class=\"s\">";
     for (const auto& [k, v] : r.protocol.settings()) h << "<tr><td>" << html_escape(k) << "</td><td>" << html_escape(v) << "</td></tr>";
     h << "<tr><td>ground truth</td><td>" << html_escape(r.ground_truth) << ": " << r.images << " images, " << r.gt_objects
-      << " objects</td></tr><tr><td>detections</td><td>" << html_escape(r.detections_source) << ": " << r.detections << "</td></tr></table>\n";
+      << " objects</td></tr><tr><td>detections</td><td>" << html_escape(r.detections_source) << ": " << r.detections
+      << "</td></tr><tr><td>coverage</td><td>" << html_escape(r.coverage()) << "</td></tr></table>\n";
     h << "<table><tr><th>summary</th><th>value</th></tr>";
     for (const auto& s : r.summary) h << "<tr><td>" << html_escape(s.name) << "</td><td>" << fmt(s.value) << "</td></tr>";
     h << "</table>\n<table><tr><th>class</th><th>AP</th>" << (is_coco(r) ? "<th>AP50</th><th>AP75</th>" : "")
@@ -307,7 +334,7 @@ void write_html(const std::vector<Report>& reports, const fs::path& file) {
       h << "<img alt=\"" << html_escape(name) << "\" src=\"data:image/png;base64," << base64(png_bytes(img)) << "\">\n";
   }
   h << "</body></html>\n";
-  data::write_file_atomic(file, h.str());
+  return h.str();
 }
 
 }  // namespace cvtk::metrics

@@ -47,7 +47,9 @@ struct Object {
 };
 
 struct ImageRecord {
-  int64_t id = 0;    // COCO image id, or the 1-based position in the split for formats without one
+  // COCO: the image id in the file. VOC, YOLO, loose images: derived from name alone, never from the
+  // position (vision/data/image_ids.h), so it is the same in every split and in converted files.
+  int64_t id = 0;
   std::string name;  // the image's key: VOC id / file stem; unique within a dataset
   std::string file;  // image path relative to Dataset::image_root
   int width = 0;     // pixels
@@ -65,6 +67,9 @@ struct Dataset {
   std::string split;                 // the split that was read ("" for all)
   std::string source;                // the file or directory it was read from, for messages
   size_t clipped_boxes = 0;          // boxes clipped to their image at read (ReadOptions::clip_boxes)
+  // True when ImageRecord::id was derived from the names (image_ids.h) rather than read from the file;
+  // detection readers then explain that integer ids from elsewhere do not refer to these images.
+  bool ids_from_names = false;
 
   size_t object_count() const;
   // Category id written for a label (category_ids[label] or label + 1).

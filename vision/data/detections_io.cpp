@@ -20,9 +20,35 @@ namespace fs = std::filesystem;
 namespace cvtk::data {
 namespace {
 
+// Where a detection's image key (a COCO results image_id string, a VOC detection file's image token)
+// points: the one image whose name, file name with or without directories, or stem equals it. A key
+// shared by two images is ambiguous and matches neither.
+class NameIndex {
+ public:
+  static constexpr size_t kNone = static_cast<size_t>(-1);
+
+  void add(const std::string& key, size_t image) {
+    auto [it, inserted] = map_.emplace(key, std::make_pair(image, kNone));
+    if (!inserted && it->second.first != image && it->second.second == kNone) it->second.second = image;
+  }
+  // The image's index; kNone when unknown. When ambiguous, kNone and *ambiguous holds the two images.
+  size_t find(const std::string& key, std::pair<size_t, size_t>* ambiguous) const {
+    auto it = map_.find(key);
+    if (it == map_.end()) return kNone;
+    if (it->second.second != kNone) {
+      *ambiguous = it->second;
+      return kNone;
+    }
+    return it->second.first;
+  }
+
+ private:
+  std::unordered_map<std::string, std::pair<size_t, size_t>> map_;
+};
+
 struct GroundTruthIndex {
   std::unordered_map<int64_t, size_t> by_id;
-  std::unordered_map<std::string, size_t> by_name;  // record name and file name (with and without dirs)
+  NameIndex by_name;  // record name and file name (with and without dirs) and stem
   std::unordered_map<int64_t, int> label_of_category;
   std::unordered_map<std::string, int> label_of_name;
 
@@ -31,10 +57,10 @@ struct GroundTruthIndex {
     for (size_t i = 0; i < gt.images.size(); ++i) {
       const ImageRecord& r = gt.images[i];
       by_id.emplace(r.id, i);
-      by_name.emplace(r.name, i);
-      by_name.emplace(r.file, i);
-      by_name.emplace(fs::path(r.file).filename().string(), i);
-      by_name.emplace(fs::path(r.file).stem().string(), i);
+      const fs::path file(r.file);
+      for (const std::string& key :
+           {r.name, r.file, file.generic_string(), file.filename().string(), file.stem().string()})
+        if (!key.empty()) by_name.add(key, i);
     }
     for (size_t k = 0; k < gt.classes.size(); ++k) {
       label_of_category.emplace(gt.category_id(static_cast<int>(k)), static_cast<int>(k));
@@ -42,6 +68,23 @@ struct GroundTruthIndex {
     }
   }
 };
+
+std::string ambiguity(const Dataset& gt, const std::string& key, std::pair<size_t, size_t> images) {
+  return "image '" + key + "' matches more than one ground-truth image ('" + gt.images[images.first].file + "' and '" +
+         gt.images[images.second].file + "'); give the file name with its directories";
+}
+
+// Why an integer image_id found no image, with what to do about it.
+std::string unknown_integer_id(const Dataset& gt, int64_t id) {
+  std::string m = "image id " + std::to_string(id) + " is not in the ground truth " + gt.source;
+  if (gt.ids_from_names && !gt.images.empty()) {
+    const ImageRecord& r = gt.images.front();
+    m += ": the ids of this dataset's images are derived from their names, not positions ('" + r.name + "' is " +
+         std::to_string(r.id) + "; a digits-only name is its number); give image_id as the file name (\"" +
+         fs::path(r.file).filename().string() + "\") or evaluate against the COCO json the ids come from";
+  }
+  return m;
+}
 
 bool outside(const Box& b, const ImageRecord& r) {
   return b.x1 < 0 || b.y1 < 0 || b.x2 > r.width || b.y2 > r.height;
@@ -76,18 +119,22 @@ DetectionSet read_coco_results(const fs::path& path, const Dataset& gt, const De
     int64_t image_id = 0;
     bool known = true;
     if (!idv.get_string().get(id_text)) {
-      auto it = index.by_name.find(std::string(id_text));
-      known = it != index.by_name.end();
-      if (known) image = it->second;
-      if (!known && !options.skip_unknown)
-        e.fail("image_id", "unknown_image", "image '" + std::string(id_text) + "' is not in the ground truth " + gt.source);
+      const std::string key(id_text);
+      std::pair<size_t, size_t> two{NameIndex::kNone, NameIndex::kNone};
+      image = index.by_name.find(key, &two);
+      known = image != NameIndex::kNone;
+      if (!known && !options.skip_unknown) {
+        if (two.second != NameIndex::kNone) e.fail("image_id", "ambiguous_image", ambiguity(gt, key, two));
+        e.fail("image_id", "unknown_image",
+               "image '" + key + "' is not in the ground truth " + gt.source +
+                   " (a string image_id is matched to file names, with or without directories, and stems)");
+      }
     } else {
       detail::get_int(e, o, "image_id", image_id);
       auto it = index.by_id.find(image_id);
       known = it != index.by_id.end();
       if (known) image = it->second;
-      if (!known && !options.skip_unknown)
-        e.fail("image_id", "unknown_image", "image id " + std::to_string(image_id) + " is not in the ground truth " + gt.source);
+      if (!known && !options.skip_unknown) e.fail("image_id", "unknown_image", unknown_integer_id(gt, image_id));
     }
     int64_t category_id;
     detail::get_int(e, o, "category_id", category_id);
@@ -117,6 +164,10 @@ DetectionSet read_coco_results(const fs::path& path, const Dataset& gt, const De
 }
 
 void write_coco_results(const std::vector<Detection>& detections, const Dataset& gt, const fs::path& file) {
+  write_file_atomic(file, coco_results_text(detections, gt));
+}
+
+std::string coco_results_text(const std::vector<Detection>& detections, const Dataset& gt) {
   std::string text;
   text.reserve(detections.size() * 110 + 4);
   text += "[";
@@ -130,7 +181,7 @@ void write_coco_results(const std::vector<Detection>& detections, const Dataset&
             format_number(d.score) + "}";
   }
   text += "\n]\n";
-  write_file_atomic(file, text);
+  return text;
 }
 
 DetectionSet read_voc_detections(const fs::path& dir, const Dataset& gt, const std::string& split_in,
@@ -151,7 +202,10 @@ DetectionSet read_voc_detections(const fs::path& dir, const Dataset& gt, const s
     if (!index.label_of_name.count(cls)) {
       if (!options.skip_unknown)
         throw FormatError(e.path().string(), "", "", "class '" + cls + "' is not in the ground truth's classes");
-      ++out.skipped_unknown_class;
+      // Counted in detections (non-blank lines), as for COCO results.
+      std::istringstream in(read_file(e.path()));
+      for (std::string line; std::getline(in, line);)
+        if (line.find_first_not_of(" \t\r") != std::string::npos) ++out.skipped_unknown_class;
     }
   }
   for (size_t k = 0; k < gt.classes.size(); ++k) {
@@ -181,21 +235,24 @@ DetectionSet read_voc_detections(const fs::path& dir, const Dataset& gt, const s
         if (*end != '\0' || errno == ERANGE || !std::isfinite(v[f]))
           throw FormatError(file, entry, kFields[f], "expected a finite number, got '" + t + "'");
       }
-      auto it = index.by_name.find(image);
-      if (it == index.by_name.end()) {
-        if (!options.skip_unknown)
+      std::pair<size_t, size_t> two{NameIndex::kNone, NameIndex::kNone};
+      const size_t found = index.by_name.find(image, &two);
+      if (found == NameIndex::kNone) {
+        if (!options.skip_unknown) {
+          if (two.second != NameIndex::kNone) throw FormatError(file, entry, "image", ambiguity(gt, image, two));
           throw FormatError(file, entry, "image", "image '" + image + "' is not in the ground truth " + gt.source);
+        }
         ++out.skipped_unknown_image;
         continue;
       }
       if (v[3] < v[1] || v[4] < v[2])
         throw FormatError(file, entry, v[3] < v[1] ? "xmax" : "ymax", "box has xmax < xmin or ymax < ymin");
       Detection d;
-      d.image_id = gt.images[it->second].id;
+      d.image_id = gt.images[found].id;
       d.label = static_cast<int>(k);
       d.score = v[0];
       d.box = Box{v[1] - 1, v[2] - 1, v[3], v[4]};
-      if (outside(d.box, gt.images[it->second])) ++out.outside_image;
+      if (outside(d.box, gt.images[found])) ++out.outside_image;
       out.detections.push_back(d);
     }
   }

@@ -5,8 +5,15 @@
 //   VOC           <dir>/comp4_det_<split>_<class>.txt, one line per detection:
 //                 "<image name> <score> <xmin> <ymin> <xmax> <ymax>" in VOC 1-based pixel indices.
 //
-// Detections are matched to a ground-truth Dataset: COCO by image id (or, failing that, by file name),
-// VOC by image name; categories by COCO category id or VOC class name.
+// Detections are matched to a ground-truth Dataset's images, never by position:
+//   - an integer COCO image_id is the ground truth's ImageRecord::id: the COCO file's own id, or for
+//     VOC / YOLO / loose images the id derived from the image's name (vision/data/image_ids.h), which
+//     is what cvtk's predict, eval --save-dets and data convert --to coco write;
+//   - a string image_id, and a VOC file's image token, is matched to the image name, the file name
+//     with or without its directories, or its stem, and must match exactly one image.
+// Categories by COCO category id or VOC class name. What matches nothing, or more than one image, is
+// a FormatError naming the file, the entry ("[12]", "line 7") and the field, unless
+// DetectionReadOptions::skip_unknown counts and skips it.
 #include <cstddef>
 #include <filesystem>
 #include <string>
@@ -24,7 +31,7 @@ struct DetectionReadOptions {
 
 struct DetectionSet {
   std::vector<Detection> detections;  // in file order
-  size_t skipped_unknown_image = 0;
+  size_t skipped_unknown_image = 0;  // matched no image, or more than one (skip_unknown)
   size_t skipped_unknown_class = 0;
   // Detections whose box reaches outside its image. Models often predict such boxes and the reference
   // evaluators accept them, so they are kept and only counted.
@@ -36,6 +43,8 @@ DetectionSet read_coco_results(const std::filesystem::path& file, const Dataset&
                                const DetectionReadOptions& options = {});
 void write_coco_results(const std::vector<Detection>& detections, const Dataset& ground_truth,
                         const std::filesystem::path& file);
+// The text write_coco_results writes, for callers that commit several files together.
+std::string coco_results_text(const std::vector<Detection>& detections, const Dataset& ground_truth);
 
 // Reads every comp4_det_<split>_<class>.txt in dir for the ground truth's classes (a class with no file
 // has no detections). split defaults to ground_truth.split, or "test" when that is empty.

@@ -17,6 +17,7 @@
 #include "vision/data/dataset_io.h"
 #include "vision/data/errors.h"
 #include "vision/data/file_util.h"
+#include "vision/data/image_ids.h"
 #include "vision/data/issue_sink.h"
 #include "vision/data/voc_xml.h"
 
@@ -275,7 +276,6 @@ Dataset read_voc(const fs::path& root, const ReadOptions& options) {
     }
     if (p.skipped) continue;
     ImageRecord rec = std::move(p.record);
-    rec.id = static_cast<int64_t>(ds.images.size()) + 1;
     int index = 0;
     for (auto& raw : p.objects) {
       ++index;
@@ -295,6 +295,7 @@ Dataset read_voc(const fs::path& root, const ReadOptions& options) {
     }
     ds.images.push_back(std::move(rec));
   }
+  assign_image_ids(ds, options.issues);  // ids from names, never positions (image_ids.h)
   return ds;
 }
 

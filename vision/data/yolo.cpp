@@ -15,6 +15,7 @@
 #include "vision/data/dataset_io.h"
 #include "vision/data/errors.h"
 #include "vision/data/file_util.h"
+#include "vision/data/image_ids.h"
 #include "vision/data/image_size.h"
 #include "vision/data/issue_sink.h"
 
@@ -164,9 +165,9 @@ Dataset read_yolo(const fs::path& root, const ReadOptions& options) {
         o.area = -1;
         ++ds.clipped_boxes;
       }
-    rec.id = static_cast<int64_t>(ds.images.size()) + 1;
     ds.images.push_back(std::move(rec));
   }
+  assign_image_ids(ds, options.issues);  // ids from names, never positions (image_ids.h)
   return ds;
 }
 
