@@ -79,12 +79,20 @@ std::string usage_error_text(CLI::App& app, const CLI::ParseError& error) {
   return text + " (see " + path + " --help)";
 }
 
-std::optional<std::string> unknown_subcommand(CLI::App& app, int argc, const char* const* argv) {
+std::optional<std::string> unknown_command_or_option(CLI::App& app, int argc, const char* const* argv) {
   CLI::App* at = &app;
   std::string path = "cvtk";
   for (int i = 1; i < argc; ++i) {
     const std::string token = argv[i];
-    if (token.empty() || token[0] == '-') return std::nullopt;  // options: CLI11's own checks apply
+    if (token == "--") return std::nullopt;
+    if (token.rfind("--", 0) == 0) {
+      // CLI11 would first complain about a missing required option; a misspelt flag is the real news.
+      const std::string name = token.substr(0, token.find('='));
+      if (!at->get_option_no_throw(name) && name != "--help" && name != "--version")
+        return "unknown option '" + name + "' for '" + path + "' (see " + path + " --help)";
+      continue;
+    }
+    if (token[0] == '-') continue;  // a short flag, or a negative number as an option's value
     auto subs = at->get_subcommands([](CLI::App*) { return true; });
     if (subs.empty()) return std::nullopt;  // a positional argument of a leaf command
     CLI::App* next = nullptr;
@@ -93,7 +101,8 @@ std::optional<std::string> unknown_subcommand(CLI::App& app, int argc, const cha
       if (s->check_name(token)) next = s;
       names += (names.empty() ? "" : ", ") + s->get_name();
     }
-    if (!next) return "unknown command '" + path + " " + token + "'; the commands are: " + names;
+    if (!next)
+      return "unknown command '" + path + " " + token + "'; the commands are: " + names + " (see " + path + " --help)";
     at = next;
     path += " " + token;
   }

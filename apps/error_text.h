@@ -19,7 +19,8 @@ std::string one_line(const std::string& message, size_t max_chars = 600);
 std::string usage_error_text(CLI::App& app, const CLI::ParseError& error);
 
 // When argv names a subcommand that does not exist (at the top level, or under one that has
-// subcommands, like `cvtk data`), the message saying so and listing the valid names.
-std::optional<std::string> unknown_subcommand(CLI::App& app, int argc, const char* const* argv);
+// subcommands, like `cvtk data`), the message saying so and listing the valid names; when it gives a
+// long option (--name or --name=value) the command it follows does not have, the message naming it.
+std::optional<std::string> unknown_command_or_option(CLI::App& app, int argc, const char* const* argv);
 
 }  // namespace cvtk::apps

@@ -28,8 +28,12 @@ int main(int argc, char** argv) {
   app.fallthrough(false);
   cvtk::apps::add_commands(app);
   try {
-    // CLI11 reports a misspelt subcommand as "a subcommand is required"; name it instead.
-    if (auto unknown = cvtk::apps::unknown_subcommand(app, argc, argv)) throw CLI::ParseError(*unknown, 2);
+    // CLI11 reports a misspelt subcommand as "a subcommand is required", and a misspelt flag as a
+    // missing required option: name them instead.
+    if (auto unknown = cvtk::apps::unknown_command_or_option(app, argc, argv)) {
+      std::fprintf(stderr, "cvtk: error: %s\n", unknown->c_str());
+      return 2;
+    }
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);

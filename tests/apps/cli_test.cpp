@@ -1,41 +1,13 @@
 // The cvtk binary as a user runs it: exit codes, one-line errors, nothing left behind on failure.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
-#include <fstream>
-
-#include "tests/common.h"
+#include "tests/apps/cli_run.h"
 
 namespace fs = std::filesystem;
 
-namespace {
-
-struct CliRun {
-  int code;
-  std::string output;  // stdout and stderr
-};
-
-CliRun run_cvtk(const std::string& args) {
-  const std::string cmd = cvtk::testing::cvtk_binary().string() + " " + args + " 2>&1";
-  CliRun r{-1, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-void write_text(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
-
-}  // namespace
+using cvtk::testing::CliRun;
+using cvtk::testing::run_cvtk;
+using cvtk::testing::write_text;
 
 TEST(Cli, VersionHelpAndUnknownFlags) {
   CliRun v = run_cvtk("--version");
