@@ -65,9 +65,8 @@ TEST(Cli, BadDatasetsGiveOneClearLineAndNoOutput) {
 }
 
 TEST(Cli, EvalWritesEveryReportAndNothingOnBadInput) {
-  CVTK_REQUIRE_SHARED(shared);
   const fs::path dir = cvtk::testing::scratch_dir("cli_eval");
-  const fs::path golden = shared / "golden" / "coco" / "basic";
+  const fs::path golden = cvtk::testing::source_dir() / "tests" / "golden" / "coco" / "ties";
   CliRun ok = run_cvtk("eval --gt " + (golden / "gt.json").string() + " --dets " + (golden / "dets.json").string() +
                        " --protocol all --json " + (dir / "r.json").string() + " --csv " + (dir / "r.csv").string() + " --plots " +
                        (dir / "plots").string() + " --html " + (dir / "r.html").string());
