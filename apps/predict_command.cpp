@@ -17,14 +17,18 @@ void add_predict_command(CLI::App& app) {
   cmd->add_option("--source", *source, "An image, a directory of images, or a dataset (VOC dir, COCO json, YOLO dir)")->required();
   cmd->add_option("--format", o->format, "Dataset format when --source is a dataset")->capture_default_str();
   cmd->add_option("--split", o->split, "Dataset split when --source is a dataset");
-  cmd->add_option("--out", *out, "Output directory")->capture_default_str();
-  cmd->add_option("--score", o->score_threshold, "Keep detections scored at least this")->capture_default_str();
+  cmd->add_option("--out", *out, "Output directory; when it holds an earlier run, a numbered one is used (runs/predict2, ...)")
+      ->capture_default_str();
+  cmd->add_flag("--exist-ok", o->exist_ok, "Replace the earlier run's output in --out instead");
+  cmd->add_option("--score", o->score_threshold,
+                  "Output and drawing threshold: keep detections scored at least this (evaluation uses the checkpoint's, 0.05)")
+      ->capture_default_str();
   cmd->add_option("--size", o->size, "Input side (default: the checkpoint's)");
   cmd->add_option("--batch", o->batch, "Images per forward pass")->capture_default_str();
   cmd->add_option("--threads", o->threads, "Threads (default: all cores)");
-  cmd->add_option("--nms-iou", o->nms_iou, "Per-class NMS IoU threshold")->capture_default_str();
-  cmd->add_option("--max-dets", o->max_detections, "Detections per image at most")->capture_default_str();
-  cmd->add_flag("--soft-nms", o->soft_nms, "Linear Soft-NMS instead of NMS");
+  cmd->add_option("--nms-iou", o->nms_iou, "Per-class NMS IoU threshold (default: the checkpoint's)");
+  cmd->add_option("--max-dets", o->max_detections, "Detections per image at most (default: the checkpoint's)");
+  cmd->add_flag("--soft-nms", o->soft_nms, "Linear Soft-NMS instead of NMS (default: the checkpoint's choice)");
   cmd->add_flag("--no-draw", *no_draw, "Write only the JSON, no drawn images");
   cmd->add_option("--max-drawn", o->max_drawn, "Draw at most N images (0: all)");
   cmd->callback([=] {

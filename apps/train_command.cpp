@@ -97,7 +97,15 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--freeze-stages", o->freeze_stages, "Freeze the first N backbone stages (1 = conv1, 2 = + stage2)")->capture_default_str();
   cmd->add_flag("--freeze-bn", o->freeze_bn, "Keep the backbone's BatchNorm in inference mode");
   cmd->add_option("--init-weights", *init, "Initial weights: a cvtk checkpoint or a (torchvision-named) state dict");
-  cmd->add_option("--out", *out, "Run directory")->capture_default_str();
+  cmd->add_option("--out", *out, "Run directory; when it holds an earlier run, a numbered one is used (runs/train2, ...)")
+      ->capture_default_str();
+  cmd->add_flag("--exist-ok", o->exist_ok, "Write into --out even when it holds an earlier run");
+  cmd->add_option("--score-threshold", o->score_threshold,
+                  "Inference: keep detections scored at least this (validation; stored in the checkpoints for eval and predict)")
+      ->capture_default_str();
+  cmd->add_option("--nms-iou", o->nms_iou, "Inference: per-class NMS IoU threshold")->capture_default_str();
+  cmd->add_flag("--soft-nms", o->soft_nms, "Inference: linear Soft-NMS instead of NMS");
+  cmd->add_option("--max-dets", o->max_detections, "Inference: detections per image at most")->capture_default_str();
   cmd->add_option("--resume", *resume, "Continue the run in this directory (its last.pt and options)");
   cmd->add_option("--val-every", o->val_every, "Validate every N epochs")->capture_default_str();
   cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
@@ -122,7 +130,8 @@ void add_train_command(CLI::App& app) {
     o->out = *out;
     o->resume = *resume;
     auto r = detection::train(*o, stdout);
-    set_exit_code(r.interrupted && r.epochs_done < o->epochs ? 130 : 0);
+    // Only a signal is an interruption; reaching --max-steps or --time-limit is a successful stop.
+    set_exit_code(r.interrupted ? 130 : 0);
   });
 }
 

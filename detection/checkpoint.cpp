@@ -59,6 +59,7 @@ c10::IValue read_value(torch::serialize::InputArchive& a, const std::string& key
 ThunderNetOptions thundernet_options(const ModelInfo& info) {
   auto o = model_options(info.model, int64_t(info.classes.size()));
   o.rcnn.num_fc = info.num_fc;
+  apply_inference_options(info.inference, o);
   return o;
 }
 
@@ -70,8 +71,13 @@ void save_checkpoint(const std::filesystem::path& file, const ModelInfo& info, c
   a.write("version", c10::IValue(int64_t(1)));
   a.write("model_name", c10::IValue(info.model));
   a.write("classes", c10::IValue(join(info.classes)));
-  a.write("size", c10::IValue(int64_t(info.size)));
+  a.write("size", c10::IValue(int64_t(info.inference.size)));
   a.write("num_fc", c10::IValue(int64_t(info.num_fc)));
+  a.write("inference_score", c10::IValue(info.inference.score_threshold));
+  a.write("inference_nms_iou", c10::IValue(info.inference.nms_iou));
+  a.write("inference_soft_nms", c10::IValue(info.inference.soft_nms));
+  a.write("inference_max_dets", c10::IValue(int64_t(info.inference.max_detections)));
+  a.write("inference_pipeline", c10::IValue(info.inference.pipeline));
   a.write("epoch", c10::IValue(int64_t(state.epoch)));
   a.write("step", c10::IValue(int64_t(state.step)));
   a.write("batch_in_epoch", c10::IValue(int64_t(state.batch_in_epoch)));
@@ -115,8 +121,14 @@ Checkpoint read_checkpoint(const std::filesystem::path& file, torch::optim::Opti
   Checkpoint c;
   c.info.model = read_value(a, "model_name", file).toStringRef();
   c.info.classes = split_lines(read_value(a, "classes", file).toStringRef());
-  c.info.size = int(read_value(a, "size", file).toInt());
+  c.info.inference.size = int(read_value(a, "size", file).toInt());
   c.info.num_fc = int(read_value(a, "num_fc", file).toInt());
+  c10::IValue v;
+  if (a.try_read("inference_score", v)) c.info.inference.score_threshold = v.toDouble();
+  if (a.try_read("inference_nms_iou", v)) c.info.inference.nms_iou = v.toDouble();
+  if (a.try_read("inference_soft_nms", v)) c.info.inference.soft_nms = v.toBool();
+  if (a.try_read("inference_max_dets", v)) c.info.inference.max_detections = int(v.toInt());
+  if (a.try_read("inference_pipeline", v)) c.info.inference.pipeline = v.toStringRef();
   c.state.epoch = int(read_value(a, "epoch", file).toInt());
   c.state.step = read_value(a, "step", file).toInt();
   c.state.batch_in_epoch = read_value(a, "batch_in_epoch", file).toInt();
@@ -155,6 +167,30 @@ ThunderNet load_model(const std::filesystem::path& file, ModelInfo* info,
   model->eval();
   if (info) *info = c.info;
   return model;
+}
+
+ThunderNet inference_model(const ModelInfo& info, const InferenceOptions& inference, const vision::StateDict& weights,
+                           torch::Device device) {
+  inference.check();
+  auto generator = at::detail::getDefaultCPUGenerator();
+  const auto rng = generator.get_state();
+  ModelInfo i = info;
+  i.inference = inference;
+  ThunderNet model(thundernet_options(i));
+  generator.set_state(rng);
+  auto report = vision::load_state_dict(*model, weights, false);
+  if (!report.ok()) throw std::runtime_error("weights do not fit " + info.model + ": " + report.describe());
+  model->to(device);
+  model->optimize_for_inference();
+  return model;
+}
+
+InferenceWeights read_inference_weights(const std::filesystem::path& file) {
+  auto c = read_checkpoint(file);
+  InferenceWeights w;
+  w.info = c.info;
+  w.weights = c.ema.empty() ? std::move(c.model) : std::move(c.ema);
+  return w;
 }
 
 }  // namespace cvtk::detection

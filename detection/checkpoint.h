@@ -3,7 +3,9 @@
 // need to rebuild the model, in one file written atomically (temporary file, then rename).
 //
 // Layout (torch::serialize archive): "format" = "cvtk-checkpoint", "version" = 1, the model description
-// (name, classes, input size, head width), training state (completed epochs, optimisation steps,
+// (name, classes, head width), the inference options (detection/inference_options.h: "size" and
+// "inference_*" entries; checkpoints written before those entries existed read the defaults with their
+// "size"), training state (completed epochs, optimisation steps,
 // batches done in the current epoch, best metric), the resolved options as config text, the default
 // CPU generator's state, and sub-archives "model", "ema" (when enabled) and "optimizer".
 #include <filesystem>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "detection/ema.h"
+#include "detection/inference_options.h"
 #include "detection/thundernet.h"
 
 namespace cvtk::detection {
@@ -19,8 +22,8 @@ namespace cvtk::detection {
 struct ModelInfo {
   std::string model = "thundernet-snet49";  // model_names()
   std::vector<std::string> classes;
-  int size = 320;   // square input side used for evaluation
   int num_fc = 1;   // R-CNN head depth
+  InferenceOptions inference;  // what training validated with; eval and predict start from it
 };
 
 struct TrainState {
@@ -40,6 +43,7 @@ struct Checkpoint {
   bool has_optimizer = false;
 };
 
+// The model's options with info's inference options applied.
 ThunderNetOptions thundernet_options(const ModelInfo& info);
 
 void save_checkpoint(const std::filesystem::path& file, const ModelInfo& info, const ThunderNet& model,
@@ -50,9 +54,23 @@ void save_checkpoint(const std::filesystem::path& file, const ModelInfo& info, c
 // default generator's state when an optimizer is given.
 Checkpoint read_checkpoint(const std::filesystem::path& file, torch::optim::Optimizer* optimizer = nullptr);
 
-// A model ready for inference (eval mode) from a checkpoint: EMA weights when present and prefer_ema.
-// `adjust` may change inference options (thresholds, NMS) before the model is built.
+// A model in eval mode from a checkpoint: EMA weights when present and prefer_ema. `adjust` may change
+// the model's options before it is built. Not optimised for inference (inference_model does that).
 ThunderNet load_model(const std::filesystem::path& file, ModelInfo* info = nullptr,
                       const std::function<void(ThunderNetOptions&)>& adjust = {}, bool prefer_ema = true);
+
+// The one way a model is built for inference, shared by validation in training, `cvtk eval --weights`
+// and `cvtk predict`: info's model with `inference` applied, the weights loaded strictly, moved to
+// `device`, optimize_for_inference(). Building it leaves the default random generator as it was, so
+// validating inside a training run does not change the run's random stream.
+ThunderNet inference_model(const ModelInfo& info, const InferenceOptions& inference, const vision::StateDict& weights,
+                           torch::Device device = torch::kCPU);
+
+// The checkpoint's info and the weights inference uses (EMA when present).
+struct InferenceWeights {
+  ModelInfo info;
+  vision::StateDict weights;
+};
+InferenceWeights read_inference_weights(const std::filesystem::path& file);
 
 }  // namespace cvtk::detection

@@ -14,14 +14,19 @@ std::vector<data::Detection> predict_dataset(ThunderNet& model, const data::Data
                                              const PredictProgress& progress) {
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
+  const auto& rcnn = model->options().rcnn;
+  const auto& io = options.inference;
+  if (rcnn.score_threshold != io.score_threshold || rcnn.nms_iou != io.nms_iou || rcnn.soft_nms != io.soft_nms ||
+      rcnn.max_detections != io.max_detections)
+    throw std::invalid_argument("predict_dataset: the model was built with other inference options than " + io.describe());
   augment::LoaderOptions lo;
   lo.batch_size = options.batch;
   lo.shuffle = false;
   lo.threads = options.threads;
   lo.nice = 10;
-  lo.sizes = {options.size};
+  lo.sizes = {io.size};
   lo.decode_resized = false;  // predictions and metrics from exactly the decoded pixels, as before
-  augment::Loader loader(dataset, augment::pipeline_from_text(options.pipeline), lo);
+  augment::Loader loader(dataset, augment::pipeline_from_text(io.pipeline), lo);
   loader.start_epoch(0);
   const bool was_training = model->is_training();
   model->eval();
@@ -39,7 +44,7 @@ std::vector<data::Detection> predict_dataset(ThunderNet& model, const data::Data
       const auto [w, h] = batch->original_sizes[i];
       for (int64_t k = 0; k < boxes.size(0); ++k) {
         const double s = scores[k].item<float>();
-        if (s < options.score_threshold) continue;
+        if (s < options.output_threshold) continue;
         data::Detection d;
         d.image_id = batch->image_ids[i];
         d.label = int(labels[k].item<int64_t>());

@@ -78,7 +78,9 @@ class RcnnHeadImpl : public torch::nn::Module {
   BoxCoder coder_;
   torch::nn::Sequential shared_{nullptr};
   torch::nn::Linear cls_{nullptr}, box_{nullptr};
-  vision::StackedLayers stacked_;  // untracked forwards run cls and box as one product
+  // Untracked forwards run cls and box as one product; a tracked forward (training) drops it, since
+  // optimiser steps may not move the version counters it checks.
+  vision::StackedLayers stacked_;
 };
 TORCH_MODULE(RcnnHead);
 

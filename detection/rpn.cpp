@@ -36,6 +36,9 @@ RpnOutput RegionProposalImpl::forward(const torch::Tensor& cem) {
   if (vision::tracked({out.features, cls_->weight, box_->weight})) {
     weight = torch::cat({cls_->weight, box_->weight});
     bias = torch::cat({cls_->bias, box_->bias});
+    // An optimiser step may follow, and LibTorch's SGD updates through .data(), which leaves the
+    // version counters the cache checks unchanged: merge again at the next untracked forward.
+    stacked_heads_ = vision::StackedLayers();
   } else {
     std::tie(weight, bias) = stacked_heads_.get(cls_->weight, cls_->bias, box_->weight, box_->bias);
   }

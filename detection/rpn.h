@@ -63,7 +63,8 @@ class RegionProposalImpl : public torch::nn::Module, public vision::InferenceFol
   torch::nn::Sequential trunk_{nullptr};
   vision::FoldedSequential folded_trunk_;
   torch::nn::Conv2d cls_{nullptr}, box_{nullptr};
-  // Untracked forwards reuse the stacked [cls; box] heads and the anchors of the last map size.
+  // Untracked forwards reuse the stacked [cls; box] heads and the anchors of the last map size; a
+  // tracked forward (training) drops the stacked heads, since optimiser steps may not move versions.
   vision::StackedLayers stacked_heads_;
   torch::Tensor anchors_cache_;
   std::pair<int64_t, int64_t> cached_grid_{-1, -1};  // (H, W) of anchors_cache_

@@ -11,13 +11,16 @@
 #include "augment/sample.h"
 #include "detection/checkpoint.h"
 #include "detection/predictor.h"
+#include "metrics/eval_files.h"
 #include "metrics/evaluate.h"
 #include "metrics/report_writers.h"
 #include "vision/data/dataset_io.h"
 #include "vision/data/detections_io.h"
+#include "vision/data/errors.h"
 #include "vision/data/file_util.h"
 #include "vision/data/image_ids.h"
 #include "vision/data/image_size.h"
+#include "vision/data/output_dir.h"
 #include "vision/image/decode.h"
 #include "vision/image/draw.h"
 
@@ -79,25 +82,87 @@ bool looks_like_dataset(const fs::path& p) {
   }
 }
 
-ThunderNet load_for_inference(const fs::path& weights, ModelInfo& info, bool soft_nms, double nms_iou, int max_dets,
-                              double score) {
-  auto model = load_model(weights, &info, [&](ThunderNetOptions& o) {
-    o.rcnn.soft_nms = soft_nms;
-    o.rcnn.nms_iou = nms_iou;
-    o.rcnn.max_detections = max_dets;
-    o.rcnn.score_threshold = std::min(o.rcnn.score_threshold, score);
-  });
-  model->optimize_for_inference();
-  return model;
+bool is_video(const fs::path& p) {
+  static const std::set<std::string> ext = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".wmv", ".flv", ".m4v",
+                                            ".mpg", ".mpeg", ".3gp", ".ts", ".mts", ".m2ts", ".ogv"};
+  auto e = p.extension().string();
+  std::transform(e.begin(), e.end(), e.begin(), ::tolower);
+  return ext.count(e) > 0;
+}
+
+// The checkpoint's model, built the one way inference builds it (checkpoint.h inference_model).
+ThunderNet model_for(const fs::path& weights, const InferenceWeights& w, const InferenceOptions& inference) {
+  try {
+    return inference_model(w.info, inference, w.weights);
+  } catch (const std::invalid_argument&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw std::runtime_error(weights.string() + ": " + e.what());
+  }
+}
+
+// "images/<relative path>.jpg" for each record, never two the same: the path relative to the source
+// with its extension made .jpg; when that is taken (x.png beside x.jpg), the whole name plus .jpg; then
+// a numeric suffix. Paths reaching outside the source are flattened to their file name first.
+std::vector<std::string> drawn_names(const data::Dataset& ds) {
+  std::set<std::string> used;
+  std::vector<std::string> names;
+  for (const auto& r : ds.images) {
+    fs::path rel = fs::path(r.file).lexically_normal();
+    if (rel.is_absolute() || rel.empty() || *rel.begin() == "..") rel = rel.filename();
+    std::vector<std::string> candidates = {fs::path(rel).replace_extension(".jpg").generic_string(),
+                                           rel.generic_string() + ".jpg"};
+    std::string name;
+    for (const auto& c : candidates)
+      if (!used.count(c)) {
+        name = c;
+        break;
+      }
+    for (int k = 2; name.empty(); ++k) {
+      auto c = fs::path(rel).replace_extension("").generic_string() + "-" + std::to_string(k) + ".jpg";
+      if (!used.count(c)) name = c;
+    }
+    used.insert(name);
+    names.push_back(name);
+  }
+  return names;
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+std::string unreadable_list(const PredictStats& stats, size_t max_listed) {
+  std::string s;
+  for (size_t i = 0; i < stats.skipped_files.size() && i < max_listed; ++i) s += (i ? "; " : "") + stats.skipped_files[i];
+  if (stats.skipped_files.size() > max_listed) s += "; ... and " + std::to_string(stats.skipped_files.size() - max_listed) + " more";
+  return s;
 }
 
 }  // namespace
 
 int run_predict(const PredictFilesOptions& o, std::ostream& out) {
-  if (!fs::exists(o.source)) throw std::runtime_error(o.source.string() + ": no such file or directory");
+  std::error_code ec;
+  if (!fs::exists(o.source, ec)) throw data::IoError(o.source.string() + ": no such file or directory");
+  if (!fs::is_directory(o.source, ec) && is_video(o.source))
+    throw std::invalid_argument(o.source.string() + ": video input is not supported (give an image, a directory of images or a dataset)");
   torch::set_num_threads(o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency())));
-  ModelInfo info;
-  auto model = load_for_inference(o.weights, info, o.soft_nms, o.nms_iou, o.max_detections, o.score_threshold);
+  const auto w = read_inference_weights(o.weights);
+  const auto& info = w.info;
+  InferenceOptions inference = info.inference;
+  if (o.size > 0) inference.size = o.size;
+  if (o.nms_iou >= 0) inference.nms_iou = o.nms_iou;
+  if (o.max_detections > 0) inference.max_detections = o.max_detections;
+  if (o.soft_nms) inference.soft_nms = true;
+  // The model keeps what the output threshold keeps: its own threshold, or a lower one asked for here.
+  inference.score_threshold = std::min(inference.score_threshold, o.score_threshold);
+  inference.check();
+  if (!(o.score_threshold >= 0 && o.score_threshold <= 1))
+    throw std::invalid_argument("--score " + data::format_number(o.score_threshold) + ": must be within [0, 1]");
+
   data::Dataset ds;
   if (looks_like_dataset(o.source)) {
     data::ReadOptions ro;
@@ -114,28 +179,48 @@ int run_predict(const PredictFilesOptions& o, std::ostream& out) {
     ds = images_as_dataset(o.source, info.classes);
   }
   if (ds.images.empty()) throw std::runtime_error(o.source.string() + ": no images found");
+  const auto target = data::choose_output_dir(o.out, o.exist_ok);
+  data::StagedOutput staged(target.path, o.exist_ok);
+  auto model = model_for(o.weights, w, inference);
+
+  out << "predict: " << info.model << " (" << o.weights.string() << ") on " << o.source.string() << ", "
+      << ds.images.size() << " images\n";
+  out << "inference: " << inference.describe();
+  if (inference.describe() == info.inference.describe())
+    out << " (the checkpoint's)";
+  else
+    out << (inference.score_threshold < info.inference.score_threshold ? " (score lowered to --score)" : "")
+        << "; checkpoint's: " << info.inference.describe();
+  out << "\n";
+  out << "output: detections with score >= " << data::format_number(o.score_threshold)
+      << " (--score: the drawing and output threshold; evaluation keeps >= " << data::format_number(info.inference.score_threshold)
+      << ")\n";
+  out << "out: " << target.describe() << (target.existing ? "; --exist-ok: its earlier output is replaced" : "") << "\n";
+  out.flush();
+
   PredictOptions po;
-  po.size = o.size > 0 ? o.size : info.size;
+  po.inference = inference;
   po.batch = o.batch;
   po.threads = o.threads;
-  po.score_threshold = o.score_threshold;
+  po.output_threshold = o.score_threshold;
   PredictStats stats;
   auto dets = predict_dataset(model, ds, po, &stats);
-  fs::create_directories(o.out);
-  data::write_coco_results(dets, ds, o.out / "predictions.json");
-  {
-    std::string csv = "image_id,file,width,height\n";
-    for (const auto& r : ds.images)
-      csv += std::to_string(r.id) + "," + r.file + "," + std::to_string(r.width) + "," + std::to_string(r.height) + "\n";
-    data::write_file_atomic(o.out / "images.csv", csv);
-  }
+  if (stats.images == 0)
+    throw std::runtime_error(o.source.string() + ": no readable image (" + std::to_string(stats.skipped) +
+                             " unreadable: " + unreadable_list(stats, 5) + "); nothing written");
+
+  const fs::path dir = staged.staging();
+  data::write_coco_results(dets, ds, dir / "predictions.json");
+  const auto names = drawn_names(ds);
+  std::set<std::string> unreadable;
+  std::map<int64_t, std::vector<const data::Detection*>> by_image;
+  for (const auto& d : dets) by_image[d.image_id].push_back(&d);
+  std::vector<std::string> drawn_as(ds.images.size());
   size_t drawn = 0;
   if (o.draw) {
-    fs::create_directories(o.out / "images");
-    std::map<int64_t, std::vector<const data::Detection*>> by_image;
-    for (const auto& d : dets) by_image[d.image_id].push_back(&d);
-    for (const auto& r : ds.images) {
+    for (size_t i = 0; i < ds.images.size(); ++i) {
       if (o.max_drawn > 0 && drawn >= size_t(o.max_drawn)) break;
+      const auto& r = ds.images[i];
       cv::Mat rgb;
       try {
         rgb = image::decode_image(ds.image_root / r.file).image;
@@ -147,25 +232,46 @@ int run_predict(const PredictFilesOptions& o, std::ostream& out) {
       image::draw_boxes(rgb, boxes);
       cv::Mat bgr;
       cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
-      auto name = fs::path(r.file).stem().string() + ".jpg";
-      cv::imwrite((o.out / "images" / name).string(), bgr);
+      const fs::path file = dir / "images" / names[i];
+      fs::create_directories(file.parent_path());
+      if (!cv::imwrite(file.string(), bgr)) throw data::IoError(file.string() + ": cannot write the drawn image");
+      drawn_as[i] = "images/" + names[i];
       ++drawn;
     }
   }
-  out << "predict: " << stats.images << " images (" << stats.skipped << " unreadable), " << dets.size()
-      << " detections with score >= " << o.score_threshold << " in " << fixed(stats.seconds, 2) << " s ("
-      << fixed(1000 * stats.model_seconds / double(std::max<size_t>(stats.images, 1)), 1) << " ms/image in the model)\n";
+  {
+    std::string csv = "image_id,file,width,height,drawn\n";
+    for (size_t i = 0; i < ds.images.size(); ++i) {
+      const auto& r = ds.images[i];
+      csv += std::to_string(r.id) + "," + csv_field(r.file) + "," + std::to_string(r.width) + "," + std::to_string(r.height) +
+             "," + csv_field(drawn_as[i]) + "\n";
+    }
+    data::write_file_atomic(dir / "images.csv", csv);
+  }
+  staged.commit();
+  const fs::path final_dir = staged.final_path();
+
+  out << "predict: " << stats.images << " images";
+  if (stats.skipped) out << " (" << stats.skipped << " unreadable, skipped)";
+  out << ", " << dets.size() << " detections with score >= " << data::format_number(o.score_threshold) << " in "
+      << fixed(stats.seconds, 2) << " s (" << fixed(1000 * stats.model_seconds / double(std::max<size_t>(stats.images, 1)), 1)
+      << " ms/image in the model)\n";
   for (const auto& f : stats.skipped_files) out << "  unreadable: " << f << "\n";
-  out << "wrote " << (o.out / "predictions.json").string() << ", " << (o.out / "images.csv").string();
-  if (o.draw) out << ", " << drawn << " drawn images in " << (o.out / "images").string();
+  out << "wrote " << (final_dir / "predictions.json").string() << ", " << (final_dir / "images.csv").string();
+  if (o.draw) out << ", " << drawn << " drawn images in " << (final_dir / "images").string();
   out << "\n";
   return 0;
 }
 
 int run_model_eval(const ModelEvalOptions& o, std::ostream& out) {
   torch::set_num_threads(o.eval.threads > 0 ? o.eval.threads : int(std::max(1u, std::thread::hardware_concurrency())));
-  ModelInfo info;
-  auto model = load_for_inference(o.weights, info, o.soft_nms, 0.5, 100, o.score_threshold);
+  const auto w = read_inference_weights(o.weights);
+  const auto& info = w.info;
+  InferenceOptions inference = info.inference;
+  if (o.size > 0) inference.size = o.size;
+  if (o.score_threshold >= 0) inference.score_threshold = o.score_threshold;
+  if (o.soft_nms) inference.soft_nms = true;
+  inference.check();
   auto gt = data::read_dataset(o.eval.ground_truth, o.eval.read);
   if (gt.classes != info.classes) {
     std::string a, b;
@@ -173,40 +279,39 @@ int run_model_eval(const ModelEvalOptions& o, std::ostream& out) {
     for (auto& c : info.classes) b += " " + c;
     throw std::runtime_error(o.eval.ground_truth.string() + ": classes (" + a + " ) differ from the model's (" + b + " )");
   }
+  auto model = model_for(o.weights, w, inference);
+  out << "inference: " << inference.describe()
+      << (inference.describe() == info.inference.describe() ? " (the checkpoint's)" : "; checkpoint's: " + info.inference.describe())
+      << "\n";
   PredictOptions po;
-  po.size = o.size > 0 ? o.size : info.size;
+  po.inference = inference;
   po.batch = o.batch;
   po.threads = o.eval.threads;
-  po.score_threshold = o.score_threshold;
   PredictStats stats;
   auto dets = predict_dataset(model, gt, po, &stats);
-  out << "model " << info.model << " (" << o.weights.string() << ") on " << stats.images << " images at " << po.size
-      << "x" << po.size << ": " << dets.size() << " detections, "
+  if (stats.images == 0)
+    throw std::runtime_error(o.eval.ground_truth.string() + ": no readable image (" + std::to_string(stats.skipped) +
+                             " unreadable: " + unreadable_list(stats, 5) + ")");
+  out << "model " << info.model << " (" << o.weights.string() << ") on " << stats.images << " images";
+  if (stats.skipped) out << " (" << stats.skipped << " unreadable, skipped: " << unreadable_list(stats, 5) << ")";
+  out << ": " << dets.size() << " detections, "
       << fixed(1000 * stats.model_seconds / double(std::max<size_t>(stats.images, 1)), 1) << " ms/image\n";
-  if (!o.save_detections.empty()) {
-    data::write_coco_results(dets, gt, o.save_detections);
-    out << "wrote " << o.save_detections.string() << "\n";
-  }
-  std::vector<std::string> names;
-  for (const auto& p : o.eval.protocols) {
-    if (p == "all") names.insert(names.end(), {"voc07", "voc", "coco"});
-    else names.push_back(p);
-  }
+  // The protocols as `cvtk eval --dets` applies them, so the same detections give the same figures.
   std::vector<metrics::Report> reports;
-  for (const auto& n : names) {
-    auto protocol = metrics::protocol_by_name(n);
-    if (n != "coco") protocol.iou_threshold = o.eval.iou_threshold;
+  for (const auto& protocol : metrics::eval_protocols(o.eval)) {
     auto r = metrics::evaluate(gt, dets, protocol);
     r.ground_truth = o.eval.ground_truth.string();
     r.detections_source = o.weights.string();
     reports.push_back(std::move(r));
   }
-  for (const auto& r : reports) metrics::print_report(r, out);
-  if (!o.eval.json.empty()) metrics::write_json(reports, o.eval.json);
-  if (!o.eval.csv.empty()) metrics::write_csv(reports, o.eval.csv);
-  if (!o.eval.html.empty()) metrics::write_html(reports, o.eval.html);
-  if (!o.eval.plots.empty())
-    for (const auto& r : reports) metrics::write_pr_plots(r, o.eval.plots);
+  for (size_t i = 0; i < reports.size(); ++i) {
+    if (i) out << "\n";
+    metrics::print_report(reports[i], out);
+  }
+  // Reports and --save-dets appear together or not at all.
+  std::vector<std::pair<fs::path, std::string>> extra;
+  if (!o.save_detections.empty()) extra.emplace_back(o.save_detections, data::coco_results_text(dets, gt));
+  metrics::write_reports(reports, o.eval, out, extra);
   return 0;
 }
 

@@ -1,10 +1,19 @@
 #pragma once
 // What `cvtk predict` and `cvtk eval --weights` do, as library calls the thin commands in apps/ use.
 //
+// Both run the checkpoint with its stored inference options (detection/inference_options.h: the ones
+// its training validated with), changed only by the options given here, and print them in their header.
+//
 // predict: a model checkpoint + a source (one image, a directory of images, or a dataset) ->
 //   <out>/predictions.json (COCO results, boxes in original image pixels, category ids of the
 //   checkpoint's classes: label + 1 unless the source dataset has COCO ids), <out>/images.csv (image id,
-//   file) and, unless disabled, <out>/images/<name>.jpg with boxes, class names and scores drawn.
+//   file, size, drawn image) and, unless disabled, <out>/images/<path>.jpg with boxes, class names and
+//   scores drawn, named by the image's path relative to the source (directories kept, so two x.jpg in
+//   different directories stay two files). The outputs are built beside <out> and moved there at the
+//   end: they appear complete or not at all. An <out> that holds an earlier run is left alone and a
+//   numbered sibling used (runs/predict2), unless exist_ok, which replaces the earlier output whole.
+//   Unreadable images among readable ones are listed and skipped; a source with no readable image
+//   (or a video file) is an error and writes nothing.
 // eval with a model: the checkpoint is run on the dataset's images and the detections evaluated with
 //   the metrics library under the chosen protocols (and optionally saved as COCO results).
 #include <filesystem>
@@ -22,15 +31,18 @@ struct PredictFilesOptions {
   std::string format = "auto";  // when the source is a dataset
   std::string split;
   std::filesystem::path out = "runs/predict";
+  bool exist_ok = false;        // replace an earlier run's output at `out` instead of numbering
+  // Output and drawing threshold, applied after the model (which keeps its own, lower one when it has).
   double score_threshold = 0.3;
+  // Inference overrides; unset values keep the checkpoint's.
   int size = 0;                 // 0: the checkpoint's size
+  double nms_iou = -1;          // < 0: the checkpoint's
+  int max_detections = 0;       // 0: the checkpoint's
+  bool soft_nms = false;        // true: Soft-NMS whatever the checkpoint says
   int batch = 8;
   int threads = 0;
   bool draw = true;
   int max_drawn = 0;            // 0: draw every image
-  bool soft_nms = false;
-  double nms_iou = 0.5;
-  int max_detections = 100;
 };
 
 int run_predict(const PredictFilesOptions& options, std::ostream& out);
@@ -39,10 +51,11 @@ struct ModelEvalOptions {
   std::filesystem::path weights;
   metrics::EvalFilesOptions eval;   // ground truth in eval.ground_truth, protocols, writers
   std::filesystem::path save_detections;  // COCO results JSON of the model's detections
-  int size = 0;
+  // Inference overrides; unset values keep the checkpoint's.
+  int size = 0;                   // 0: the checkpoint's size
+  double score_threshold = -1;    // model-side threshold before evaluation; < 0: the checkpoint's
+  bool soft_nms = false;          // true: Soft-NMS whatever the checkpoint says
   int batch = 8;
-  double score_threshold = 0.05;  // model-side threshold before evaluation (the references' 0.05)
-  bool soft_nms = false;
 };
 
 int run_model_eval(const ModelEvalOptions& options, std::ostream& out);

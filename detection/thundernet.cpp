@@ -113,6 +113,14 @@ std::vector<ImageDetections> ThunderNetImpl::detect(const torch::Tensor& input) 
   return head_->postprocess(out, all, images.size(0), w, h);
 }
 
+RawOutputs ThunderNetImpl::raw_outputs(const torch::Tensor& input, const torch::Tensor& rois) {
+  torch::NoGradGuard no_grad;
+  const auto images = channels_last_ ? input.contiguous(torch::MemoryFormat::ChannelsLast) : input;
+  auto t = trunk(images);
+  auto out = head_->forward(ps_roi_align(t.sam, rois.to(images.device()), options_.roi_align));
+  return {t.rpn.logits, t.rpn.deltas, out.logits, out.deltas};
+}
+
 void ThunderNetImpl::freeze_backbone(int stages, bool batch_norm) {
   static const std::vector<std::vector<std::string>> prefixes = {{"conv1"}, {"stage2"}, {"stage3"}, {"stage4"}};
   for (auto& p : backbone_->named_parameters()) {

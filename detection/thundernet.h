@@ -41,12 +41,25 @@ struct LossTerms {
   torch::Tensor total() const { return rpn_objectness + rpn_box + rcnn_classification + rcnn_box; }
 };
 
+// The dense outputs inference reads before any selection (top-k, NMS, thresholds), for checking one
+// inference path against another with a tolerance: selections of an untrained model's near-tied scores
+// may legitimately differ between kernels, these values may not.
+struct RawOutputs {
+  torch::Tensor rpn_logits;   // [N, H*W*A]
+  torch::Tensor rpn_deltas;   // [N, H*W*A, 4]
+  torch::Tensor rcnn_logits;  // [R, K + 1] for the given RoIs
+  torch::Tensor rcnn_deltas;  // [R, 4K]
+};
+
 class ThunderNetImpl : public torch::nn::Module {
  public:
   explicit ThunderNetImpl(ThunderNetOptions options);
 
   LossTerms forward_train(const torch::Tensor& images, const std::vector<GroundTruth>& targets);
   std::vector<ImageDetections> detect(const torch::Tensor& images);
+  // detect()'s path up to the heads, without gradients; rois [R, 5] (batch index, x1, y1, x2, y2 in
+  // input pixels) stand in for the proposals.
+  RawOutputs raw_outputs(const torch::Tensor& images, const torch::Tensor& rois);
 
   // Fine-tuning from pretrained weights: freeze the first `stages` backbone stages (1 = conv1, 2 = +
   // stage2 ...) and/or keep the backbone's BatchNorm in inference mode with frozen affine parameters.

@@ -95,8 +95,23 @@ std::string to_config_text(const TrainOptions& o) {
     << "device=" << quote(o.device) << "\n"
     << "time-limit=" << data::format_number(o.time_limit_minutes) << "\n"
     << "log-every=" << o.log_every << "\n"
-    << "max-steps=" << o.max_steps << "\n";
+    << "max-steps=" << o.max_steps << "\n"
+    << "score-threshold=" << data::format_number(o.score_threshold) << "\n"
+    << "nms-iou=" << data::format_number(o.nms_iou) << "\n"
+    << "soft-nms=" << (o.soft_nms ? "true" : "false") << "\n"
+    << "max-dets=" << o.max_detections << "\n";
   return s.str();
+}
+
+InferenceOptions validation_inference(const TrainOptions& o) {
+  InferenceOptions i;
+  i.size = o.size;
+  i.score_threshold = o.score_threshold;
+  i.nms_iou = o.nms_iou;
+  i.soft_nms = o.soft_nms;
+  i.max_detections = o.max_detections;
+  i.pipeline = "eval";
+  return i;
 }
 
 TrainOptions from_config_text(const std::string& text, const std::string& source) {
@@ -123,7 +138,9 @@ TrainOptions from_config_text(const std::string& text, const std::string& source
       {"seed", [&](const std::string& v) { o.seed = std::stoull(v); }}, {"threads", integer(o.threads)},
       {"loader-threads", integer(o.loader_threads)}, {"cache-mb", integer(o.cache_mb)}, {"device", str(o.device)},
       {"time-limit", real(o.time_limit_minutes)}, {"log-every", integer(o.log_every)},
-      {"max-steps", integer(o.max_steps)}};
+      {"max-steps", integer(o.max_steps)}, {"score-threshold", real(o.score_threshold)}, {"nms-iou", real(o.nms_iou)},
+      {"soft-nms", [&](const std::string& v) { o.soft_nms = (v == "true" || v == "1"); }},
+      {"max-dets", integer(o.max_detections)}};
   std::istringstream in(text);
   int n = 0;
   for (std::string line; std::getline(in, line);) {

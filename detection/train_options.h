@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "detection/inference_options.h"
 #include "detection/lr_schedule.h"
 
 namespace cvtk::detection {
@@ -46,9 +47,21 @@ struct TrainOptions {
   double time_limit_minutes = 0;          // stop (checkpointing) once exceeded; 0 = no limit
   int log_every = 20;                     // plain-line progress every N steps when not on a terminal
   int max_steps = 0;                      // stop after this many optimiser steps in total (tests); 0 = none
+  // Inference as validation runs it, stored in every checkpoint as the one eval and predict start from
+  // (inference_options.h; the size is `size`, the pipeline "eval").
+  double score_threshold = 0.05;
+  double nms_iou = 0.5;
+  bool soft_nms = false;
+  int max_detections = 100;
+  // Not part of options.toml: how this invocation treats an existing non-empty --out (output_dir.h).
+  bool exist_ok = false;
 };
 
+// The inference options validation uses (and checkpoints store) for these training options.
+InferenceOptions validation_inference(const TrainOptions& options);
+
 // TOML text of the options (keys = long flag names) and back; unknown keys are an error naming them.
+// Keys missing from the text keep their defaults (options.toml files of older versions read back).
 std::string to_config_text(const TrainOptions& options);
 TrainOptions from_config_text(const std::string& text, const std::string& source);
 

@@ -16,6 +16,7 @@
 #include "metrics/evaluate.h"
 #include "vision/data/dataset_io.h"
 #include "vision/data/file_util.h"
+#include "vision/data/output_dir.h"
 
 namespace cvtk::detection {
 
@@ -58,9 +59,16 @@ struct Validation {
   double map50 = -1, voc07 = -1, coco_ap = -1, coco_ap50 = -1;
 };
 
-Validation validate(ThunderNet& model, const data::Dataset& val, const TrainOptions& o) {
+// The model exactly as `cvtk eval --weights` and `cvtk predict` build it from the checkpoint about to be
+// written (the EMA weights when on): a fresh model loaded with these weights and optimised for inference,
+// run with the inference options the checkpoint stores. The training model itself is never run in eval
+// mode here, so nothing it caches between calls (merged weights, folded BatchNorms) can go stale, and the
+// figures are the ones a later evaluation of last.pt gives.
+Validation validate(const ModelInfo& info, const vision::StateDict& weights, const data::Dataset& val,
+                    const TrainOptions& o, torch::Device device) {
+  auto model = inference_model(info, info.inference, weights, device);
   PredictOptions po;
-  po.size = o.size;
+  po.inference = info.inference;
   po.batch = o.batch;
   po.threads = o.loader_threads;
   auto dets = predict_dataset(model, val, po);
@@ -134,6 +142,43 @@ void load_init_weights(ThunderNet& model, const std::filesystem::path& file, std
                fitting.size(), file.string().c_str(), skipped.size(), report.missing.size());
 }
 
+// SIGINT handler for the duration of a run, restored however the run ends.
+class SigintScope {
+ public:
+  SigintScope() : previous_(std::signal(SIGINT, on_sigint)) { g_interrupted = false; }
+  ~SigintScope() { std::signal(SIGINT, previous_); }
+
+ private:
+  void (*previous_)(int);
+};
+
+// A new run's directory, as this invocation found it missing or empty: when the run fails before writing
+// any checkpoint it is put back that way (removed, or emptied of what the run wrote), so a failed start
+// leaves nothing behind. Resumed and --exist-ok runs keep everything.
+class FreshRunDir {
+ public:
+  FreshRunDir(std::filesystem::path dir, bool fresh, bool created)
+      : dir_(std::move(dir)), fresh_(fresh), created_(created) {}
+  ~FreshRunDir() {
+    if (!fresh_ || kept_) return;
+    std::error_code ec;
+    if (created_) {
+      std::filesystem::remove_all(dir_, ec);
+      return;
+    }
+    for (const char* f : {"options.toml", "results.csv", "results.jsonl"}) std::filesystem::remove(dir_ / f, ec);
+  }
+  void keep() { kept_ = true; }
+
+ private:
+  std::filesystem::path dir_;
+  bool fresh_, created_, kept_ = false;
+};
+
+std::filesystem::path absolute_or_empty(const std::filesystem::path& p) {
+  return p.empty() ? p : std::filesystem::absolute(p).lexically_normal();
+}
+
 }  // namespace
 
 TrainResult train(TrainOptions o, std::FILE* out) {
@@ -144,9 +189,9 @@ TrainResult train(TrainOptions o, std::FILE* out) {
     const auto file = o.resume / "last.pt";
     resumed = read_checkpoint(file);
     auto saved = from_config_text(resumed.options_text, file.string() + " (options)");
-    saved.resume = o.resume;
+    saved.resume = absolute_or_empty(o.resume);
     if (o.epochs > 0) saved.epochs = o.epochs;  // a resume may change the length of the run
-    saved.out = o.resume;
+    saved.out = saved.resume;
     // Limits and resources belong to this invocation, not to the saved run.
     saved.max_steps = o.max_steps;
     saved.time_limit_minutes = o.time_limit_minutes;
@@ -155,19 +200,30 @@ TrainResult train(TrainOptions o, std::FILE* out) {
     if (o.loader_threads > 0) saved.loader_threads = o.loader_threads;
     o = saved;
   }
+  // Paths are saved absolute, so `--resume DIR` works from any working directory.
+  o.data = absolute_or_empty(o.data);
+  o.val_data = absolute_or_empty(o.val_data);
+  o.init_weights = absolute_or_empty(o.init_weights);
+
+  // Everything is checked before the run directory is created: options, datasets, model, weights,
+  // pipeline, loader and schedule.
   const int hw = int(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(o.threads > 0 ? o.threads : hw);
   if (o.batch < 1) throw std::invalid_argument("--batch must be at least 1");
   if (o.epochs < 1) throw std::invalid_argument("--epochs must be at least 1");
+  const InferenceOptions inference = validation_inference(o);
+  inference.check();
   torch::Device device(o.device);
   if (device.is_cuda() && !torch::cuda::is_available())
     throw std::invalid_argument("--device " + o.device + ": this LibTorch build has no usable CUDA device");
+  auto pipeline = augment::pipeline_from_text(o.pipeline);
 
   data::ReadOptions ro;
   ro.format = data::parse_format(o.format);
   ro.split = o.train_split;
   const auto train_set = data::read_dataset(o.data, ro);
   if (train_set.images.empty()) throw std::runtime_error(o.data.string() + ": split '" + o.train_split + "' has no images");
+  if (train_set.classes.empty()) throw std::runtime_error(o.data.string() + ": the dataset names no classes");
   const bool validate_on = o.val_split != "none" && !o.val_split.empty();
   data::Dataset val_set;
   if (validate_on) {
@@ -180,8 +236,8 @@ TrainResult train(TrainOptions o, std::FILE* out) {
   ModelInfo info;
   info.model = o.model;
   info.classes = train_set.classes;
-  info.size = o.size;
   info.num_fc = o.num_fc;
+  info.inference = inference;
   if (resuming) {
     if (resumed.info.classes != info.classes) throw std::runtime_error("resume: the dataset's classes differ from the checkpoint's");
   }
@@ -195,12 +251,7 @@ TrainResult train(TrainOptions o, std::FILE* out) {
   model->to(device);
   auto optimizer = make_optimizer(model, o);
   std::unique_ptr<ModelEma> ema;
-  ThunderNet eval_model{nullptr};  // holds the EMA weights for validation
-  if (o.ema > 0) {
-    ema = std::make_unique<ModelEma>(*model, o.ema);
-    // Built before a resume restores the generator: its initialisation draws from it.
-    eval_model = ThunderNet(thundernet_options(info));
-  }
+  if (o.ema > 0) ema = std::make_unique<ModelEma>(*model, o.ema);
 
   TrainState state;
   if (resuming) {
@@ -213,10 +264,6 @@ TrainResult train(TrainOptions o, std::FILE* out) {
     state = c.state;
   }
 
-  const auto text = to_config_text(o);
-  std::filesystem::create_directories(o.out);
-  data::write_file_atomic(o.out / "options.toml", text);
-
   augment::LoaderOptions lo;
   lo.batch_size = o.batch;
   lo.shuffle = true;
@@ -226,18 +273,36 @@ TrainResult train(TrainOptions o, std::FILE* out) {
   lo.cache_mb = o.cache_mb >= 0 ? size_t(o.cache_mb) : auto_cache_mb();
   lo.nice = 10;  // the model's threads first; the loader needs only a small share of the cores
   lo.sizes = o.multiscale.empty() ? std::vector<int>{o.size} : o.multiscale;
-  auto pipeline = augment::pipeline_from_text(o.pipeline);
   augment::Loader loader(train_set, pipeline, lo);
   const long steps_per_epoch = long(loader.batches_per_epoch());
   if (o.schedule.kind == "step" && o.schedule.step_epochs.empty())
     o.schedule.step_epochs = {std::max(1, o.epochs * 2 / 3), std::max(1, o.epochs * 8 / 9)};
   LrSchedule schedule(o.schedule, steps_per_epoch, o.epochs);
 
+  // The run directory: a resume keeps its own; a new run never overwrites an earlier one silently.
+  data::OutputDir run_dir;
+  if (resuming) {
+    run_dir.path = run_dir.requested = o.out;
+    run_dir.existing = true;
+  } else {
+    run_dir = data::choose_output_dir(o.out, o.exist_ok);
+    o.out = absolute_or_empty(run_dir.path);
+  }
+  const auto text = to_config_text(o);
+  const bool created = !std::filesystem::exists(o.out);
+  std::filesystem::create_directories(o.out);
+  FreshRunDir fresh(o.out, !resuming && !run_dir.existing, created);
+  data::write_file_atomic(o.out / "options.toml", text);
+
   std::fprintf(out, "cvtk train: %s on %s (%zu train images, %zu classes%s)\n", o.model.c_str(), o.data.string().c_str(),
                train_set.images.size(), train_set.classes.size(),
                validate_on ? (", " + std::to_string(val_set.images.size()) + " val images").c_str() : ", no validation");
+  std::fprintf(out, "out: %s%s\n", run_dir.describe().c_str(),
+               resuming ? "; resumed" : run_dir.existing ? "; --exist-ok: writing into it" : "");
   std::fprintf(out, "threads: %d LibTorch, %s loader; decoded-image cache up to %zu MiB; device %s\n", torch::get_num_threads(),
                o.loader_threads > 0 ? std::to_string(o.loader_threads).c_str() : "all", lo.cache_mb, o.device.c_str());
+  std::fprintf(out, "inference: %s%s\n", inference.describe().c_str(),
+               validate_on ? " (validation; stored in the checkpoints)" : " (stored in the checkpoints)");
   std::fprintf(out, "schedule: %s; %ld steps/epoch\npipeline:\n%s\noptions:\n%s", schedule.describe().c_str(),
                steps_per_epoch, pipeline.describe().c_str(), text.c_str());
   if (resuming)
@@ -252,15 +317,22 @@ TrainResult train(TrainOptions o, std::FILE* out) {
     csv << "epoch,steps,lr,loss,rpn_objectness,rpn_box,rcnn_classification,rcnn_box,images_per_s,data_s,step_s,"
            "empty_images,val_map50,val_voc07,val_coco_ap,val_coco_ap50,seconds,peak_mb\n";
 
-  g_interrupted = false;
-  auto previous = std::signal(SIGINT, on_sigint);
+  SigintScope sigint;
   Progress progress(out, o.log_every);
   TrainResult result;
   result.last = o.out / "last.pt";
   result.best = o.out / "best.pt";
+  result.out = o.out;
   result.best_map50 = state.best_metric;
+  // best.pt of this run: written by this invocation, or by the run being resumed (an --exist-ok run's
+  // directory may still hold an earlier run's best.pt, which is not this run's).
+  bool best_written = resuming && state.best_epoch > 0 && std::filesystem::exists(result.best);
+  bool last_written = resuming;
   bool stop = false;          // finish the current epoch, then stop
   bool stopped_mid_epoch = false;
+  auto stop_reason = [&](bool out_of_time) {
+    return std::string(g_interrupted ? "interrupted" : out_of_time ? "time limit reached" : "step limit reached");
+  };
   model->train();
 
   for (int epoch = state.epoch; epoch < o.epochs && !stop; ++epoch) {
@@ -286,16 +358,15 @@ TrainResult train(TrainOptions o, std::FILE* out) {
       auto total = losses.total();
       const double loss_value = total.item<double>();
       if (!std::isfinite(loss_value)) {
-        std::signal(SIGINT, previous);
         std::string ids;
         for (auto id : batch->image_ids) ids += " " + std::to_string(id);
         throw std::runtime_error("non-finite loss (" + fmt(loss_value) + ": rpn_objectness " +
                                  fmt(losses.rpn_objectness.item<double>()) + ", rpn_box " + fmt(losses.rpn_box.item<double>()) +
                                  ", rcnn_classification " + fmt(losses.rcnn_classification.item<double>()) + ", rcnn_box " +
                                  fmt(losses.rcnn_box.item<double>()) + ") at epoch " + std::to_string(epoch + 1) + ", step " +
-                                 std::to_string(state.step) + ", images" + ids + "; stopped, " +
-                                 (std::filesystem::exists(result.last) ? result.last.string() + " is the last good checkpoint"
-                                                                       : std::string("no checkpoint was written yet")));
+                                 std::to_string(state.step + 1) + ", images" + ids + "; stopped, " +
+                                 (last_written ? result.last.string() + " is the last good checkpoint"
+                                               : std::string("no checkpoint had been written (nothing kept)")));
       }
       optimizer->zero_grad();
       total.backward();
@@ -324,18 +395,20 @@ TrainResult train(TrainOptions o, std::FILE* out) {
       const bool out_of_time = o.time_limit_minutes > 0 && seconds_since(run_start) > o.time_limit_minutes * 60;
       const bool step_limit = o.max_steps > 0 && state.step >= o.max_steps;
       if (g_interrupted || out_of_time || step_limit) {
+        result.interrupted = g_interrupted;
+        result.stopped_early = true;
+        result.stop_reason = stop_reason(out_of_time);
         if (done < steps_per_epoch) {
           state.batch_in_epoch = done;
           save_checkpoint(result.last, info, model, ema.get(), optimizer.get(), state, text);
-          progress.line(std::string(g_interrupted ? "interrupted" : out_of_time ? "time limit reached" : "step limit reached") +
-                        " at epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(state.step) + "; " +
-                        result.last.string() + " written; continue with: cvtk train --resume " + o.out.string());
-          result.interrupted = true;
+          last_written = true;
+          fresh.keep();
+          progress.line(result.stop_reason + " at epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(state.step) +
+                        "; " + result.last.string() + " written; continue with: cvtk train --resume " + o.out.string());
           stopped_mid_epoch = true;
           break;
         }
         stop = true;  // the epoch is complete: finish it normally (validation, checkpoints) then stop
-        result.interrupted = true;
       }
     }
     if (stopped_mid_epoch) break;
@@ -346,12 +419,7 @@ TrainResult train(TrainOptions o, std::FILE* out) {
     const double n = std::max<long>(steps_this, 1);
     Validation v;
     if (validate_on && (state.epoch % std::max(1, o.val_every) == 0 || state.epoch == o.epochs || stop)) {
-      ThunderNet& m = ema ? eval_model : model;
-      if (ema) {
-        vision::load_state_dict(*eval_model, ema->state(), true);
-        eval_model->to(device);
-      }
-      v = validate(m, val_set, o);
+      v = validate(info, ema ? ema->state() : vision::state_dict(*model), val_set, o, device);
       model->train();
     }
     const bool best = validate_on ? v.map50 > state.best_metric : true;
@@ -360,7 +428,12 @@ TrainResult train(TrainOptions o, std::FILE* out) {
       state.best_epoch = state.epoch;
     }
     save_checkpoint(result.last, info, model, ema.get(), optimizer.get(), state, text);
-    if (best) save_checkpoint(result.best, info, model, ema.get(), nullptr, state, text);
+    last_written = true;
+    fresh.keep();
+    if (best) {
+      save_checkpoint(result.best, info, model, ema.get(), nullptr, state, text);
+      best_written = true;
+    }
     const double secs = seconds_since(epoch_start);
     std::ostringstream row;
     row << state.epoch << "," << state.step << "," << schedule.at(state.step - 1) << "," << sums[0] / n << "," << sums[1] / n
@@ -384,21 +457,30 @@ TrainResult train(TrainOptions o, std::FILE* out) {
               << (best ? " *best*" : "");
     summary << " [" << format_duration(secs) << "]";
     progress.line(summary.str());
+    if (stop && state.epoch < o.epochs)
+      progress.line(result.stop_reason + " at the end of epoch " + std::to_string(state.epoch) +
+                    "; continue with: cvtk train --resume " + o.out.string());
     result.last_map50 = v.map50;
     result.last_coco_ap = v.coco_ap;
   }
-  std::signal(SIGINT, previous);
   result.epochs_done = state.epoch;
   result.steps = state.step;
+  result.stopped_early = result.stopped_early && state.epoch < o.epochs;
   result.best_map50 = state.best_metric;
+  if (!best_written) result.best.clear();
+  if (!last_written) result.last.clear();
   const auto ls = loader.stats();
   if (ls.skipped) {
     std::fprintf(out, "skipped %zu unreadable images:", ls.skipped);
     for (const auto& f : ls.skipped_files) std::fprintf(out, " %s", f.c_str());
     std::fprintf(out, "\n");
   }
-  std::fprintf(out, "done: %d epochs, %ld steps in %s; best %s, last %s\n", result.epochs_done, result.steps,
-               format_duration(seconds_since(run_start)).c_str(), result.best.string().c_str(), result.last.string().c_str());
+  std::string files;
+  if (!result.best.empty()) files += "best " + result.best.string();
+  if (!result.last.empty()) files += (files.empty() ? "last " : ", last ") + result.last.string();
+  std::fprintf(out, "%s: %d epochs, %ld steps in %s; %s\n", result.interrupted ? "interrupted" : "done", result.epochs_done,
+               result.steps, format_duration(seconds_since(run_start)).c_str(),
+               files.empty() ? "no checkpoint written" : files.c_str());
   return result;
 }
 
