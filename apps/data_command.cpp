@@ -5,7 +5,9 @@
 #include "apps/command.h"
 #include "vision/data/check.h"
 #include "vision/data/dataset_io.h"
+#include "vision/data/image_size.h"
 #include "vision/data/stats.h"
+#include "vision/image/decode.h"
 
 namespace cvtk::apps {
 namespace {
@@ -50,16 +52,26 @@ void add_data_command(CLI::App& app) {
     auto decode = std::make_shared<bool>(false);
     auto all = std::make_shared<bool>(false);
     auto threads = std::make_shared<int>(0);
+    auto max_pixels = std::make_shared<uint64_t>(data::kDefaultMaxImagePixels);
     CLI::App* cmd = data->add_subcommand("check", "List every problem in a dataset; exit 1 when there are any");
     add_dataset_flags(cmd, *f, "Dataset: VOC directory, COCO .json, or YOLO directory");
     cmd->add_flag("--decode", *decode, "Decode every image (slower; catches corrupt files and size mismatches)");
     cmd->add_flag("--all", *all, "List every problem instead of the first 50");
     cmd->add_option("--threads", *threads, "Worker threads (default: all cores)");
+    cmd->add_option("--max-pixels", *max_pixels,
+                    "Largest image accepted, in pixels (width x height), checked before decoding; 0: no limit")
+        ->capture_default_str();
     cmd->callback([=] {
+      data::set_max_image_pixels(*max_pixels);
       data::CheckOptions o;
       o.read = f->read_options();
       o.decode = *decode;
       o.threads = *threads;
+      // The decoder training and prediction use, so a clean check means they can read every image.
+      o.decoder = [](const std::filesystem::path& file) {
+        const cv::Size s = image::decode_image(file).source_size;
+        return data::ImageSize{s.width, s.height};
+      };
       const data::CheckReport report = data::check_dataset(f->path, o);
       data::print_check_report(report, std::cout, *all ? report.issues.size() : 50);
       set_exit_code(report.clean() ? 0 : 1);

@@ -24,6 +24,7 @@
 #include "augment/decode_cache.h"
 #include "augment/random.h"
 #include "augment/resize.h"
+#include "vision/data/errors.h"
 #include "vision/image/decode.h"
 
 namespace cvtk::augment {
@@ -256,11 +257,13 @@ struct Loader::Impl {
       decoded = std::move(*hit);
       slot.cache_hit = true;
     } else {
+      const auto file = dataset.image_root / rec.file;
       try {
-        const auto file = dataset.image_root / rec.file;
         decoded = stretch.empty() ? image::decode_image(file) : image::decode_image_resized(file, stretch);
       } catch (const std::exception& e) {
-        slot.error = e.what();
+        // Listed as "path: reason" on one line; the decoder's errors name the file, others may not.
+        const std::string what = data::one_line_message(e.what()), name = file.string();
+        slot.error = what.rfind(name, 0) == 0 ? what : data::printable(name, 0) + ": " + what;
         slot.decode_s = seconds_since(t0);
         return;
       }

@@ -3,8 +3,13 @@
 // to decode + bilinear resize (PSNR bounds below); identical batches for any thread count.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdio>
 #include <fstream>
+#include <iterator>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -13,6 +18,7 @@
 #include "augment/resize.h"
 #include "tests/common.h"
 #include "vision/data/errors.h"
+#include "vision/data/image_size.h"
 #include "vision/image/decode.h"
 
 namespace fs = std::filesystem;
@@ -234,4 +240,155 @@ TEST(Loader, DecodeResizedKeepsGeometryAndDeterminism) {
     const double mse = ((one[b].images - full[b].images) * scale).pow(2).mean().item<double>();
     EXPECT_GE(10 * std::log10(255.0 * 255.0 / std::max(mse, 1e-12)), 42.0) << b;  // 48-50 dB measured
   }
+}
+
+// Damaged and oversized images: an error naming the file on every decode path, and nothing on stderr
+// (libjpeg and libpng print their warnings there and return papered-over pixels).
+namespace {
+
+std::vector<unsigned char> jpeg_bytes(int h, int w, uint64_t seed) {
+  std::vector<unsigned char> b;
+  cv::imencode(".jpg", scene_bgr(h, w, seed), b, {cv::IMWRITE_JPEG_QUALITY, 90});
+  return b;
+}
+
+void write_bytes(const fs::path& p, const std::vector<unsigned char>& b) {
+  std::ofstream(p, std::ios::binary)
+      .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+
+// What the process writes on stderr while fn runs.
+template <typename Fn>
+std::string stderr_of(Fn fn) {
+  const fs::path file = cvtk::testing::scratch_dir("augment_decode_stderr") / "stderr.txt";
+  std::fflush(stderr);
+  const int saved = ::dup(2);
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ::dup2(fd, 2);
+  ::close(fd);
+  fn();
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  std::ifstream in(file);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Expects every decode path to throw FormatError naming the file and `part`.
+void expect_decode_error(const fs::path& file, const std::string& part) {
+  const std::string printed = stderr_of([&] {
+    for (int path = 0; path < 2; ++path) {
+      try {
+        if (path == 0) cvtk::image::decode_image(file);
+        else cvtk::image::decode_image_resized(file, {32, 24});
+        ADD_FAILURE() << file << " decoded (path " << path << ")";
+      } catch (const cvtk::data::FormatError& e) {
+        EXPECT_NE(std::string(e.what()).find(file.string()), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+        EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+      }
+    }
+  });
+  EXPECT_EQ(printed, "") << file;
+}
+
+}  // namespace
+
+// The defect: a truncated JPEG decoded with libjpeg's warning on stderr and grey where data was missing.
+TEST(DecodeDamage, TruncatedAndDamagedJpegsAreErrors) {
+  const fs::path dir = cvtk::testing::scratch_dir("augment_decode_damage");
+  const std::vector<unsigned char> good = jpeg_bytes(96, 128, 11);
+  // Cut in half: no end marker at all.
+  write_bytes(dir / "half.jpg", std::vector<unsigned char>(good.begin(), good.begin() + good.size() / 2));
+  expect_decode_error(dir / "half.jpg", "truncated JPEG");
+  // Cut in half with the end marker put back: libjpeg meets it inside the scan ("premature end").
+  std::vector<unsigned char> ended(good.begin(), good.begin() + good.size() / 2);
+  ended.push_back(0xFF);
+  ended.push_back(0xD9);
+  write_bytes(dir / "ended.jpg", ended);
+  expect_decode_error(dir / "ended.jpg", "corrupt JPEG (libjpeg: ");
+  // Bytes between the scan and the end marker ("extraneous bytes before marker 0xd9"). (Bytes
+  // overwritten inside the scan often decode as valid codes: libjpeg cannot see that damage.)
+  std::vector<unsigned char> extraneous = good;
+  extraneous.insert(extraneous.end() - 2, 20, 0x13);
+  write_bytes(dir / "extraneous.jpg", extraneous);
+  expect_decode_error(dir / "extraneous.jpg", "extraneous bytes");
+  // Not an image, and empty.
+  write_bytes(dir / "text.jpg", {'n', 'o', 'p', 'e'});
+  expect_decode_error(dir / "text.jpg", "cannot decode image");
+  write_bytes(dir / "empty.jpg", {});
+  expect_decode_error(dir / "empty.jpg", "empty image file");
+}
+
+TEST(DecodeDamage, DamagedPngsAreErrorsWithNothingOnStderr) {
+  const fs::path dir = cvtk::testing::scratch_dir("augment_decode_png");
+  std::vector<unsigned char> png;
+  cv::imencode(".png", scene_bgr(60, 80, 12), png);
+  write_bytes(dir / "half.png", std::vector<unsigned char>(png.begin(), png.begin() + png.size() / 2));
+  expect_decode_error(dir / "half.png", "truncated PNG");
+  std::vector<unsigned char> flipped = png;
+  flipped[png.size() / 2] ^= 0x5A;
+  write_bytes(dir / "flipped.png", flipped);
+  expect_decode_error(dir / "flipped.png", "checksum mismatch");
+}
+
+// Data after the end marker (previews, motion-photo videos) is not truncation.
+TEST(DecodeDamage, DataAfterTheEndMarkerIsFine) {
+  const fs::path dir = cvtk::testing::scratch_dir("augment_decode_appended");
+  std::vector<unsigned char> b = jpeg_bytes(48, 64, 13);
+  const cv::Mat ref = cvtk::image::decode_image_bytes(b, "ref").image;
+  b.insert(b.end(), 4096, 0x00);
+  write_bytes(dir / "appended.jpg", b);
+  EXPECT_EQ(cv::norm(cvtk::image::decode_image(dir / "appended.jpg").image, ref, cv::NORM_INF), 0.0);
+}
+
+// The defect: a header declaring 65000x65000 made the libjpeg path allocate 12.7 GB before reading a
+// pixel. The declared size is checked first, on every path.
+TEST(DecodeDamage, DeclaredSizeAboveTheLimitFailsBeforeDecoding) {
+  const fs::path dir = cvtk::testing::scratch_dir("augment_decode_huge");
+  std::vector<unsigned char> b = jpeg_bytes(48, 64, 14);
+  for (size_t i = 2; i + 8 < b.size(); ++i)
+    if (b[i] == 0xFF && b[i + 1] == 0xC0) {
+      b[i + 5] = b[i + 7] = 0xFD;  // 65000 = 0xFDE8
+      b[i + 6] = b[i + 8] = 0xE8;
+      break;
+    }
+  write_bytes(dir / "huge.jpg", b);
+  expect_decode_error(dir / "huge.jpg", "65000x65000");
+  // The limit is a setting: a PNG just above a lowered one fails the same way, just below decodes.
+  std::vector<unsigned char> png;
+  cv::imencode(".png", scene_bgr(60, 80, 15), png);
+  write_bytes(dir / "p.png", png);
+  cvtk::data::set_max_image_pixels(80 * 60 - 1);
+  expect_decode_error(dir / "p.png", "80x60");
+  cvtk::data::set_max_image_pixels(80 * 60);
+  EXPECT_EQ(cvtk::image::decode_image(dir / "p.png").image.cols, 80);
+  cvtk::data::set_max_image_pixels(cvtk::data::kDefaultMaxImagePixels);
+}
+
+// The loader skips damaged images and lists each as "path: reason" on one line.
+TEST(DecodeDamage, LoaderSkipsAndNamesDamagedImages) {
+  const fs::path dir = cvtk::testing::scratch_dir("augment_decode_loader");
+  Dataset ds = jpeg_dataset(dir, 4);
+  std::vector<unsigned char> b;
+  cv::imencode(".jpg", scene_bgr(ds.images[1].height, ds.images[1].width, 16), b);
+  b.resize(b.size() / 2);
+  b.push_back(0xFF);
+  b.push_back(0xD9);
+  write_bytes(dir / ds.images[1].file, b);
+  LoaderOptions o;
+  o.batch_size = 2;
+  o.sizes = {32};
+  o.threads = 2;
+  const std::string printed = stderr_of([&] { (void)epoch_of(ds, "resize() hflip(p=0.5)", o, 0); });
+  EXPECT_EQ(printed, "");
+  Loader loader(ds, parse_pipeline("resize() hflip(p=0.5)"), o);
+  loader.start_epoch(0);
+  while (loader.next()) {
+  }
+  const LoaderStats st = loader.stats();
+  EXPECT_EQ(st.skipped, 1u);
+  ASSERT_EQ(st.skipped_files.size(), 1u);
+  EXPECT_EQ(st.skipped_files[0].rfind((dir / ds.images[1].file).string() + ": ", 0), 0u) << st.skipped_files[0];
+  EXPECT_NE(st.skipped_files[0].find("corrupt JPEG"), std::string::npos) << st.skipped_files[0];
 }

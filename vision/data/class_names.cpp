@@ -1,4 +1,5 @@
-#include <set>
+#include <algorithm>
+#include <map>
 #include <sstream>
 
 #include "vision/data/dataset_io.h"
@@ -10,7 +11,7 @@ namespace cvtk::data {
 std::vector<std::string> read_class_names(const std::filesystem::path& file) {
   const std::string text = read_file(file);
   std::vector<std::string> names;
-  std::set<std::string> seen;
+  std::map<std::string, int> lines;  // where each name first appears
   std::istringstream in(text);
   std::string line;
   int number = 0;
@@ -22,12 +23,17 @@ std::vector<std::string> read_class_names(const std::filesystem::path& file) {
     std::string name = line.substr(b, e - b + 1);
     if (!is_valid_utf8(name))
       throw FormatError(file.string(), "line " + std::to_string(number), "", "class name is not valid UTF-8");
-    if (!seen.insert(name).second)
+    if (std::any_of(name.begin(), name.end(), [](unsigned char c) { return c < 0x20 || c == 0x7F; }))
       throw FormatError(file.string(), "line " + std::to_string(number), "",
-                        "duplicate class name '" + name + "'");
+                        "class name " + quote(name) + " holds control characters");
+    if (!lines.emplace(name, number).second)
+      throw FormatError(
+          file.string(), "line " + std::to_string(number), "",
+          "duplicate class name " + quote(name) + " (line " + std::to_string(lines[name]) + " has it too)",
+          "duplicate_id");
     names.push_back(std::move(name));
   }
-  if (names.empty()) throw FormatError(file.string(), "", "", "no class names in the file");
+  if (names.empty()) throw FormatError(file.string(), "", "", "no class names in the file", "missing_field");
   return names;
 }
 

@@ -22,6 +22,8 @@ namespace {
 
 // Float noise in writers (x + w printed as 640.0000001) is not an out-of-image box.
 constexpr double kOutsideTolerance = 1e-3;
+// Image sides are ints inside cvtk; no real image comes near (the pixel limit, image_size.h, is far lower).
+constexpr int64_t kMaxSide = 1 << 30;
 
 fs::path guess_image_root(const fs::path& json_file, const std::string& first_file_name) {
   const fs::path dir = json_file.has_parent_path() ? json_file.parent_path() : fs::path(".");
@@ -49,22 +51,38 @@ std::string coco_file_name(const ImageRecord& rec, const std::string& split) {
 
 Dataset read_coco(const fs::path& json_file, const ReadOptions& options) {
   const std::string file = json_file.string();
-  const simdjson::padded_string bytes = detail::load_json_bytes(json_file);
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc = detail::parse_json_file(parser, bytes, file);
-  detail::IssueSink sink(options.issues);
-  simdjson::dom::object root;
-  if (doc.get_object().get(root))
-    throw FormatError(file, "", "", std::string("expected a JSON object with images, annotations and categories, got ") +
-                                        detail::json_type_name(doc.type()));
-
   Dataset ds;
   ds.source = file;
+  detail::IssueSink sink(options.issues);
+  auto finish = [&]() -> Dataset {
+    ds.image_root = !options.image_root.empty()
+                        ? options.image_root
+                        : guess_image_root(json_file, ds.images.empty() ? std::string() : ds.images.front().file);
+    return std::move(ds);
+  };
+  const simdjson::padded_string bytes = detail::load_json_bytes(json_file);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  try {
+    doc = detail::parse_json_file(parser, bytes, file);
+  } catch (const FormatError& e) {
+    sink.report(e);  // lenient: one problem for the whole file
+    return finish();
+  }
+  simdjson::dom::object root;
+  if (doc.get_object().get(root)) {
+    sink.report(file, "", "", "bad_value",
+                std::string("expected a JSON object with images, annotations and categories, got ") +
+                    detail::json_type_name(doc.type()));
+    return finish();
+  }
 
   // Categories, in ascending id order.
   simdjson::dom::array cats;
-  if (root.at_key("categories").get_array().get(cats))
-    throw FormatError(file, "", "categories", "missing or not an array");
+  if (root.at_key("categories").get_array().get(cats)) {
+    sink.report(file, "", "categories", "missing_field", "missing or not an array");
+    return finish();
+  }
   std::map<int64_t, std::string> by_id;
   std::set<std::string> cat_names;
   size_t index = 0;
@@ -87,7 +105,7 @@ Dataset read_coco(const fs::path& json_file, const ReadOptions& options) {
       continue;
     }
     if (!cat_names.insert(name).second) {
-      e.fail("name", "duplicate_id", "category name '" + name + "' appears twice");
+      e.fail("name", "duplicate_id", "category name " + quote(name) + " appears twice");
       continue;
     }
     by_id[id] = name;
@@ -101,7 +119,10 @@ Dataset read_coco(const fs::path& json_file, const ReadOptions& options) {
 
   // Images.
   simdjson::dom::array images;
-  if (root.at_key("images").get_array().get(images)) throw FormatError(file, "", "images", "missing or not an array");
+  if (root.at_key("images").get_array().get(images)) {
+    sink.report(file, "", "images", "missing_field", "missing or not an array");
+    return finish();
+  }
   std::unordered_map<int64_t, size_t> image_index;
   std::set<std::string> names;
   ds.images.reserve(images.size());
@@ -118,12 +139,19 @@ Dataset read_coco(const fs::path& json_file, const ReadOptions& options) {
     if (!detail::get_int(e, o, "id", rec.id) || !detail::get_string(e, o, "file_name", rec.file) ||
         !detail::get_int(e, o, "width", w) || !detail::get_int(e, o, "height", h))
       continue;
-    if (w <= 0 || h <= 0) {
-      e.fail(w <= 0 ? "width" : "height", "bad_value", "image size must be positive");
+    if (w <= 0 || h <= 0 || w > kMaxSide || h > kMaxSide) {
+      const bool bad_w = w <= 0 || w > kMaxSide;
+      e.fail(bad_w ? "width" : "height", "bad_value",
+             "image size must be a positive integer of at most " + std::to_string(kMaxSide) + ", got " +
+                 std::to_string(bad_w ? w : h));
       continue;
     }
     if (!is_valid_utf8(rec.file)) {
       e.fail("file_name", "bad_value", "not valid UTF-8");
+      continue;
+    }
+    if (rec.file.empty()) {
+      e.fail("file_name", "bad_value", "empty file name");
       continue;
     }
     rec.width = static_cast<int>(w);
@@ -134,7 +162,7 @@ Dataset read_coco(const fs::path& json_file, const ReadOptions& options) {
       continue;
     }
     if (!names.insert(rec.name).second) {
-      e.fail("file_name", "duplicate_id", "file name '" + rec.file + "' appears twice");
+      e.fail("file_name", "duplicate_id", "file name " + quote(rec.file) + " appears twice");
       continue;
     }
     image_index[rec.id] = ds.images.size();
@@ -145,7 +173,11 @@ Dataset read_coco(const fs::path& json_file, const ReadOptions& options) {
   simdjson::dom::element anns_el;
   if (!root.at_key("annotations").get(anns_el)) {
     simdjson::dom::array anns;
-    if (anns_el.get_array().get(anns)) throw FormatError(file, "", "annotations", "not an array");
+    if (anns_el.get_array().get(anns)) {
+      sink.report(file, "", "annotations", "bad_value",
+                  std::string("expected an array, got ") + detail::json_type_name(anns_el.type()));
+      return finish();
+    }
     std::unordered_map<int64_t, size_t> seen_ann;
     seen_ann.reserve(anns.size());
     index = 0;
@@ -216,10 +248,7 @@ Dataset read_coco(const fs::path& json_file, const ReadOptions& options) {
     }
   }
 
-  ds.image_root = !options.image_root.empty()
-                      ? options.image_root
-                      : guess_image_root(json_file, ds.images.empty() ? std::string() : ds.images.front().file);
-  return ds;
+  return finish();
 }
 
 void write_coco(const Dataset& ds, const fs::path& json_file) {

@@ -3,13 +3,19 @@
 // entry ("annotations[12]") and the field, through an IssueSink (throw, or record and skip).
 #include <simdjson.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 
+#include "vision/data/file_util.h"
 #include "vision/data/issue_sink.h"
+#include "vision/data/json_syntax.h"
 
 namespace cvtk::data::detail {
 
@@ -43,6 +49,19 @@ inline const char* json_type_name(simdjson::dom::element_type t) {
   return "a value";
 }
 
+// A value as a message shows it: "a string 'abc'", "the number 1.5", "an array".
+inline std::string describe_json_value(simdjson::dom::element v) {
+  std::string_view s;
+  if (!v.get_string().get(s)) return "a string " + quote(s);
+  int64_t i;
+  if (!v.get_int64().get(i)) return "the integer " + std::to_string(i);
+  uint64_t u;
+  if (!v.get_uint64().get(u)) return "the integer " + std::to_string(u);
+  double d;
+  if (!v.get_double().get(d)) return "the number " + format_number(d);
+  return json_type_name(v.type());
+}
+
 // Integer field; a double with an integral value (1.0) is accepted as JSON writers often emit them.
 inline bool get_int(const JsonEntry& e, simdjson::dom::object obj, const char* key, int64_t& out,
                     bool required = true, bool* present = nullptr) {
@@ -62,7 +81,9 @@ inline bool get_int(const JsonEntry& e, simdjson::dom::object obj, const char* k
     out = static_cast<int64_t>(d);
     return true;
   }
-  return e.fail(key, "bad_value", std::string("expected an integer, got ") + json_type_name(v.type()));
+  if (v.type() == simdjson::dom::element_type::UINT64)
+    return e.fail(key, "bad_value", "expected a signed 64-bit integer, got " + describe_json_value(v) + " (too large)");
+  return e.fail(key, "bad_value", "expected an integer, got " + describe_json_value(v));
 }
 
 inline bool get_number(const JsonEntry& e, simdjson::dom::object obj, const char* key, double& out,
@@ -75,7 +96,7 @@ inline bool get_number(const JsonEntry& e, simdjson::dom::object obj, const char
   if (present) *present = true;
   double d;
   if (v.get_double().get(d))
-    return e.fail(key, "bad_value", std::string("expected a number, got ") + json_type_name(v.type()));
+    return e.fail(key, "bad_value", "expected a number, got " + describe_json_value(v));
   if (!std::isfinite(d)) return e.fail(key, "bad_value", "not a finite number");
   out = d;
   return true;
@@ -86,7 +107,7 @@ inline bool get_string(const JsonEntry& e, simdjson::dom::object obj, const char
   if (obj.at_key(key).get(v)) return e.fail(key, "missing_field", "missing");
   std::string_view s;
   if (v.get_string().get(s))
-    return e.fail(key, "bad_value", std::string("expected a string, got ") + json_type_name(v.type()));
+    return e.fail(key, "bad_value", "expected a string, got " + describe_json_value(v));
   out.assign(s.data(), s.size());
   return true;
 }
@@ -104,12 +125,13 @@ inline bool get_xywh(const JsonEntry& e, simdjson::dom::object obj, const char* 
   for (simdjson::dom::element x : a) {
     double d;
     if (x.get_double().get(d) || !std::isfinite(d))
-      return e.fail(key, "bad_value", "element " + std::to_string(k) + " is not a finite number");
+      return e.fail(key, "bad_value", "element " + std::to_string(k) + " is " + describe_json_value(x) +
+                                          ", expected a finite number");
     out[k++] = d;
   }
   if (out[2] < 0 || out[3] < 0)
-    return e.fail(key, "box_degenerate", "negative width or height (w=" + std::to_string(out[2]) +
-                                             ", h=" + std::to_string(out[3]) + ")");
+    return e.fail(key, "box_degenerate",
+                  "negative width or height (w=" + format_number(out[2]) + ", h=" + format_number(out[3]) + ")");
   return true;
 }
 
@@ -118,21 +140,34 @@ inline simdjson::padded_string load_json_bytes(const std::filesystem::path& path
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw IoError(path.string() + ": file not found");
   if (std::filesystem::is_directory(path, ec)) throw IoError(path.string() + ": is a directory, expected a JSON file");
+  if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+    std::fclose(f);
+  } else {
+    throw IoError(path.string() + ": cannot open the file: " + std::strerror(errno));
+  }
   simdjson::padded_string bytes;
   if (simdjson::padded_string::load(path.string()).get(bytes)) throw IoError(path.string() + ": cannot read the file");
   return bytes;
 }
 
-// Parses a whole file; a FormatError for malformed JSON (the sink is not used: nothing can go on).
+// Parses a whole file; a FormatError (kind "parse") for malformed JSON, naming the byte offset, line
+// and column, and the entry and field it is in when there is one (json_syntax.h). The sink is not
+// used: nothing can go on. A leading UTF-8 byte-order mark is skipped.
 inline simdjson::dom::element parse_json_file(simdjson::dom::parser& parser, const simdjson::padded_string& bytes,
                                               const std::string& file) {
+  const bool bom = bytes.size() >= 3 && std::string_view(bytes.data(), 3) == "\xEF\xBB\xBF";
+  const size_t skip = bom ? 3 : 0;
   simdjson::dom::element doc;
-  auto error = parser.parse(bytes).get(doc);
+  // The padding after the end of `bytes` is still there after the skipped mark: no copy.
+  auto error = parser.parse(bytes.data() + skip, bytes.size() - skip, false).get(doc);
   if (error) {
     bool blank = true;
-    for (size_t i = 0; i < bytes.size() && blank; ++i)
+    for (size_t i = skip; i < bytes.size() && blank; ++i)
       blank = bytes.data()[i] == ' ' || bytes.data()[i] == '\n' || bytes.data()[i] == '\r' || bytes.data()[i] == '\t';
-    throw FormatError(file, "", "", blank ? "file is empty" : std::string("malformed JSON: ") + simdjson::error_message(error));
+    if (blank) throw FormatError(file, "", "", "file is empty (no JSON value)", "parse");
+    if (auto where = find_json_syntax_error(std::string_view(bytes.data(), bytes.size()), parser.max_depth()))
+      throw FormatError(file, where->entry, where->field, where->message(), "parse");
+    throw FormatError(file, "", "", std::string("malformed JSON: ") + simdjson::error_message(error), "parse");
   }
   return doc;
 }

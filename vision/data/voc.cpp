@@ -26,6 +26,9 @@ namespace fs = std::filesystem;
 namespace cvtk::data {
 namespace {
 
+// Image sides are ints inside cvtk; no real image comes near (the pixel limit, image_size.h, is far lower).
+constexpr double kMaxSide = 1 << 30;
+
 struct RawObject {
   std::string name;
   Object object;
@@ -59,25 +62,69 @@ bool parse_number(const pugi::xml_node& parent, const char* tag, const std::stri
   errno = 0;
   const double v = std::strtod(text.c_str(), &end);
   if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(v)) {
-    sink.report(file, entry, field, "bad_value", "expected a number, got '" + text + "'");
+    sink.report(file, entry, field, "bad_value", "expected a finite number, got " + quote(text));
     return false;
   }
   out = v;
   return true;
 }
 
-std::vector<std::string> read_id_list(const fs::path& file) {
+struct ListedId {
+  std::string id;
+  int line;
+};
+
+std::vector<ListedId> read_id_list(const fs::path& file) {
   const std::string text = read_file(file);
-  std::vector<std::string> ids;
+  std::vector<ListedId> ids;
   std::istringstream in(text);
   std::string line;
+  int number = 0;
   while (std::getline(in, line)) {
+    ++number;
     // ImageSets/Main/<class>_<split>.txt lines carry a second column; the id is the first token.
     std::istringstream tokens(line);
     std::string id;
-    if (tokens >> id) ids.push_back(id);
+    if (tokens >> id) ids.push_back({id, number});
   }
   return ids;
+}
+
+// The split lists of a dataset: ImageSets/Main/<split>.txt, not the per-class <class>_<split>.txt.
+std::vector<fs::path> split_lists(const fs::path& root) {
+  std::vector<fs::path> lists;
+  std::error_code ec;
+  const fs::path dir = root / "ImageSets" / "Main";
+  if (!fs::is_directory(dir, ec)) return lists;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_regular_file() && e.path().extension() == ".txt" &&
+        e.path().stem().string().find('_') == std::string::npos)
+      lists.push_back(e.path());
+  std::sort(lists.begin(), lists.end());
+  return lists;
+}
+
+// Reading every annotation leniently (data check without --split) checks every split list too: an id
+// with no annotation would otherwise only surface when someone reads that split.
+void check_split_lists(const fs::path& root, const std::set<std::string>& annotated, detail::IssueSink& sink) {
+  for (const fs::path& list : split_lists(root)) {
+    std::vector<ListedId> ids;
+    try {
+      ids = read_id_list(list);
+    } catch (const IoError& e) {
+      sink.report(list.string(), "", "", "unreadable_file", e.what());
+      continue;
+    }
+    std::set<std::string> seen;
+    for (const ListedId& l : ids) {
+      const std::string entry = "line " + std::to_string(l.line);
+      if (!seen.insert(l.id).second)
+        sink.report(list.string(), entry, "", "duplicate_id", "image id " + quote(l.id) + " listed more than once");
+      else if (!annotated.count(l.id))
+        sink.report(list.string(), entry, "", "missing_file",
+                    "image id " + quote(l.id) + " has no annotation (Annotations/" + l.id + ".xml not found)");
+    }
+  }
 }
 
 std::string find_image_file(const fs::path& root, const std::string& id, const std::string& filename_tag) {
@@ -103,7 +150,15 @@ void parse_annotation(const fs::path& root, const std::string& id, const ReadOpt
       out.skipped = true;
       return;
     }
-    const std::string bytes = read_file(xml_path);
+    std::string bytes;
+    try {
+      bytes = read_file(xml_path);
+    } catch (const IoError& e) {
+      if (!sink.lenient()) throw;
+      sink.report(file, "", "", "unreadable_file", e.what());
+      out.skipped = true;
+      return;
+    }
     if (trim(bytes).empty()) {
       sink.report(file, "", "", "parse", "file is empty");
       out.skipped = true;
@@ -112,8 +167,15 @@ void parse_annotation(const fs::path& root, const std::string& id, const ReadOpt
     pugi::xml_document doc;
     const pugi::xml_parse_result parsed = doc.load_buffer(bytes.data(), bytes.size());
     if (!parsed) {
-      sink.report(file, "byte " + std::to_string(parsed.offset), "", "parse",
-                  std::string("malformed XML: ") + parsed.description());
+      const size_t at = static_cast<size_t>(std::max<std::ptrdiff_t>(parsed.offset, 0));
+      size_t line = 1, column = 1;
+      for (size_t i = 0; i < at && i < bytes.size(); ++i) {
+        column = bytes[i] == '\n' ? 1 : column + 1;
+        line += bytes[i] == '\n';
+      }
+      sink.report(file, "byte " + std::to_string(at), "", "parse",
+                  std::string("malformed XML (line ") + std::to_string(line) + ", column " + std::to_string(column) +
+                      "): " + parsed.description());
       out.skipped = true;
       return;
     }
@@ -144,9 +206,11 @@ void parse_annotation(const fs::path& root, const std::string& id, const ReadOpt
       out.skipped = true;
       return;
     }
-    if (w <= 0 || h <= 0 || w != std::floor(w) || h != std::floor(h)) {
-      sink.report(file, "", "size", "bad_value",
-                  "image size must be positive integers, got " + format_number(w) + "x" + format_number(h));
+    if (w <= 0 || h <= 0 || w != std::floor(w) || h != std::floor(h) || w > kMaxSide || h > kMaxSide) {
+      const bool bad_w = w <= 0 || w != std::floor(w) || w > kMaxSide;
+      sink.report(file, "", bad_w ? "size/width" : "size/height", "bad_value",
+                  "image size must be positive integers of at most " + format_number(kMaxSide) + ", got " +
+                      format_number(w) + "x" + format_number(h));
       out.skipped = true;
       return;
     }
@@ -169,7 +233,7 @@ void parse_annotation(const fs::path& root, const std::string& id, const ReadOpt
       if (pugi::xml_node d = obj.child("difficult")) {
         const std::string t = trim(d.child_value());
         if (t != "0" && t != "1" && !t.empty()) {
-          sink.report(file, entry, "difficult", "bad_value", "expected 0 or 1, got '" + t + "'");
+          sink.report(file, entry, "difficult", "bad_value", "expected 0 or 1, got " + quote(t));
           continue;
         }
         raw.object.difficult = t == "1";
@@ -226,23 +290,28 @@ Dataset read_voc(const fs::path& root, const ReadOptions& options) {
   ds.image_root = root;
   ds.split = options.split;
 
+  detail::IssueSink sink(options.issues);
   std::vector<std::string> ids;
+  std::vector<int> lines;  // of each id in the split list; 0 when read from Annotations/
+  fs::path list;
   if (!options.split.empty()) {
-    const fs::path list = root / "ImageSets" / "Main" / (options.split + ".txt");
+    list = root / "ImageSets" / "Main" / (options.split + ".txt");
     if (!fs::exists(list, ec)) {
       std::string available;
-      if (fs::is_directory(root / "ImageSets" / "Main", ec))
-        for (const auto& e : fs::directory_iterator(root / "ImageSets" / "Main"))
-          if (e.path().extension() == ".txt" && e.path().stem().string().find('_') == std::string::npos)
-            available += (available.empty() ? "" : ", ") + e.path().stem().string();
-      throw IoError(list.string() + ": split '" + options.split + "' not found" +
+      for (const fs::path& l : split_lists(root)) available += (available.empty() ? "" : ", ") + l.stem().string();
+      throw IoError(list.string() + ": split " + quote(options.split) + " not found" +
                     (available.empty() ? "" : " (available: " + available + ")"));
     }
-    ids = read_id_list(list);
+    for (ListedId& l : read_id_list(list)) {
+      ids.push_back(std::move(l.id));
+      lines.push_back(l.line);
+    }
   } else {
     for (const auto& e : fs::directory_iterator(root / "Annotations"))
       if (e.path().extension() == ".xml") ids.push_back(e.path().stem().string());
     std::sort(ids.begin(), ids.end());
+    lines.assign(ids.size(), 0);
+    if (sink.lenient()) check_split_lists(root, std::set<std::string>(ids.begin(), ids.end()), sink);
   }
 
   std::vector<ParsedFile> parsed(ids.size());
@@ -251,9 +320,20 @@ Dataset read_voc(const fs::path& root, const ReadOptions& options) {
   // Class list: from a file when one is given or present, else the names met, in byte order.
   fs::path classes_file = options.classes_file;
   if (classes_file.empty() && fs::exists(root / "classes.txt", ec)) classes_file = root / "classes.txt";
-  if (!classes_file.empty()) {
-    ds.classes = read_class_names(classes_file);
-  } else {
+  bool from_file = !classes_file.empty();
+  if (from_file) {
+    try {
+      ds.classes = read_class_names(classes_file);
+    } catch (const FormatError& e) {
+      sink.report(e);  // lenient: carry on with the names met, so the annotations still get checked
+      from_file = false;
+    } catch (const IoError& e) {
+      if (!sink.lenient()) throw;
+      sink.report(classes_file.string(), "", "", "unreadable_file", e.what());
+      from_file = false;
+    }
+  }
+  if (!from_file) {
     std::set<std::string> names;
     for (const auto& p : parsed)
       for (const auto& o : p.objects) names.insert(o.name);
@@ -262,7 +342,6 @@ Dataset read_voc(const fs::path& root, const ReadOptions& options) {
   std::map<std::string, int> class_index;
   for (size_t k = 0; k < ds.classes.size(); ++k) class_index[ds.classes[k]] = static_cast<int>(k);
 
-  detail::IssueSink sink(options.issues);
   std::set<std::string> seen_ids;
   ds.images.reserve(ids.size());
   for (size_t i = 0; i < parsed.size(); ++i) {
@@ -270,8 +349,8 @@ Dataset read_voc(const fs::path& root, const ReadOptions& options) {
     if (p.error) std::rethrow_exception(p.error);
     if (options.issues) options.issues->insert(options.issues->end(), p.issues.begin(), p.issues.end());
     if (!seen_ids.insert(ids[i]).second) {
-      sink.report((root / "ImageSets" / "Main" / (options.split + ".txt")).string(), "id '" + ids[i] + "'", "",
-                  "duplicate_id", "image id listed more than once");
+      sink.report(list.string(), "line " + std::to_string(lines[i]), "", "duplicate_id",
+                  "image id " + quote(ids[i]) + " listed more than once");
       continue;
     }
     if (p.skipped) continue;
@@ -283,7 +362,7 @@ Dataset read_voc(const fs::path& root, const ReadOptions& options) {
       if (it == class_index.end()) {
         sink.report((root / "Annotations" / (ids[i] + ".xml")).string(), "object " + std::to_string(raw.object.id),
                     "name", "unknown_class",
-                    "class '" + raw.name + "' is not in " + classes_file.string());
+                    "class " + quote(raw.name) + " is not in " + classes_file.string());
         continue;
       }
       raw.object.label = it->second;

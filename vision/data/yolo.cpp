@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -26,6 +27,8 @@ namespace {
 
 // Label files usually carry 6 decimals; boxes touching the border may read a few 1e-6 outside.
 constexpr double kRounding = 1e-5;
+// The fields after the class, as messages name them.
+const char* const kValueNames[4] = {"cx", "cy", "w", "h"};
 
 bool is_image(const fs::path& p) {
   std::string ext = p.extension().string();
@@ -53,15 +56,37 @@ Dataset read_yolo(const fs::path& root, const ReadOptions& options) {
   ds.source = root.string();
   ds.image_root = root;
   ds.split = options.split;
-  const fs::path classes_file = options.classes_file.empty() ? root / "classes.txt" : options.classes_file;
-  if (!fs::exists(classes_file, ec))
-    throw IoError(classes_file.string() + ": YOLO class names file not found (one name per line)");
-  ds.classes = read_class_names(classes_file);
+  detail::IssueSink top(options.issues);  // problems of the dataset as a whole
 
   std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(images_dir))
+  std::vector<std::string> subdirs;
+  for (const auto& e : fs::directory_iterator(images_dir)) {
     if (e.is_regular_file() && is_image(e.path())) files.push_back(e.path());
+    if (e.is_directory()) subdirs.push_back(e.path().filename().string());
+  }
   std::sort(files.begin(), files.end());
+  std::sort(subdirs.begin(), subdirs.end());
+  // images/<split>/ only: reading the flat layout would find nothing and say nothing.
+  if (files.empty() && !subdirs.empty() && options.split.empty()) {
+    std::string names;
+    for (const auto& d : subdirs) names += (names.empty() ? "" : ", ") + d;
+    throw IoError(images_dir.string() + ": no images here, only the split directories " + names +
+                  ": choose one with --split");
+  }
+
+  const fs::path classes_file = options.classes_file.empty() ? root / "classes.txt" : options.classes_file;
+  if (!fs::exists(classes_file, ec)) {
+    const std::string problem = "YOLO class names file not found (one name per line; --classes names another)";
+    if (!top.lenient()) throw IoError(classes_file.string() + ": " + problem);
+    top.report(classes_file.string(), "", "", "missing_file", problem);
+    return ds;
+  }
+  try {
+    ds.classes = read_class_names(classes_file);
+  } catch (const FormatError& e) {
+    top.report(e);  // lenient: without the names no label can be checked
+    return ds;
+  }
 
   const int num_classes = static_cast<int>(ds.classes.size());
   std::vector<Parsed> parsed(files.size());
@@ -72,17 +97,31 @@ Dataset read_yolo(const fs::path& root, const ReadOptions& options) {
       ImageRecord& rec = out.record;
       rec.name = files[i].stem().string();
       rec.file = fs::relative(files[i], root).generic_string();
-      const auto size = read_image_size(files[i]);
+      std::optional<ImageSize> size;
+      try {
+        size = checked_image_size(files[i]);
+      } catch (const FormatError& e) {
+        sink.report(e);
+      } catch (const IoError& e) {
+        if (!sink.lenient()) throw;
+        sink.report(files[i].string(), "", "", "unreadable_image", e.what());
+      }
       if (!size) {
-        sink.report(files[i].string(), "", "", "unreadable_image", "cannot read the image size (corrupt or not an image)");
         out.skipped = true;
         return;
       }
       rec.width = size->width;
       rec.height = size->height;
       const fs::path label_file = labels_dir / (rec.name + ".txt");
-      if (!fs::exists(label_file)) return;  // an image without a label file has no objects
-      const std::string text = read_file(label_file);
+      if (!fs::exists(label_file)) return;  // an image without a label file has no objects: a negative
+      std::string text;
+      try {
+        text = read_file(label_file);
+      } catch (const IoError& e) {
+        if (!sink.lenient()) throw;
+        sink.report(label_file.string(), "", "", "unreadable_file", e.what());
+        return;
+      }
       std::istringstream in(text);
       std::string line;
       int number = 0;
@@ -91,29 +130,32 @@ Dataset read_yolo(const fs::path& root, const ReadOptions& options) {
         if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
         const std::string entry = "line " + std::to_string(number);
         std::istringstream tokens(line);
-        std::string cls_text;
-        double v[4];
-        tokens >> cls_text;
-        char* end = nullptr;
-        const long cls = std::strtol(cls_text.c_str(), &end, 10);
-        if (cls_text.empty() || *end != '\0') {
-          sink.report(label_file.string(), entry, "class", "bad_value", "expected a class index, got '" + cls_text + "'");
+        std::vector<std::string> fields;
+        for (std::string t; tokens >> t;) fields.push_back(t);
+        if (fields.size() != 5) {
+          sink.report(label_file.string(), entry, "", fields.size() < 5 ? "missing_field" : "bad_value",
+                      "expected 5 values: class cx cy w h, got " + std::to_string(fields.size()) +
+                          (fields.size() > 5 ? " (segmentation polygons and scores are not box labels)" : ""));
           continue;
         }
+        const std::string& cls_text = fields[0];
+        char* end = nullptr;
+        errno = 0;
+        const long cls = std::strtol(cls_text.c_str(), &end, 10);
+        if (*end != '\0' || errno == ERANGE) {
+          sink.report(label_file.string(), entry, "class", "bad_value",
+                      "expected a class index (a whole number), got " + quote(cls_text));
+          continue;
+        }
+        double v[4];
         bool ok = true;
         for (int k = 0; k < 4 && ok; ++k) {
-          std::string t;
-          if (!(tokens >> t)) {
-            sink.report(label_file.string(), entry, k < 2 ? "center" : "size", "missing_field",
-                        "expected 5 values: class cx cy w h");
-            ok = false;
-            break;
-          }
+          const std::string& t = fields[k + 1];
           errno = 0;
           v[k] = std::strtod(t.c_str(), &end);
           if (*end != '\0' || errno == ERANGE || !std::isfinite(v[k])) {
-            sink.report(label_file.string(), entry, "value " + std::to_string(k + 2), "bad_value",
-                        "expected a number, got '" + t + "'");
+            sink.report(label_file.string(), entry, kValueNames[k], "bad_value",
+                        "expected a finite number, got " + quote(t));
             ok = false;
           }
         }
@@ -130,7 +172,7 @@ Dataset read_yolo(const fs::path& root, const ReadOptions& options) {
         const double W = rec.width, H = rec.height;
         obj.box = Box{(v[0] - v[2] / 2) * W, (v[1] - v[3] / 2) * H, (v[0] + v[2] / 2) * W, (v[1] + v[3] / 2) * H};
         if (v[2] < 0 || v[3] < 0) {
-          sink.report(label_file.string(), entry, "size", "box_degenerate", "negative width or height");
+          sink.report(label_file.string(), entry, v[2] < 0 ? "w" : "h", "box_degenerate", "negative width or height");
         } else if (obj.box.x1 < -W * kRounding || obj.box.y1 < -H * kRounding || obj.box.x2 > W * (1 + kRounding) ||
                    obj.box.y2 > H * (1 + kRounding)) {
           if (options.clip_boxes) {
@@ -140,7 +182,9 @@ Dataset read_yolo(const fs::path& root, const ReadOptions& options) {
             obj.box.y2 = std::clamp(obj.box.y2, 0.0, H);
             obj.area = -2;
           } else {
-            sink.report(label_file.string(), entry, "", "box_outside", "box reaches outside the image (normalised values outside [0, 1])");
+            sink.report(label_file.string(), entry, "", "box_outside",
+                        "box cx=" + fields[1] + " cy=" + fields[2] + " w=" + fields[3] + " h=" + fields[4] +
+                            " reaches outside the image (normalised coordinates run 0..1)");
           }
         }
         // Within the format's rounding of the image border: on the border.
@@ -167,6 +211,19 @@ Dataset read_yolo(const fs::path& root, const ReadOptions& options) {
       }
     ds.images.push_back(std::move(rec));
   }
+  // Label files without an image: their boxes would be left out without a word. (labelImg keeps a
+  // classes.txt beside the labels.)
+  std::set<std::string> stems;
+  for (const auto& f : files) stems.insert(f.stem().string());
+  std::vector<fs::path> orphans;
+  for (const auto& e : fs::directory_iterator(labels_dir))
+    if (e.is_regular_file() && e.path().extension() == ".txt" && e.path().filename() != "classes.txt" &&
+        !stems.count(e.path().stem().string()))
+      orphans.push_back(e.path());
+  std::sort(orphans.begin(), orphans.end());
+  for (const auto& o : orphans)
+    top.report(o.string(), "", "", "missing_image",
+               "label file without an image (no " + (images_dir / o.stem()).string() + " with an image extension)");
   assign_image_ids(ds, options.issues);  // ids from names, never positions (image_ids.h)
   return ds;
 }

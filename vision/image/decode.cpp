@@ -1,6 +1,8 @@
 #include "vision/image/decode.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -10,31 +12,35 @@
 #include <opencv2/imgproc.hpp>
 
 #include "vision/data/errors.h"
+#include "vision/data/image_size.h"
 #include "vision/image/jpeg.h"
 
 namespace cvtk::image {
 namespace {
 
-// A JPEG stream ends with the EOI marker FF D9; encoders may append a few padding bytes after it.
-bool jpeg_truncated(const std::vector<unsigned char>& b) {
-  if (b.size() < 4 || b[0] != 0xFF || b[1] != 0xD8) return false;  // not a JPEG
-  const size_t stop = b.size() > 1024 ? b.size() - 1024 : 1;
-  for (size_t i = b.size() - 1; i >= stop; --i)
-    if (b[i - 1] == 0xFF && b[i] == 0xD9) return false;
-  return true;
+bool is_jpeg(const std::vector<unsigned char>& b) {
+  return b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF;
 }
 
-bool is_jpeg(const std::vector<unsigned char>& b) { return b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF; }
+data::FormatError bad_image(const std::string& name, const std::string& problem) {
+  return data::FormatError(name, "", "", problem, "unreadable_image");
+}
 
+// What every path checks before decoding: the container is whole (a truncated JPEG would be padded
+// with grey, a damaged PNG makes libpng print on stderr) and the declared size is within the limit
+// (the decoders allocate from it before reading a pixel).
 void check_bytes(const std::vector<unsigned char>& bytes, const std::string& name) {
-  if (bytes.empty()) throw data::FormatError(name, "", "", "empty image file");
-  if (jpeg_truncated(bytes)) throw data::FormatError(name, "", "", "truncated JPEG (no end-of-image marker)");
+  const std::string problem = data::image_bytes_problem(bytes.data(), bytes.size());
+  if (!problem.empty()) throw bad_image(name, problem);
+  if (const auto size = data::read_image_size(bytes.data(), bytes.size())) data::check_image_pixels(name, *size);
 }
 
 std::vector<unsigned char> read_bytes(const std::filesystem::path& file) {
   const std::string name = file.string();
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec)) throw data::IoError(name + ": is a directory, expected an image file");
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(name.c_str(), "rb"), &std::fclose);
-  if (!f) throw data::IoError(name + ": cannot open image file");
+  if (!f) throw data::IoError(name + ": cannot open image file: " + std::strerror(errno));
   std::vector<unsigned char> bytes;
   if (std::fseek(f.get(), 0, SEEK_END) == 0) {
     const long n = std::ftell(f.get());
@@ -46,17 +52,28 @@ std::vector<unsigned char> read_bytes(const std::filesystem::path& file) {
   return bytes;
 }
 
-}  // namespace
-
-DecodeResult decode_image_bytes(const std::vector<unsigned char>& bytes, const std::string& name) {
-  check_bytes(bytes, name);
+// The full decode of bytes that passed check_bytes.
+DecodeResult decode_checked(const std::vector<unsigned char>& bytes, const std::string& name) {
   DecodeResult r;
-  if (is_jpeg(bytes) && jpeg::decode_rgb(bytes.data(), bytes.size(), r.image, r.converted)) {
-    r.source_size = r.image.size();
-    return r;
+  std::string problem;
+  if (is_jpeg(bytes)) {
+    jpeg::Status s = jpeg::decode_rgb(bytes.data(), bytes.size(), r.image, r.converted, problem);
+    if (s == jpeg::Status::kDecoded) {
+      r.source_size = r.image.size();
+      return r;
+    }
+    // OpenCV would print libjpeg's warnings and return a papered-over image: it only gets clean data.
+    if (s == jpeg::Status::kUnsupported) s = jpeg::validate(bytes.data(), bytes.size(), problem);
+    if (s == jpeg::Status::kCorrupt) throw bad_image(name, "corrupt JPEG (libjpeg: " + problem + ")");
   }
-  cv::Mat m = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
-  if (m.empty()) throw data::FormatError(name, "", "", "cannot decode image (corrupt or unsupported format)");
+  cv::Mat m;
+  try {
+    m = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
+  } catch (const cv::Exception& e) {  // its size guard, among others; e.what() spans lines
+    throw bad_image(name, "cannot decode image (OpenCV: " + e.err + ")");
+  }
+  if (m.empty()) throw bad_image(name, "cannot decode image (corrupt or unsupported format)");
+  data::check_image_pixels(name, data::ImageSize{m.cols, m.rows});  // formats whose header is not read
 
   std::string what;
   switch (m.depth()) {
@@ -71,7 +88,7 @@ DecodeResult decode_image_bytes(const std::vector<unsigned char>& bytes, const s
       what = "float -> 8-bit";
       break;
     default:
-      throw data::FormatError(name, "", "", "unsupported pixel depth (OpenCV depth " + std::to_string(m.depth()) + ")");
+      throw bad_image(name, "unsupported pixel depth (OpenCV depth " + std::to_string(m.depth()) + ")");
   }
   auto add = [&](const std::string& s) { what += (what.empty() ? "" : ", ") + s; };
   switch (m.channels()) {
@@ -87,14 +104,23 @@ DecodeResult decode_image_bytes(const std::vector<unsigned char>& bytes, const s
       add("4-channel -> RGB (alpha dropped)");
       break;
     default:
-      throw data::FormatError(name, "", "", "unsupported channel count " + std::to_string(m.channels()));
+      throw bad_image(name, "unsupported channel count " + std::to_string(m.channels()));
   }
   r.converted = what;
   r.source_size = r.image.size();
   return r;
 }
 
-DecodeResult decode_image(const std::filesystem::path& file) { return decode_image_bytes(read_bytes(file), file.string()); }
+}  // namespace
+
+DecodeResult decode_image_bytes(const std::vector<unsigned char>& bytes, const std::string& name) {
+  check_bytes(bytes, name);
+  return decode_checked(bytes, name);
+}
+
+DecodeResult decode_image(const std::filesystem::path& file) {
+  return decode_image_bytes(read_bytes(file), file.string());
+}
 
 DecodeResult decode_image_resized(const std::filesystem::path& file, cv::Size size) {
   if (size.width < 1 || size.height < 1)
@@ -104,9 +130,14 @@ DecodeResult decode_image_resized(const std::filesystem::path& file, cv::Size si
   const std::string name = file.string();
   check_bytes(bytes, name);
   DecodeResult r;
-  if (is_jpeg(bytes) && jpeg::decode_resized(bytes.data(), bytes.size(), size, r.image, r.source_size, r.converted))
-    return r;
-  r = decode_image_bytes(bytes, name);
+  std::string problem;
+  if (is_jpeg(bytes)) {
+    const jpeg::Status s =
+        jpeg::decode_resized(bytes.data(), bytes.size(), size, r.image, r.source_size, r.converted, problem);
+    if (s == jpeg::Status::kDecoded) return r;
+    if (s == jpeg::Status::kCorrupt) throw bad_image(name, "corrupt JPEG (libjpeg: " + problem + ")");
+  }
+  r = decode_checked(bytes, name);
   if (r.image.size() != size) cv::resize(r.image, r.image, size, 0, 0, cv::INTER_LINEAR);
   return r;
 }

@@ -2,8 +2,13 @@
 // Reading an image file into the one pixel format cvtk's pipelines use: 8-bit, 3-channel RGB.
 //
 // Grayscale, 4-channel (alpha dropped) and 16-bit images are converted and the conversion is named in
-// DecodeResult::converted, so callers can count it. Missing files throw IoError; files that do not
-// decode, or JPEGs without their end-of-image marker (truncated), throw FormatError naming the file.
+// DecodeResult::converted, so callers can count it. Missing or unreadable files throw IoError. A
+// FormatError naming the file (kind "unreadable_image") for anything that is not a whole, intact
+// image: no bytes, a JPEG whose data ends before its end-of-image marker, a JPEG libjpeg finds damaged
+// (bad codes, a premature end, data between segments: decoders fill such holes with grey and only warn),
+// a PNG cut short or failing its checksums, data no decoder reads. A FormatError ("image_too_large")
+// naming both dimensions when the header declares more pixels than data::max_image_pixels(), checked
+// before anything is allocated. Nothing is printed on stderr: the libraries' warnings become these errors.
 // The EXIF orientation tag is ignored: pixels are returned as stored, which is what annotation tools
 // draw boxes on.
 //

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <jpeglib.h>
+#include <jerror.h>
 #include <opencv2/imgproc.hpp>
 
 namespace cvtk::image::jpeg {
@@ -17,17 +18,45 @@ namespace {
 
 // libjpeg reports a fatal error through error_exit, which must not return. It jumps back to the
 // setjmp of the step that was running; every step below is a function whose locals are trivially
-// destructible, so the jump skips no destructor.
+// destructible, so the jump skips no destructor. Warnings that mean damaged data jump back the same
+// way (emit_message may leave the library like error_exit), so a damaged image stops decoding at the
+// first damage found; their text and error_exit's are kept in `problem`.
 struct ErrorManager {
   jpeg_error_mgr mgr;  // first member: libjpeg hands back a pointer to it
   std::jmp_buf jump;
+  char problem[JMSG_LENGTH_MAX];
 };
 
-[[noreturn]] void on_error(j_common_ptr info) { std::longjmp(reinterpret_cast<ErrorManager*>(info->err)->jump, 1); }
+[[noreturn]] void fail(j_common_ptr info) {
+  auto* err = reinterpret_cast<ErrorManager*>(info->err);
+  if (err->problem[0] == '\0') err->mgr.format_message(info, err->problem);
+  std::longjmp(err->jump, 1);
+}
 
-// Warnings mark recoverable damage; decode.h's policy (truncation check, then decode what is there)
-// decides about such files, so libjpeg does not print them.
-void on_message(j_common_ptr) {}
+void on_error(j_common_ptr info) { fail(info); }
+
+// Warnings libjpeg gives for damaged data, after which it fills in what is missing; the others it
+// warns about concern metadata.
+bool damage_warning(int code) {
+  switch (code) {
+    case JWRN_ARITH_BAD_CODE:
+    case JWRN_BOGUS_PROGRESSION:
+    case JWRN_EXTRANEOUS_DATA:
+    case JWRN_HIT_MARKER:
+    case JWRN_HUFF_BAD_CODE:
+    case JWRN_JPEG_EOF:
+    case JWRN_MUST_RESYNC:
+    case JWRN_NOT_SEQUENTIAL:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Level -1 is a warning; higher levels are trace messages, never shown.
+void on_message(j_common_ptr info, int level) {
+  if (level < 0 && damage_warning(info->err->msg_code)) fail(info);
+}
 
 bool create(jpeg_decompress_struct& info, ErrorManager& err) {
   if (setjmp(err.jump)) return false;
@@ -60,6 +89,16 @@ bool read_rows(jpeg_decompress_struct& info, ErrorManager& err, unsigned char* d
   return true;
 }
 
+// Every row into the same buffer of one row: the decode runs in full, the pixels are dropped.
+bool discard_rows(jpeg_decompress_struct& info, ErrorManager& err, unsigned char* row) {
+  if (setjmp(err.jump)) return false;
+  jpeg_start_decompress(&info);
+  JSAMPROW rows[1] = {row};
+  while (info.output_scanline < info.output_height) jpeg_read_scanlines(&info, rows, 1);
+  jpeg_finish_decompress(&info);
+  return true;
+}
+
 // rows[c] points at every row of plane c; one call per iMCU row hands libjpeg the next slice of each.
 bool read_planes(jpeg_decompress_struct& info, ErrorManager& err, JSAMPROW* const* rows, const int* rows_per_imcu) {
   if (setjmp(err.jump)) return false;
@@ -80,7 +119,7 @@ class Decompressor {
   Decompressor() {
     info_.err = jpeg_std_error(&err_.mgr);
     err_.mgr.error_exit = on_error;
-    err_.mgr.output_message = on_message;
+    err_.mgr.emit_message = on_message;
     created_ = create(info_, err_);
   }
   ~Decompressor() {
@@ -89,18 +128,28 @@ class Decompressor {
   Decompressor(const Decompressor&) = delete;
   Decompressor& operator=(const Decompressor&) = delete;
 
-  // Reads the header; false unless the stream is one whose RGB form we produce (see jpeg.h).
-  bool open(const unsigned char* data, size_t size, std::string& converted) {
-    if (!created_ || !read_header(info_, err_, data, size)) return false;
+  // Reads the header. kUnsupported for a stream whose RGB form we do not produce (see jpeg.h) unless
+  // any_colour_space.
+  Status open(const unsigned char* data, size_t size, std::string& converted, std::string& problem,
+              bool any_colour_space = false) {
+    if (!created_) return Status::kUnsupported;
+    if (!read_header(info_, err_, data, size)) return failed(problem);
+    if (any_colour_space) return Status::kDecoded;
     if (info_.num_components == 3 && (info_.jpeg_color_space == JCS_YCbCr || info_.jpeg_color_space == JCS_RGB)) {
       converted.clear();
-      return true;
+      return Status::kDecoded;
     }
     if (info_.num_components == 1 && info_.jpeg_color_space == JCS_GRAYSCALE) {
       converted = "grayscale -> RGB";  // the wording of decode.cpp's OpenCV path
-      return true;
+      return Status::kDecoded;
     }
-    return false;
+    return Status::kUnsupported;
+  }
+  // What a step that returned false leaves: damage when libjpeg named some, else a job for another path.
+  Status failed(std::string& problem) const {
+    if (err_.problem[0] == '\0') return Status::kUnsupported;
+    problem = err_.problem;
+    return Status::kCorrupt;
   }
   jpeg_decompress_struct& info() { return info_; }
   ErrorManager& err() { return err_; }
@@ -152,26 +201,38 @@ bool planes_tile_exactly(const jpeg_decompress_struct& info) {
 
 }  // namespace
 
-bool decode_rgb(const unsigned char* data, size_t size, cv::Mat& rgb, std::string& converted) {
+Status decode_rgb(const unsigned char* data, size_t size, cv::Mat& rgb, std::string& converted, std::string& problem) {
   Decompressor d;
-  if (!d.open(data, size, converted)) return false;
+  if (const Status s = d.open(data, size, converted, problem); s != Status::kDecoded) return s;
   jpeg_decompress_struct& info = d.info();
   info.out_color_space = JCS_RGB;
   cv::Mat out(static_cast<int>(info.image_height), static_cast<int>(info.image_width), CV_8UC3);
-  if (!read_rows(info, d.err(), out.data, out.step)) return false;
-  if (out.rows != static_cast<int>(info.output_height) || out.cols != static_cast<int>(info.output_width)) return false;
+  if (!read_rows(info, d.err(), out.data, out.step)) return d.failed(problem);
+  if (out.rows != static_cast<int>(info.output_height) || out.cols != static_cast<int>(info.output_width))
+    return Status::kUnsupported;
   rgb = out;
-  return true;
+  return Status::kDecoded;
 }
 
-bool decode_resized(const unsigned char* data, size_t size, cv::Size target, cv::Mat& rgb, cv::Size& source,
-                    std::string& converted) {
-  if (target.width < 1 || target.height < 1) return false;
+Status validate(const unsigned char* data, size_t size, std::string& problem) {
   Decompressor d;
-  if (!d.open(data, size, converted)) return false;
+  std::string unused;
+  if (const Status s = d.open(data, size, unused, problem, true); s != Status::kDecoded) return s;
+  jpeg_decompress_struct& info = d.info();
+  if (!calc_dimensions(info, d.err())) return d.failed(problem);
+  std::vector<unsigned char> row(static_cast<size_t>(info.output_width) * static_cast<size_t>(info.output_components));
+  if (!discard_rows(info, d.err(), row.data())) return d.failed(problem);
+  return Status::kDecoded;
+}
+
+Status decode_resized(const unsigned char* data, size_t size, cv::Size target, cv::Mat& rgb, cv::Size& source,
+                      std::string& converted, std::string& problem) {
+  if (target.width < 1 || target.height < 1) return Status::kUnsupported;
+  Decompressor d;
+  if (const Status s = d.open(data, size, converted, problem); s != Status::kDecoded) return s;
   jpeg_decompress_struct& info = d.info();
   // Full-range JFIF YCbCr is what the conversion below undoes; RGB-coded streams take the plain path.
-  if (info.num_components == 3 && info.jpeg_color_space != JCS_YCbCr) return false;
+  if (info.num_components == 3 && info.jpeg_color_space != JCS_YCbCr) return Status::kUnsupported;
   const long w = info.image_width, h = info.image_height;
   info.raw_data_out = TRUE;
   bool ready = false;
@@ -180,13 +241,13 @@ bool decode_resized(const unsigned char* data, size_t size, cv::Size target, cv:
     if (n < 8 && (w * n < 8L * target.width || h * n < 8L * target.height)) continue;
     info.scale_num = static_cast<unsigned>(n);
     info.scale_denom = 8;
-    if (!calc_dimensions(info, d.err())) return false;
+    if (!calc_dimensions(info, d.err())) return d.failed(problem);
     if (planes_tile_exactly(info)) {
       ready = true;
       break;
     }
   }
-  if (!ready) return false;
+  if (!ready) return Status::kUnsupported;
 
   const int nc = info.num_components;
   const int imcu_cols = static_cast<int>((w + info.max_h_samp_factor * DCTSIZE - 1) / (info.max_h_samp_factor * DCTSIZE));
@@ -208,7 +269,7 @@ bool decode_resized(const unsigned char* data, size_t size, cv::Size target, cv:
     for (int r = 0; r < planes[c].rows; ++r) rows[c].push_back(planes[c].ptr<uchar>(r));
     row_tables[c] = rows[c].data();
   }
-  if (!read_planes(info, d.err(), row_tables, rows_per_imcu)) return false;
+  if (!read_planes(info, d.err(), row_tables, rows_per_imcu)) return d.failed(problem);
 
   // Resampling plane c to target with half-pixel centres puts target pixel x at plane coordinate
   // (x + 0.5) * plane_width / target.width - 0.5, which is the stored position (x + 0.5) * w /
@@ -229,7 +290,7 @@ bool decode_resized(const unsigned char* data, size_t size, cv::Size target, cv:
     cv::cvtColor(resized[0], rgb, cv::COLOR_GRAY2RGB);
   }
   source = cv::Size(static_cast<int>(w), static_cast<int>(h));
-  return true;
+  return Status::kDecoded;
 }
 
 }  // namespace cvtk::image::jpeg
@@ -237,8 +298,11 @@ bool decode_resized(const unsigned char* data, size_t size, cv::Size target, cv:
 #else  // no libjpeg at build time: callers use OpenCV
 
 namespace cvtk::image::jpeg {
-bool decode_rgb(const unsigned char*, size_t, cv::Mat&, std::string&) { return false; }
-bool decode_resized(const unsigned char*, size_t, cv::Size, cv::Mat&, cv::Size&, std::string&) { return false; }
+Status decode_rgb(const unsigned char*, size_t, cv::Mat&, std::string&, std::string&) { return Status::kUnsupported; }
+Status validate(const unsigned char*, size_t, std::string&) { return Status::kUnsupported; }
+Status decode_resized(const unsigned char*, size_t, cv::Size, cv::Mat&, cv::Size&, std::string&, std::string&) {
+  return Status::kUnsupported;
+}
 }  // namespace cvtk::image::jpeg
 
 #endif

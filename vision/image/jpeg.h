@@ -1,8 +1,16 @@
 #pragma once
-// JPEG decoding through libjpeg(-turbo) directly, behind decode.h. Everything here returns false
-// instead of throwing when it cannot do the job (no libjpeg at build time, a colour space it does not
-// handle, data it rejects), so the caller falls back to OpenCV, which then applies decode.h's rules
-// and names the error. Built without libjpeg (CVTK_HAVE_LIBJPEG undefined), both always return false.
+// JPEG decoding through libjpeg(-turbo) directly, behind decode.h. Nothing here throws: each call says
+// whether it decoded, could not do this job (kUnsupported: no libjpeg at build time, a colour space or
+// plane layout it does not handle; the caller falls back to another path), or found the data damaged
+// (kCorrupt, with libjpeg's description in `problem`; the caller reports it, since every other path
+// would meet the same damage). Damage includes what libjpeg only warns about and then papers over
+// with grey or repeated pixels: a premature end of the file, bad Huffman or arithmetic codes, data
+// between segments, a broken progression. Warnings about metadata (an unknown JFIF revision, an
+// Adobe transform code) are not damage. libjpeg prints nothing, warnings included.
+//
+// Callers check the declared size against the pixel limit first (vision/data/image_size.h), as
+// decode.h does: the output buffer is allocated from the header before any pixel is read. Built
+// without libjpeg (CVTK_HAVE_LIBJPEG undefined), every call returns kUnsupported.
 #include <cstddef>
 #include <string>
 
@@ -10,10 +18,17 @@
 
 namespace cvtk::image::jpeg {
 
+enum class Status { kDecoded, kUnsupported, kCorrupt };
+
 // Decodes to 8-bit RGB at full size. Only 3-component YCbCr/RGB and 1-component grayscale streams
-// (then `converted` names the conversion); CMYK and others return false. Same library, colour
+// (then `converted` names the conversion); CMYK and others are kUnsupported. Same library, colour
 // conversion and chroma upsampling as OpenCV's imdecode, without its BGR detour.
-bool decode_rgb(const unsigned char* data, size_t size, cv::Mat& rgb, std::string& converted);
+Status decode_rgb(const unsigned char* data, size_t size, cv::Mat& rgb, std::string& converted, std::string& problem);
+
+// Decodes any stream libjpeg reads (CMYK and YCCK included) in its own output colour space and
+// discards the pixels: what the fallback to OpenCV runs first, as OpenCV would print libjpeg's
+// warnings on stderr and return the papered-over image.
+Status validate(const unsigned char* data, size_t size, std::string& problem);
 
 // Decodes straight to `target` (8-bit RGB): a bilinear stretch of the full image with half-pixel
 // centres, done on the decoded luma and chroma planes before colour conversion, so neither chroma
@@ -27,8 +42,8 @@ bool decode_rgb(const unsigned char* data, size_t size, cv::Mat& rgb, std::strin
 // odd width with 2x horizontal chroma subsampling) return false. Pixels differ from full decode +
 // bilinear resize only by rounding, by the chroma filter (bilinear from the subsampled plane instead
 // of libjpeg's triangle upsampling followed by bilinear) and, when n < 8, by the IDCT's own low-pass.
-// `source` receives the stored size.
-bool decode_resized(const unsigned char* data, size_t size, cv::Size target, cv::Mat& rgb, cv::Size& source,
-                    std::string& converted);
+// `source` receives the stored size. Streams it does not handle are kUnsupported.
+Status decode_resized(const unsigned char* data, size_t size, cv::Size target, cv::Mat& rgb, cv::Size& source,
+                      std::string& converted, std::string& problem);
 
 }  // namespace cvtk::image::jpeg
