@@ -54,14 +54,17 @@ TEST_P(TorchvisionParity, TrainModeFeaturesAndBatchNormStatistics) {
   net->train();
   torch::NoGradGuard no_grad;
   const auto maps = net->features(fx.at("input"));
-  for (const auto& [key, t] : maps) EXPECT_TRUE(close(t, fx.at("train." + key))) << key;
+  // Train-mode BatchNorm divides by batch statistics layer after layer, so the rounding of whichever
+  // SIMD kernels ran grows with depth (1e-3 of the maps' scale at Inception v3's c5 on baseline kernels).
+  for (const auto& [key, t] : maps) EXPECT_TRUE(close(t, fx.at("train." + key), 1e-3)) << key;
   size_t stats = 0;
   for (const auto& [key, t] : vision::state_dict(*net)) {
     auto it = fx.find("train.state." + key);
     if (it == fx.end()) continue;
     ++stats;
     if (key.find("num_batches_tracked") != std::string::npos) EXPECT_TRUE(torch::equal(t, it->second)) << key;
-    else EXPECT_TRUE(close(t, it->second)) << key;
+    // Running means of maps that follow a BatchNorm are ~0: judged against the maps' unit scale.
+    else EXPECT_TRUE(close(t, it->second, 1e-4, 0.01)) << key;
   }
   size_t expected = 0;  // models without BatchNorm (Swin) have none
   for (const auto& [k, t] : fx) expected += k.rfind("train.state.", 0) == 0;

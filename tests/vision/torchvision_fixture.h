@@ -49,13 +49,17 @@ inline vision::StateDict with_prefix(const std::map<std::string, torch::Tensor>&
 }
 
 // |a - b| <= rtol * max|b| elementwise (relative to the tensor's scale), with a message.
-inline ::testing::AssertionResult close(const torch::Tensor& a, const torch::Tensor& b, double rtol = 1e-4) {
+// Equal to rtol of the reference's largest magnitude, or of min_scale when that is smaller (quantities
+// that are near zero by construction, like the running mean of a normalised map, carry the rounding
+// of the values they were summed from, not of their own size).
+inline ::testing::AssertionResult close(const torch::Tensor& a, const torch::Tensor& b, double rtol = 1e-4,
+                                        double min_scale = 1e-6) {
   if (a.sizes() != b.sizes()) {
     std::ostringstream s;
     s << "shapes differ: " << a.sizes() << " vs " << b.sizes();
     return ::testing::AssertionFailure() << s.str();
   }
-  const double scale = std::max(b.abs().max().item<double>(), 1e-6);
+  const double scale = std::max(b.abs().max().item<double>(), min_scale);
   const double diff = (a - b).abs().max().item<double>();
   if (diff <= rtol * scale) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "max abs difference " << diff << " > " << rtol << " * " << scale;
