@@ -109,26 +109,33 @@ TEST_F(TrainPredictCli, OneCheckpointOneNumber) {
 }
 
 // Reaching --max-steps is success (0), and the final line names only files that exist; the next run
-// into the same --out goes to a numbered directory, --exist-ok writes into it.
-TEST_F(TrainPredictCli, StepLimitIsSuccessAndOutputsAreNumbered) {
-  const std::string base = "train --data " + q(dir_ / "shapes") + " --epochs 2" + kTiny + " --max-steps 2 --out " + q(dir_ / "limited");
-  CliRun first = run_cvtk(base);
-  EXPECT_EQ(first.code, 0) << first.output;
+// into the same --out goes to a numbered directory (--exist-ok: train_test.cpp). A run started with
+// relative paths resumes from another working directory (options.toml holds absolute paths).
+TEST_F(TrainPredictCli, StepLimitNumberingAndResumeFromAnotherDirectory) {
+  const fs::path work = dir_ / "cwd_a", other = dir_ / "cwd_b";
+  fs::create_directories(work);
+  fs::create_directories(other);
+  const std::string base = "train --data ../shapes --epochs 1" + kTiny + " --max-steps 2 --val-split none --out limited";
+  CliRun first = run_cvtk(base, work.string());
+  ASSERT_EQ(first.code, 0) << first.output;
   EXPECT_NE(first.output.find("step limit reached at epoch 1, step 2"), std::string::npos) << first.output;
   const auto last_line = first.output.substr(first.output.rfind("\ndone: ") + 1);
   EXPECT_EQ(last_line.find("best"), std::string::npos) << last_line;
-  EXPECT_NE(last_line.find("last " + (dir_ / "limited" / "last.pt").string()), std::string::npos) << last_line;
-  EXPECT_FALSE(fs::exists(dir_ / "limited" / "best.pt"));
+  EXPECT_NE(last_line.find("last " + (work / "limited" / "last.pt").string()), std::string::npos) << last_line;
+  EXPECT_FALSE(fs::exists(work / "limited" / "best.pt"));
+  EXPECT_NE(slurp(work / "limited" / "options.toml").find("data=\"" + (dir_ / "shapes").string() + "\""), std::string::npos);
 
-  CliRun second = run_cvtk(base);
+  CliRun second = run_cvtk(base, work.string());
   EXPECT_EQ(second.code, 0) << second.output;
-  EXPECT_NE(second.output.find("out: " + (dir_ / "limited2").string() + " (" + (dir_ / "limited").string() + " is not empty)"),
-            std::string::npos)
+  EXPECT_NE(second.output.find("out: limited2 (limited is not empty)"), std::string::npos)
       << second.output;
-  EXPECT_TRUE(fs::exists(dir_ / "limited2" / "last.pt"));
-  CliRun third = run_cvtk(base + " --exist-ok");
-  EXPECT_EQ(third.code, 0) << third.output;
-  EXPECT_FALSE(fs::exists(dir_ / "limited3"));
+  EXPECT_TRUE(fs::exists(work / "limited2" / "last.pt"));
+
+  CliRun rest = run_cvtk("train --resume ../cwd_a/limited", other.string());
+  EXPECT_EQ(rest.code, 0) << rest.output;
+  EXPECT_NE(rest.output.find("done: 1 epochs, 4 steps"), std::string::npos) << rest.output;
+  EXPECT_TRUE(fs::exists(work / "limited" / "best.pt"));
+  EXPECT_FALSE(fs::exists(other / "limited"));
 }
 
 // Ctrl-C finishes the step, writes last.pt and exits 130.
@@ -159,20 +166,6 @@ TEST_F(TrainPredictCli, RejectedOptionsCreateNothing) {
   CliRun r = cvtk::testing::run_cvtk_stderr("train --data " + q(dir_ / "no_such_data") + kTiny + " --out " + q(dir_ / "rejected"));
   EXPECT_TRUE(cvtk::testing::FailsWithOneLine(r));
   EXPECT_FALSE(fs::exists(dir_ / "rejected"));
-}
-
-// A run started with relative paths resumes from another working directory.
-TEST_F(TrainPredictCli, ResumeFromAnotherDirectory) {
-  const fs::path work = dir_ / "cwd_a", other = dir_ / "cwd_b";
-  fs::create_directories(work);
-  fs::create_directories(other);
-  CliRun part = run_cvtk("train --data ../shapes --epochs 2" + kTiny + " --max-steps 2 --val-split none --out run", work.string());
-  ASSERT_EQ(part.code, 0) << part.output;
-  EXPECT_NE(slurp(work / "run" / "options.toml").find("data=\"" + (dir_ / "shapes").string() + "\""), std::string::npos);
-  CliRun rest = run_cvtk("train --resume ../cwd_a/run", other.string());
-  EXPECT_EQ(rest.code, 0) << rest.output;
-  EXPECT_NE(rest.output.find("done: 2 epochs, 8 steps"), std::string::npos) << rest.output;
-  EXPECT_FALSE(fs::exists(other / "run"));
 }
 
 // predict on nothing readable fails (exit 2, one line, nothing written); a video is named as such;
