@@ -31,8 +31,9 @@ class TensorVersions {
 
 // Two layers that read the same input, stacked for running them as one product when untracked:
 // [weight_a; weight_b] and [bias_a; bias_b] along dim 0, kept between calls and rebuilt when any of the
-// four tensors is another tensor, was changed in place (weight loading, optimiser steps) or moved to
-// another device or dtype.
+// four tensors is another tensor, was changed in place (weight loading; AdamW steps) or moved to
+// another device or dtype. LibTorch 1.13's SGD writes through .data() without moving the version
+// counter, so owners also drop the cache on every tracked (training) forward.
 class StackedLayers {
  public:
   std::pair<torch::Tensor, torch::Tensor> get(const torch::Tensor& weight_a, const torch::Tensor& bias_a,
