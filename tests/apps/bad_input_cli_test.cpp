@@ -43,10 +43,7 @@ CliResult run_cvtk(const fs::path& scratch, const std::string& args) {
   return r;
 }
 
-void write_text(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
+using cvtk::testing::write_text;
 
 std::vector<unsigned char> read_bytes(const fs::path& p) {
   const std::string s = slurp(p);

@@ -46,11 +46,6 @@ inline CliRun run_cvtk_stderr(const std::string& args) {
   return r;
 }
 
-inline void write_text(const std::filesystem::path& p, const std::string& text) {
-  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
-
 // A failed command: exit code 2 and exactly one line on stderr, "cvtk: error: ...", with no library
 // stack trace in it.
 inline ::testing::AssertionResult FailsWithOneLine(const CliRun& r) {

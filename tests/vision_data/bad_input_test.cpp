@@ -18,10 +18,7 @@ using namespace cvtk::data;
 
 namespace {
 
-void write_text(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
+using cvtk::testing::write_text;
 
 std::string voc_xml(const std::string& objects, const std::string& size = "<size><width>100</width><height>80</height></size>") {
   return "<annotation><filename>a.jpg</filename>" + size + objects + "</annotation>";

@@ -18,10 +18,7 @@ using namespace cvtk::data;
 
 namespace {
 
-void write_text(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
+using cvtk::testing::write_text;
 
 fs::path small_synth(const std::string& name) {
   const fs::path root = cvtk::testing::scratch_dir(name) / "shapes";

@@ -17,10 +17,7 @@ using namespace cvtk::data;
 
 namespace {
 
-void write_text(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
+using cvtk::testing::write_text;
 
 std::map<std::string, size_t> count_by_class(const Dataset& ds) {
   std::map<std::string, size_t> n;

@@ -15,10 +15,7 @@ using namespace cvtk::data;
 
 namespace {
 
-void write_text(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
+using cvtk::testing::write_text;
 
 bool one_printable_line(const std::string& s) {
   for (unsigned char c : s)
