@@ -9,6 +9,8 @@
 #include <random>
 #include <string>
 
+#include <unistd.h>
+
 namespace cvtk::testing {
 
 // ../shared beside the checkout (or $CVTK_SHARED), when present.
@@ -32,6 +34,13 @@ inline std::filesystem::path scratch_dir(const std::string& name) {
   std::filesystem::remove_all(p);
   std::filesystem::create_directories(p);
   return p;
+}
+
+// A fresh scratch directory for state one test process shares between its tests (a suite fixture, a
+// function-local static). CTest runs every test as its own process, several at once, so such a
+// directory carries the process id: two processes never remove each other's.
+inline std::filesystem::path process_scratch_dir(const std::string& name) {
+  return scratch_dir(name + "_" + std::to_string(::getpid()));
 }
 
 // Writes text to p (binary, as given), creating its directories.

@@ -53,11 +53,12 @@ std::vector<unsigned char> read_bytes(const fs::path& p) {
 // A 64x64 JPEG as cvtk writes them (the test binary has no image codecs of its own): one `cvtk synth`.
 const std::vector<unsigned char>& sample_jpeg() {
   static const std::vector<unsigned char> bytes = [] {
-    const fs::path dir = cvtk::testing::scratch_dir("bad_cli_sample");
+    const fs::path dir = cvtk::testing::process_scratch_dir("bad_cli_sample");
     run_cvtk(dir,
              "synth " + (dir / "s").string() + " --train 1 --val 1 --width 64 --height 64 --min-size 12 --max-size 32");
     std::vector<unsigned char> b;
     for (const auto& e : fs::directory_iterator(dir / "s" / "JPEGImages")) b = read_bytes(e.path());
+    fs::remove_all(dir);
     return b;
   }();
   return bytes;

@@ -32,11 +32,12 @@ const std::string kTiny = " --size 128 --batch 4 --rcnn-rois 64 --lr 0.02 --warm
 class TrainPredictCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = cvtk::testing::scratch_dir("train_predict_cli");
+    dir_ = cvtk::testing::process_scratch_dir("train_predict_cli");
     CliRun s = run_cvtk("synth " + q(dir_ / "shapes") + " --train 16 --val 8 --width 128 --height 128 --seed 4");
     ASSERT_EQ(s.code, 0) << s.output;
     train_ = run_cvtk("train --data " + q(dir_ / "shapes") + " --epochs 3" + kTiny + " --out " + q(dir_ / "run"));
   }
+  static void TearDownTestSuite() { fs::remove_all(dir_); }
   static fs::path dir_;
   static CliRun train_;
 };
