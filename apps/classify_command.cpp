@@ -3,12 +3,13 @@
 #include <memory>
 #include <sstream>
 #include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "apps/command.h"
+#include "apps/image_limit_option.h"
 #include "vision/backbones/registry.h"
 #include "vision/data/dataset_io.h"
+#include "vision/image/decode.h"
 #include "vision/nn/weights.h"
 
 namespace cvtk::apps {
@@ -17,14 +18,17 @@ namespace {
 // torchvision's eval preprocessing: resize the shorter side (bilinear, antialiased like PIL via
 // INTER_AREA when shrinking), centre crop, RGB in [0, 1], ImageNet mean/std.
 torch::Tensor preprocess(const std::string& file, int64_t crop, int64_t resize) {
-  cv::Mat bgr = cv::imread(file, cv::IMREAD_COLOR);
-  if (bgr.empty()) throw std::runtime_error(file + ": cannot read the image");
-  const double scale = static_cast<double>(resize) / std::min(bgr.cols, bgr.rows);
+  // decode_image: the size limit, truncation and damage checks every command applies.
+  const cv::Mat full = image::decode_image(file).image;
+  const double scale = static_cast<double>(resize) / std::min(full.cols, full.rows);
   cv::Mat resized;
-  cv::resize(bgr, resized, cv::Size(), scale, scale, scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+  cv::resize(full, resized, cv::Size(), scale, scale, scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+  if (resized.cols < crop || resized.rows < crop)
+    throw std::runtime_error(file + ": " + std::to_string(full.cols) + "x" + std::to_string(full.rows) +
+                             " resized to " + std::to_string(resized.cols) + "x" + std::to_string(resized.rows) +
+                             " is smaller than the " + std::to_string(crop) + " crop");
   const int x0 = (resized.cols - static_cast<int>(crop)) / 2, y0 = (resized.rows - static_cast<int>(crop)) / 2;
-  cv::Mat rgb;
-  cv::cvtColor(resized(cv::Rect(x0, y0, static_cast<int>(crop), static_cast<int>(crop))), rgb, cv::COLOR_BGR2RGB);
+  cv::Mat rgb = resized(cv::Rect(x0, y0, static_cast<int>(crop), static_cast<int>(crop))).clone();
   rgb.convertTo(rgb, CV_32FC3, 1.0 / 255);
   auto t = torch::from_blob(rgb.data, {crop, crop, 3}, torch::kFloat).permute({2, 0, 1}).clone();
   const auto mean = torch::tensor({0.485, 0.456, 0.406}).view({3, 1, 1}), stdv = torch::tensor({0.229, 0.224, 0.225}).view({3, 1, 1});
@@ -40,6 +44,7 @@ void add_classify_command(CLI::App& app) {
   auto json = std::make_shared<bool>(false);
   auto classes = std::make_shared<int64_t>(1000);
   CLI::App* cmd = app.add_subcommand("classify", "Run a backbone as a classifier on an image or a tensor");
+  add_max_pixels_option(*cmd);
   cmd->add_option("--arch", *arch, "Backbone name (see cvtk models)")->required();
   // Without trained weights the "predictions" would be noise: the flag is required.
   cmd->add_option("--weights", *weights, "Weights file (torchvision state_dict via python/torchvision_weights.py export)")

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "apps/command.h"
+#include "apps/image_limit_option.h"
 #include "vision/data/check.h"
 #include "vision/data/dataset_io.h"
 #include "vision/data/image_size.h"
@@ -52,17 +53,13 @@ void add_data_command(CLI::App& app) {
     auto decode = std::make_shared<bool>(false);
     auto all = std::make_shared<bool>(false);
     auto threads = std::make_shared<int>(0);
-    auto max_pixels = std::make_shared<uint64_t>(data::kDefaultMaxImagePixels);
     CLI::App* cmd = data->add_subcommand("check", "List every problem in a dataset; exit 1 when there are any");
     add_dataset_flags(cmd, *f, "Dataset: VOC directory, COCO .json, or YOLO directory");
     cmd->add_flag("--decode", *decode, "Decode every image (slower; catches corrupt files and size mismatches)");
     cmd->add_flag("--all", *all, "List every problem instead of the first 50");
     cmd->add_option("--threads", *threads, "Worker threads (default: all cores)");
-    cmd->add_option("--max-pixels", *max_pixels,
-                    "Largest image accepted, in pixels (width x height), checked before decoding; 0: no limit")
-        ->capture_default_str();
+    add_max_pixels_option(*cmd);
     cmd->callback([=] {
-      data::set_max_image_pixels(*max_pixels);
       data::CheckOptions o;
       o.read = f->read_options();
       o.decode = *decode;
@@ -83,6 +80,7 @@ void add_data_command(CLI::App& app) {
     auto f = std::make_shared<DatasetFlags>();
     auto plot = std::make_shared<std::string>();
     CLI::App* cmd = data->add_subcommand("stats", "Per-split, per-class counts and box size/aspect distributions");
+    add_max_pixels_option(*cmd);
     add_dataset_flags(cmd, *f, "Dataset: VOC directory, COCO .json, or YOLO directory");
     cmd->add_option("--plot", *plot, "Also write a PNG chart to this file");
     cmd->callback([=] {
@@ -113,6 +111,7 @@ void add_data_command(CLI::App& app) {
     auto to = std::make_shared<std::string>();
     auto no_images = std::make_shared<bool>(false);
     CLI::App* cmd = data->add_subcommand("convert", "Convert a dataset between VOC, COCO and YOLO");
+    add_max_pixels_option(*cmd);
     add_dataset_flags(cmd, *f, "Source dataset");
     cmd->add_option("destination", *dst,
                     "Output: a new directory (VOC, YOLO, COCO with images/), or a .json file (COCO, annotations only)")

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "apps/command.h"
+#include "apps/image_limit_option.h"
 #include "detection/run_model.h"
 #include "metrics/eval_files.h"
 
@@ -17,6 +18,7 @@ void add_eval_command(CLI::App& app) {
   auto json = std::make_shared<std::string>(), csv = std::make_shared<std::string>(), plots = std::make_shared<std::string>(),
        html = std::make_shared<std::string>(), classes_file = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand("eval", "Evaluate detections against ground truth (VOC07, VOC, COCO mAP)");
+  add_max_pixels_option(*cmd);
   cmd->add_option("--gt", *gt, "Ground truth: VOC directory, COCO instances .json, or YOLO directory");
   cmd->add_option("--dets", *dets, "Detections: COCO results .json, or a directory of VOC comp4_det_<split>_<class>.txt files");
   cmd->add_option("--protocol", *protocol, "voc07, voc, coco or all")
@@ -43,7 +45,7 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--weights", *weights, "Run this checkpoint (cvtk train) on the ground truth's images instead of reading --dets");
   cmd->add_option("--data", *gt, "Same as --gt");
   cmd->add_option("--save-dets", *save, "With --weights: write the model's detections as COCO results JSON");
-  cmd->add_option("--size", *size, "With --weights: input side (default: the checkpoint's)");
+  cmd->add_option("--size", *size, "With --weights: input side (default: the checkpoint's)")->check(CLI::Range(16, 8192));
   cmd->add_flag("--soft-nms", *soft, "With --weights: linear Soft-NMS instead of NMS");
   cmd->callback([=] {
     if (gt->empty()) throw CLI::ValidationError("eval", "--gt (or --data) is required");

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "apps/command.h"
+#include "apps/image_limit_option.h"
 #include "detection/run_model.h"
 
 namespace cvtk::apps {
@@ -13,6 +14,7 @@ void add_predict_command(CLI::App& app) {
        out = std::make_shared<std::string>("runs/predict");
   auto no_draw = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand("predict", "Detect objects in images; write COCO results and drawn images");
+  add_max_pixels_option(*cmd);
   cmd->add_option("--weights", *weights, "Checkpoint from cvtk train (best.pt / last.pt)")->required();
   cmd->add_option("--source", *source, "An image, a directory of images, or a dataset (VOC dir, COCO json, YOLO dir)")->required();
   cmd->add_option("--format", o->format, "Dataset format when --source is a dataset")->capture_default_str();
@@ -23,14 +25,15 @@ void add_predict_command(CLI::App& app) {
   cmd->add_option("--score", o->score_threshold,
                   "Output and drawing threshold: keep detections scored at least this (evaluation uses the checkpoint's, 0.05)")
       ->capture_default_str();
-  cmd->add_option("--size", o->size, "Input side (default: the checkpoint's)");
-  cmd->add_option("--batch", o->batch, "Images per forward pass")->capture_default_str();
+  cmd->add_option("--size", o->size, "Input side (default: the checkpoint's)")->check(CLI::Range(16, 8192));
+  cmd->add_option("--batch", o->batch, "Images per forward pass")->capture_default_str()->check(CLI::Range(1, 4096));
   cmd->add_option("--threads", o->threads, "Threads (default: all cores)");
   cmd->add_option("--nms-iou", o->nms_iou, "Per-class NMS IoU threshold (default: the checkpoint's)");
-  cmd->add_option("--max-dets", o->max_detections, "Detections per image at most (default: the checkpoint's)");
+  cmd->add_option("--max-dets", o->max_detections, "Detections per image at most (default: the checkpoint's)")
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("--soft-nms", o->soft_nms, "Linear Soft-NMS instead of NMS (default: the checkpoint's choice)");
   cmd->add_flag("--no-draw", *no_draw, "Write only the JSON, no drawn images");
-  cmd->add_option("--max-drawn", o->max_drawn, "Draw at most N images (0: all)");
+  cmd->add_option("--max-drawn", o->max_drawn, "Draw at most N images (0: all)")->check(CLI::NonNegativeNumber);
   cmd->callback([=] {
     o->weights = *weights;
     o->source = *source;

@@ -1,10 +1,14 @@
 // cvtk train: train a ThunderNet detector on a dataset (detection/trainer.h does the work).
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <memory>
 
 #include "apps/command.h"
+#include "apps/image_limit_option.h"
 #include "detection/thundernet.h"
 #include "detection/trainer.h"
 
@@ -21,8 +25,10 @@ std::string trim(std::string s) {
 // support does not reach subcommands in the Debian version). Keys are long flag names; values are
 // TOML-style: "quoted strings", numbers, true/false, [a,b,c] lists.
 void apply_config_file(CLI::App& cmd, const std::string& file) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec)) throw std::runtime_error(file + ": --config: is a directory, not a file");
   std::ifstream in(file);
-  if (!in) throw std::runtime_error(file + ": cannot open config file");
+  if (!in) throw std::runtime_error(file + ": --config: cannot open the file (" + std::strerror(errno) + ")");
   int n = 0;
   for (std::string line; std::getline(in, line);) {
     ++n;
@@ -63,6 +69,7 @@ void add_train_command(CLI::App& app) {
        init = std::make_shared<std::string>(), out = std::make_shared<std::string>("runs/train"),
        resume = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand("train", "Train a ThunderNet detector");
+  add_max_pixels_option(*cmd);
   auto config = std::make_shared<std::string>();
   cmd->add_option("--config", *config, "Read options from a file of key=value lines (keys are these flags' long names, e.g. a run's options.toml); flags given on the command line win");
   cmd->add_option("--data", *data, "Dataset: VOC directory, COCO .json or YOLO directory");

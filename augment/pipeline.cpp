@@ -69,7 +69,16 @@ Pipeline preset(const std::string& name) { return parse_pipeline(preset_spec(nam
 Pipeline pipeline_from_text(const std::string& text) {
   for (const auto& kv : presets())
     if (kv.first == text) return parse_pipeline(kv.second);
-  return parse_pipeline(text);
+  try {
+    return parse_pipeline(text);
+  } catch (const std::invalid_argument& e) {
+    // One bare word that is no transform was most likely meant as a preset.
+    const bool one_word = !text.empty() && text.find_first_of(" \t()") == std::string::npos;
+    if (!one_word) throw;
+    std::string names;
+    for (const auto& kv : presets()) names += (names.empty() ? "" : ", ") + kv.first;
+    throw std::invalid_argument("'" + text + "' is neither a preset (" + names + ") nor a transform (cvtk augment list)");
+  }
 }
 
 }  // namespace cvtk::augment

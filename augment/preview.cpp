@@ -1,7 +1,6 @@
 #include "augment/preview.h"
 
 #include <algorithm>
-#include <cstdio>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -10,6 +9,7 @@
 #include "augment/registry.h"
 #include "vision/data/dataset_io.h"
 #include "vision/data/errors.h"
+#include "vision/data/output_dir.h"
 #include "vision/image/decode.h"
 #include "vision/image/draw.h"
 
@@ -32,11 +32,17 @@ PreviewReport write_preview(const PreviewOptions& o, std::ostream& log) {
       start = end + 1;
     }
   }
-  std::error_code ec;
-  std::filesystem::create_directories(o.out, ec);
-  if (ec) throw data::IoError(o.out.string() + ": cannot create directory: " + ec.message());
+  if (ds.images.empty())
+    throw data::IoError(o.dataset.string() + ": no images" + (o.split.empty() ? "" : " in split " + o.split) +
+                        ", nothing written");
+  const data::OutputDir target = data::choose_output_dir(o.out, o.exist_ok);
+  data::StagedOutput staged(target.path, o.exist_ok);
+  log << "out: " << target.describe() << (target.existing ? "; --exist-ok: its earlier contents are replaced" : "")
+      << "\n";
+  const std::filesystem::path dir = staged.staging();
 
   PreviewReport report;
+  std::string first_failure;
   std::vector<cv::Mat> tiles;
   const size_t n = std::min(ds.images.size(), static_cast<size_t>(o.n));
   for (size_t i = 0; i < n; ++i) {
@@ -46,6 +52,7 @@ PreviewReport write_preview(const PreviewOptions& o, std::ostream& log) {
       decoded = image::decode_image(ds.image_root / rec.file);
     } catch (const std::exception& e) {
       log << "skipped: " << e.what() << "\n";
+      if (first_failure.empty()) first_failure = e.what();
       ++report.skipped;
       continue;
     }
@@ -62,27 +69,37 @@ PreviewReport write_preview(const PreviewOptions& o, std::ostream& log) {
     }
     cv::Mat drawn = s.image.clone();
     image::draw_boxes(drawn, boxes);
-    char num[16];
-    std::snprintf(num, sizeof num, "%03zu_", i);
-    const std::filesystem::path file = o.out / (num + rec.name + ".png");
+    std::string num = std::to_string(i);
+    num = std::string(num.size() < 3 ? 3 - num.size() : 0, '0') + num + "_";
+    // Names may hold '/' (loose images in subdirectories); the preview is flat.
+    std::string flat = rec.name;
+    std::replace(flat.begin(), flat.end(), '/', '_');
+    const std::filesystem::path file = dir / (num + flat + ".png");
     cv::Mat bgr;
     cv::cvtColor(drawn, bgr, cv::COLOR_RGB2BGR);
-    if (!cv::imwrite(file.string(), bgr)) throw data::IoError(file.string() + ": cannot write image");
-    report.written.push_back(file);
-    log << file.string() << ": " << s.image.cols << "x" << s.image.rows << ", " << s.objects.size() << " objects";
+    if (!cv::imwrite(file.string(), bgr))
+      throw data::IoError((target.path / file.filename()).string() + ": cannot write image");
+    report.written.push_back(target.path / file.filename());
+    log << report.written.back().string() << ": " << s.image.cols << "x" << s.image.rows << ", " << s.objects.size() << " objects";
     if (!decoded.converted.empty()) log << " (converted: " << decoded.converted << ")";
     if (s.dropped_objects) log << ", " << s.dropped_objects << " dropped";
     log << "\n";
     tiles.push_back(drawn);
   }
-  if (!tiles.empty()) {
+  if (tiles.empty())
+    throw data::IoError(o.dataset.string() + ": none of the first " + std::to_string(n) +
+                        " images could be read, nothing written; first: " + first_failure);
+  {
     cv::Mat m = image::mosaic(tiles, o.columns), bgr;
     cv::cvtColor(m, bgr, cv::COLOR_RGB2BGR);
-    const std::filesystem::path file = o.out / "mosaic.jpg";
-    if (!cv::imwrite(file.string(), bgr, {cv::IMWRITE_JPEG_QUALITY, 90})) throw data::IoError(file.string() + ": cannot write image");
-    report.written.push_back(file);
-    log << file.string() << ": " << tiles.size() << " images\n";
+    const std::filesystem::path file = dir / "mosaic.jpg";
+    if (!cv::imwrite(file.string(), bgr, {cv::IMWRITE_JPEG_QUALITY, 90}))
+      throw data::IoError((target.path / file.filename()).string() + ": cannot write image");
+    report.written.push_back(target.path / file.filename());
+    log << report.written.back().string() << ": " << tiles.size() << " images\n";
   }
+  staged.commit();
+  report.out = target.path;
   if (report.skipped) log << "skipped " << report.skipped << " unreadable images\n";
   return report;
 }

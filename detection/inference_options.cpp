@@ -16,12 +16,12 @@ std::string InferenceOptions::describe() const {
 
 void InferenceOptions::check() const {
   auto bad = [](const std::string& field, const std::string& value, const std::string& rule) {
-    throw std::invalid_argument("inference option " + field + " = " + value + ": " + rule);
+    throw std::invalid_argument(field + " " + value + ": " + rule);
   };
-  if (size < 16 || size > 8192) bad("size", std::to_string(size), "must be within [16, 8192]");
-  if (!(score_threshold >= 0 && score_threshold <= 1)) bad("score", data::format_number(score_threshold), "must be within [0, 1]");
-  if (!(nms_iou > 0 && nms_iou <= 1)) bad("NMS IoU", data::format_number(nms_iou), "must be within (0, 1]");
-  if (max_detections < 1) bad("max detections", std::to_string(max_detections), "must be at least 1");
+  if (size < 16 || size > 8192) bad("--size", std::to_string(size), "must be within [16, 8192]");
+  if (!(score_threshold >= 0 && score_threshold <= 1)) bad("score threshold", data::format_number(score_threshold), "must be within [0, 1]");
+  if (!(nms_iou > 0 && nms_iou <= 1)) bad("--nms-iou", data::format_number(nms_iou), "must be within (0, 1]");
+  if (max_detections < 1) bad("--max-dets", std::to_string(max_detections), "must be at least 1");
   augment::pipeline_from_text(pipeline);  // throws naming the bad token
 }
 

@@ -264,6 +264,7 @@ int run_predict(const PredictFilesOptions& o, std::ostream& out) {
 }
 
 int run_model_eval(const ModelEvalOptions& o, std::ostream& out) {
+  const auto protocols = metrics::eval_protocols(o.eval);  // the flags checked before the model runs
   torch::set_num_threads(o.eval.threads > 0 ? o.eval.threads : int(std::max(1u, std::thread::hardware_concurrency())));
   const auto w = read_inference_weights(o.weights);
   const auto& info = w.info;
@@ -298,7 +299,7 @@ int run_model_eval(const ModelEvalOptions& o, std::ostream& out) {
       << fixed(1000 * stats.model_seconds / double(std::max<size_t>(stats.images, 1)), 1) << " ms/image\n";
   // The protocols as `cvtk eval --dets` applies them, so the same detections give the same figures.
   std::vector<metrics::Report> reports;
-  for (const auto& protocol : metrics::eval_protocols(o.eval)) {
+  for (const auto& protocol : protocols) {
     auto r = metrics::evaluate(gt, dets, protocol);
     r.ground_truth = o.eval.ground_truth.string();
     r.detections_source = o.weights.string();

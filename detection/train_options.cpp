@@ -1,6 +1,12 @@
 #include "detection/train_options.h"
 
+#include "augment/pipeline.h"
+#include "detection/thundernet.h"
+#include "vision/backbones/registry.h"
 #include "vision/data/file_util.h"
+
+#include <algorithm>
+#include <cmath>
 
 #include <functional>
 #include <map>
@@ -101,6 +107,78 @@ std::string to_config_text(const TrainOptions& o) {
     << "soft-nms=" << (o.soft_nms ? "true" : "false") << "\n"
     << "max-dets=" << o.max_detections << "\n";
   return s.str();
+}
+
+void check_train_options(const TrainOptions& o) {
+  auto fail = [](const std::string& flag, const std::string& value, const std::string& rule) {
+    throw std::invalid_argument(flag + " " + value + ": " + rule);
+  };
+  auto at_least = [&](const char* flag, long long v, long long lo) {
+    if (v < lo) fail(flag, std::to_string(v), "must be at least " + std::to_string(lo));
+  };
+  auto within = [&](const char* flag, long long v, long long lo, long long hi) {
+    if (v < lo || v > hi) fail(flag, std::to_string(v), "must be within [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  };
+  // Real numbers: NaN and infinities fail every rule.
+  auto real = [&](const char* flag, double v, double lo, double hi, bool lo_open, bool hi_open) {
+    const bool ok = std::isfinite(v) && (lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi);
+    if (ok) return;
+    std::string rule;
+    if (std::isinf(hi))
+      rule = lo_open ? "must be above " + data::format_number(lo) : "must be at least " + data::format_number(lo);
+    else
+      rule = std::string("must be within ") + (lo_open ? "(" : "[") + data::format_number(lo) + ", " + data::format_number(hi) +
+             (hi_open ? ")" : "]");
+    fail(flag, data::format_number(v), rule);
+  };
+  const double inf = HUGE_VAL;
+  at_least("--epochs", o.epochs, 1);
+  at_least("--batch", o.batch, 1);
+  within("--size", o.size, 64, 4096);
+  for (int side : o.multiscale) within("--multiscale", side, 64, 4096);
+  within("--num-fc", o.num_fc, 1, 2);
+  within("--rcnn-rois", o.rcnn_rois, 16, 4096);
+  real("--lr", o.schedule.base, 0, inf, true, false);
+  if (o.schedule.kind != "step" && o.schedule.kind != "cosine") fail("--schedule", o.schedule.kind, "must be step or cosine");
+  for (int e : o.schedule.step_epochs) at_least("--steps", e, 1);
+  real("--gamma", o.schedule.gamma, 0, inf, true, false);
+  real("--min-lr-factor", o.schedule.min_factor, 0, 1, false, false);
+  at_least("--warmup", o.schedule.warmup_steps, 0);
+  real("--warmup-factor", o.schedule.warmup_factor, 0, 1, true, false);
+  if (o.optimizer != "sgd" && o.optimizer != "adamw") fail("--optimizer", o.optimizer, "must be sgd or adamw");
+  real("--momentum", o.momentum, 0, 1, false, true);
+  real("--weight-decay", o.weight_decay, 0, inf, false, false);
+  real("--ema", o.ema, 0, 1, false, true);
+  real("--clip-grad", o.clip_grad, 0, inf, false, false);
+  within("--freeze-stages", o.freeze_stages, 0, 4);
+  at_least("--val-every", o.val_every, 1);
+  at_least("--threads", o.threads, 0);
+  at_least("--loader-threads", o.loader_threads, 0);
+  at_least("--cache-mb", o.cache_mb, -1);
+  real("--time-limit", o.time_limit_minutes, 0, inf, false, false);
+  at_least("--log-every", o.log_every, 1);
+  at_least("--max-steps", o.max_steps, 0);
+  real("--score-threshold", o.score_threshold, 0, 1, false, false);
+  real("--nms-iou", o.nms_iou, 0, 1, true, false);
+  at_least("--max-dets", o.max_detections, 1);
+  try {
+    augment::pipeline_from_text(o.pipeline);
+  } catch (const std::exception& e) {
+    throw std::invalid_argument("--pipeline: " + std::string(e.what()));
+  }
+  try {
+    const std::string backbone = model_options(o.model, 1).backbone;
+    const auto names = vision::backbone_names();
+    if (std::find(names.begin(), names.end(), backbone) == names.end()) {
+      std::string known;
+      for (const auto& n : model_names()) known += (known.empty() ? "" : ", ") + n;
+      std::string backbones;
+      for (const auto& n : names) backbones += (backbones.empty() ? "" : ", ") + n;
+      throw std::invalid_argument("unknown model; known: " + known + ", or thundernet-<backbone> with a backbone of: " + backbones);
+    }
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument("--model " + o.model + ": " + e.what());
+  }
 }
 
 InferenceOptions validation_inference(const TrainOptions& o) {

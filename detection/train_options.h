@@ -57,6 +57,11 @@ struct TrainOptions {
   bool exist_ok = false;
 };
 
+// Every value a run would use, checked before anything is read or created: std::invalid_argument
+// naming the flag and the value ("--momentum 2: must be within [0, 1)"). The pipeline and the model
+// name are resolved here too, so a misspelt one fails naming --pipeline or --model.
+void check_train_options(const TrainOptions& options);
+
 // The inference options validation uses (and checkpoints store) for these training options.
 InferenceOptions validation_inference(const TrainOptions& options);
 

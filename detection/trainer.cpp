@@ -157,13 +157,15 @@ class SigintScope {
 // leaves nothing behind. Resumed and --exist-ok runs keep everything.
 class FreshRunDir {
  public:
-  FreshRunDir(std::filesystem::path dir, bool fresh, bool created)
-      : dir_(std::move(dir)), fresh_(fresh), created_(created) {}
+  // created: the outermost directory this invocation created for dir (dir itself or a parent), or empty.
+  FreshRunDir(std::filesystem::path dir, bool fresh, std::filesystem::path created)
+      : dir_(std::move(dir)), fresh_(fresh), created_(std::move(created)) {}
   ~FreshRunDir() {
     if (!fresh_ || kept_) return;
     std::error_code ec;
-    if (created_) {
+    if (!created_.empty()) {
       std::filesystem::remove_all(dir_, ec);
+      if (created_ != dir_) data::remove_empty_up_to(dir_.parent_path(), created_);
       return;
     }
     for (const char* f : {"options.toml", "results.csv", "results.jsonl"}) std::filesystem::remove(dir_ / f, ec);
@@ -172,7 +174,9 @@ class FreshRunDir {
 
  private:
   std::filesystem::path dir_;
-  bool fresh_, created_, kept_ = false;
+  bool fresh_;
+  std::filesystem::path created_;
+  bool kept_ = false;
 };
 
 std::filesystem::path absolute_or_empty(const std::filesystem::path& p) {
@@ -209,14 +213,13 @@ TrainResult train(TrainOptions o, std::FILE* out) {
   // pipeline, loader and schedule.
   const int hw = int(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(o.threads > 0 ? o.threads : hw);
-  if (o.batch < 1) throw std::invalid_argument("--batch must be at least 1");
-  if (o.epochs < 1) throw std::invalid_argument("--epochs must be at least 1");
+  check_train_options(o);
   const InferenceOptions inference = validation_inference(o);
   inference.check();
   torch::Device device(o.device);
   if (device.is_cuda() && !torch::cuda::is_available())
     throw std::invalid_argument("--device " + o.device + ": this LibTorch build has no usable CUDA device");
-  auto pipeline = augment::pipeline_from_text(o.pipeline);
+  const auto pipeline = augment::pipeline_from_text(o.pipeline);  // checked by check_train_options
 
   data::ReadOptions ro;
   ro.format = data::parse_format(o.format);
@@ -289,8 +292,7 @@ TrainResult train(TrainOptions o, std::FILE* out) {
     o.out = absolute_or_empty(run_dir.path);
   }
   const auto text = to_config_text(o);
-  const bool created = !std::filesystem::exists(o.out);
-  std::filesystem::create_directories(o.out);
+  const auto created = data::create_directories_noting_first(o.out);
   FreshRunDir fresh(o.out, !resuming && !run_dir.existing, created);
   data::write_file_atomic(o.out / "options.toml", text);
 
@@ -412,6 +414,14 @@ TrainResult train(TrainOptions o, std::FILE* out) {
       }
     }
     if (stopped_mid_epoch) break;
+    if (steps_this == 0) {
+      const auto ls = loader.stats();
+      throw std::runtime_error(
+          o.data.string() + ": epoch " + std::to_string(epoch + 1) + " made no training batch: " + std::to_string(ls.skipped) +
+          " of " + std::to_string(train_set.images.size()) + " images unreadable" +
+          (ls.skipped_files.empty() ? std::string() : " (first: " + ls.skipped_files.front() + ")") +
+          (last_written ? "; " + result.last.string() + " is the last good checkpoint" : "; nothing kept"));
+    }
 
     // End of epoch: validation, checkpoints, log rows.
     state.epoch = epoch + 1;
@@ -471,9 +481,9 @@ TrainResult train(TrainOptions o, std::FILE* out) {
   if (!last_written) result.last.clear();
   const auto ls = loader.stats();
   if (ls.skipped) {
-    std::fprintf(out, "skipped %zu unreadable images:", ls.skipped);
-    for (const auto& f : ls.skipped_files) std::fprintf(out, " %s", f.c_str());
-    std::fprintf(out, "\n");
+    std::fprintf(out, "skipped %zu unreadable images:\n", ls.skipped);
+    for (size_t i = 0; i < ls.skipped_files.size() && i < 10; ++i) std::fprintf(out, "  %s\n", ls.skipped_files[i].c_str());
+    if (ls.skipped_files.size() > 10) std::fprintf(out, "  ... and %zu more\n", ls.skipped_files.size() - 10);
   }
   std::string files;
   if (!result.best.empty()) files += "best " + result.best.string();

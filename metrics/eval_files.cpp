@@ -1,15 +1,29 @@
 #include "metrics/eval_files.h"
 
+#include <cmath>
+#include <stdexcept>
+
 #include "metrics/evaluate.h"
 #include "metrics/output_files.h"
 #include "metrics/report_writers.h"
 #include "vision/data/detections_io.h"
+#include "vision/data/file_util.h"
 
 namespace fs = std::filesystem;
 
 namespace cvtk::metrics {
 
 std::vector<Protocol> eval_protocols(const EvalFilesOptions& o) {
+  auto fail = [](const std::string& flag, const std::string& value, const std::string& rule) {
+    throw std::invalid_argument(flag + " " + value + ": " + rule);
+  };
+  if (!(o.iou_threshold >= 0 && o.iou_threshold < 1))
+    fail("--iou", data::format_number(o.iou_threshold), "must be within [0, 1) (a match needs IoU above it)");
+  if (std::isnan(o.score_threshold)) fail("--score-threshold", "nan", "must be a number");
+  if (o.max_detections < 0) fail("--max-dets", std::to_string(o.max_detections), "must be at least 0 (0 keeps all)");
+  for (int m : o.coco_max_dets)
+    if (m < 1) fail("--coco-max-dets", std::to_string(m), "must be at least 1");
+  if (o.threads < 0) fail("--threads", std::to_string(o.threads), "must be at least 0 (0: all cores)");
   std::vector<std::string> names;
   for (const auto& p : o.protocols) {
     if (p == "all")

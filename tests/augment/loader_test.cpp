@@ -222,7 +222,7 @@ TEST(Loader, BadImagesAreSkippedCountedAndListed) {
 TEST(Loader, DecodeCacheGivesTheSameBatches) {
   const fs::path dir = cvtk::testing::scratch_dir("augment_loader_cache");
   Dataset ds = good_dataset(dir, 13);
-  write_bytes(dir / "corrupt.jpg", std::string("\xFF\xD8\xFF\xE0 not a jpeg", 20));
+  write_bytes(dir / "corrupt.jpg", std::string("\xFF\xD8\xFF\xE0 not a jpeg"));
   ImageRecord bad;
   bad.id = 999;
   bad.name = bad.file = "corrupt.jpg";

@@ -52,6 +52,61 @@ TEST(Preview, WritesImagesAndMosaic) {
   EXPECT_THROW(write_preview(o, log2), std::invalid_argument);
 }
 
+// A second preview into the same --out goes to a numbered sibling; --exist-ok replaces the contents
+// whole (nothing of the earlier run is left); a dataset none of whose images decode is an error that
+// writes nothing.
+TEST(Preview, NeverOverwritesAndWritesNothingWhenNoImageReads) {
+  const fs::path dir = cvtk::testing::scratch_dir("augment_preview_out");
+  cvtk::data::SynthOptions so;
+  so.train_images = 3;
+  so.val_images = 1;
+  so.width = 64;
+  so.height = 64;
+  so.min_size = 12;
+  so.max_size = 30;
+  cvtk::data::write_synthetic_dataset(dir / "shapes", so);
+  PreviewOptions o;
+  o.dataset = dir / "shapes";
+  o.split = "train";
+  o.pipeline = "hflip(p=0.5)";
+  o.n = 3;
+  o.size = 64;
+  o.out = dir / "preview";
+  std::ostringstream log;
+  const PreviewReport first = write_preview(o, log);
+  EXPECT_EQ(first.out, dir / "preview");
+  cvtk::testing::write_text(dir / "preview" / "mine.txt", "kept");
+  const PreviewReport second = write_preview(o, log);
+  EXPECT_EQ(second.out, dir / "preview2");
+  EXPECT_TRUE(fs::exists(dir / "preview" / "mine.txt"));
+  EXPECT_EQ(second.written.size(), 4u);
+  for (const auto& f : second.written) EXPECT_TRUE(fs::exists(f)) << f;
+
+  o.exist_ok = true;
+  o.n = 1;
+  const PreviewReport replaced = write_preview(o, log);
+  EXPECT_EQ(replaced.out, dir / "preview");
+  EXPECT_FALSE(fs::exists(dir / "preview" / "mine.txt"));
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir / "preview")) files += e.is_regular_file();
+  EXPECT_EQ(files, 2u);  // one image and the mosaic
+
+  for (const auto& e : fs::directory_iterator(dir / "shapes" / "JPEGImages"))
+    cvtk::testing::write_text(e.path(), "not an image");
+  o.exist_ok = false;
+  o.out = dir / "broken";
+  try {
+    write_preview(o, log);
+    ADD_FAILURE() << "no readable image, yet no error";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("none of the first 1 images could be read"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(dir / "broken"));
+  size_t siblings = 0;
+  for (const auto& e : fs::directory_iterator(dir)) siblings += e.path().filename().string().rfind(".broken", 0) == 0;
+  EXPECT_EQ(siblings, 0u) << "a staging directory was left behind";
+}
+
 TEST(Preview, ListShowsEveryTransformAndPreset) {
   std::ostringstream out;
   print_registry(out);

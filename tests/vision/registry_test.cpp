@@ -111,8 +111,12 @@ TEST(Snet, FeatureShapesAt320AndCountsOfModelsMd) {
     EXPECT_NEAR(static_cast<double>(info.macs), macs, 0.05e6 + 1e-3 * macs);
     const vision::ModelInfo at320 = vision::model_info("snet" + std::to_string(variant), 320);
     for (const auto& f : at320.features) {
-      if (f.spec.name == "c4") EXPECT_EQ(f.height, 20);
-      if (f.spec.name == "c5") EXPECT_EQ(f.height, 10);
+      if (f.spec.name == "c4") {
+        EXPECT_EQ(f.height, 20);
+      }
+      if (f.spec.name == "c5") {
+        EXPECT_EQ(f.height, 10);
+      }
     }
   }
   // C4 / C5 widths from the paper's table.

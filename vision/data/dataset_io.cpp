@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "vision/data/output_dir.h"
 #include "vision/data/errors.h"
 #include "vision/data/file_util.h"
 
@@ -97,7 +98,7 @@ void write_dataset(const Dataset& dataset, const fs::path& path, const WriteOpti
         return;
       }
       // A directory: images/ with copies, and annotations/instances_<split>.json naming them.
-      StagedDirectory out(path);
+      StagedOutput out(path, /*replace=*/false);
       Dataset copy = dataset;
       const std::string split = !options.split.empty() ? options.split : (dataset.split.empty() ? "all" : dataset.split);
       fs::create_directories(out.staging() / "images");

@@ -51,33 +51,6 @@ void write_file_atomic(const fs::path& file, const std::string& bytes) {
   }
 }
 
-StagedDirectory::StagedDirectory(fs::path final_path) : final_(std::move(final_path)) {
-  std::error_code ec;
-  if (fs::exists(final_, ec) && !(fs::is_directory(final_, ec) && fs::is_empty(final_, ec)))
-    throw IoError(final_.string() + ": already exists and is not an empty directory");
-  fs::path parent = final_.has_parent_path() ? final_.parent_path() : fs::path(".");
-  fs::create_directories(parent, ec);
-  staging_ = parent / ("." + final_.filename().string() + ".tmp-" + std::to_string(::getpid()));
-  fs::remove_all(staging_, ec);
-  if (!fs::create_directories(staging_, ec))
-    throw IoError(staging_.string() + ": cannot create directory");
-}
-
-StagedDirectory::~StagedDirectory() {
-  if (!committed_) {
-    std::error_code ec;
-    fs::remove_all(staging_, ec);
-  }
-}
-
-void StagedDirectory::commit() {
-  std::error_code ec;
-  if (fs::is_directory(final_, ec)) fs::remove(final_, ec);  // empty, checked at construction
-  fs::rename(staging_, final_, ec);
-  if (ec) throw IoError(final_.string() + ": cannot move the finished directory into place: " + ec.message());
-  committed_ = true;
-}
-
 std::string format_number(double value) {
   char buffer[64];
   auto result = std::to_chars(buffer, buffer + sizeof buffer, value);

@@ -13,24 +13,6 @@ std::string read_file(const std::filesystem::path& file);
 // Writes bytes to <file>.tmp-<pid> in the same directory, then renames it over file.
 void write_file_atomic(const std::filesystem::path& file, const std::string& bytes);
 
-// A directory written as a whole: construct with the final path, write into staging(), then
-// commit() renames staging into place. Destroying it without commit() removes the staging directory.
-// The final path must not exist or be an empty directory.
-class StagedDirectory {
- public:
-  explicit StagedDirectory(std::filesystem::path final_path);
-  ~StagedDirectory();
-  StagedDirectory(const StagedDirectory&) = delete;
-  StagedDirectory& operator=(const StagedDirectory&) = delete;
-
-  const std::filesystem::path& staging() const { return staging_; }
-  void commit();
-
- private:
-  std::filesystem::path final_, staging_;
-  bool committed_ = false;
-};
-
 // Shortest decimal text that parses back to exactly the same double ("12", "12.5", "0.1").
 std::string format_number(double value);
 

@@ -61,21 +61,75 @@ OutputDir choose_output_dir(const fs::path& requested, bool exist_ok) {
   throw IoError(base.string() + ": no free numbered directory beside it");
 }
 
+namespace {
+
+// Why dir could not be created: the ancestor in the way (a file where a directory must be), else ec.
+std::string why_not_created(const fs::path& dir, const std::error_code& ec) {
+  for (fs::path p = dir; !p.empty(); p = p.parent_path()) {
+    std::error_code e2;
+    const auto st = fs::status(p, e2);
+    if (fs::exists(st) && !fs::is_directory(st)) return p.string() + " is not a directory";
+    if (p == p.parent_path()) break;
+  }
+  return ec ? ec.message() : std::string("unknown reason");
+}
+
+// The outermost of dir and its ancestors that does not exist; empty when dir exists.
+fs::path topmost_missing(const fs::path& dir) {
+  fs::path top;
+  std::error_code ec;
+  for (fs::path p = dir; !p.empty() && !fs::exists(fs::symlink_status(p, ec)); p = p.parent_path()) {
+    top = p;
+    if (p == p.parent_path()) break;
+  }
+  return top;
+}
+
+}  // namespace
+
+fs::path create_directories_noting_first(const fs::path& dir) {
+  const fs::path first = topmost_missing(dir);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir)) {
+    const std::string why = why_not_created(dir, ec);
+    remove_empty_up_to(dir, first);
+    throw IoError(dir.string() + ": cannot create directory: " + why);
+  }
+  return first;
+}
+
+void remove_empty_up_to(fs::path dir, const fs::path& top) {
+  if (top.empty()) return;
+  std::error_code ec;
+  while (!dir.empty()) {
+    if (!fs::is_directory(dir, ec) || !fs::is_empty(dir, ec) || !fs::remove(dir, ec)) return;
+    if (dir == top) return;
+    dir = dir.parent_path();
+  }
+}
+
 StagedOutput::StagedOutput(fs::path final_path, bool replace) : final_(normalised(final_path)), replace_(replace) {
   const bool free = is_free(final_);  // a file in the way is an error either way
   if (!replace_ && !free) throw IoError(final_.string() + ": already exists and is not an empty directory");
-  const fs::path parent = final_.has_parent_path() ? final_.parent_path() : fs::path(".");
+  parent_ = final_.has_parent_path() ? final_.parent_path() : fs::path(".");
+  created_ = topmost_missing(parent_);
   std::error_code ec;
-  fs::create_directories(parent, ec);
-  staging_ = parent / ("." + final_.filename().string() + ".tmp-" + std::to_string(::getpid()));
+  staging_ = parent_ / ("." + final_.filename().string() + ".tmp-" + std::to_string(::getpid()));
   fs::remove_all(staging_, ec);
-  if (!fs::create_directories(staging_, ec)) throw IoError(staging_.string() + ": cannot create directory");
+  fs::create_directories(staging_, ec);
+  if (ec || !fs::is_directory(staging_)) {
+    const std::string why = why_not_created(staging_, ec);
+    remove_empty_up_to(parent_, created_);
+    throw IoError(final_.string() + ": cannot create directory: " + why);
+  }
 }
 
 StagedOutput::~StagedOutput() {
   if (committed_) return;
   std::error_code ec;
   fs::remove_all(staging_, ec);
+  remove_empty_up_to(parent_, created_);
 }
 
 void StagedOutput::commit() {

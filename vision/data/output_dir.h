@@ -28,10 +28,20 @@ struct OutputDir {
 // directory is an IoError naming it.
 OutputDir choose_output_dir(const std::filesystem::path& requested, bool exist_ok);
 
+// Creates dir and its missing parents; returns the topmost directory it created (empty when dir
+// existed), so a command that fails can remove what it made. IoError naming dir, and the ancestor that
+// is not a directory when that is the reason.
+std::filesystem::path create_directories_noting_first(const std::filesystem::path& dir);
+
+// Removes dir and then its parents while they are empty directories, stopping after `top` (nothing
+// when top is empty): undoes create_directories_noting_first.
+void remove_empty_up_to(std::filesystem::path dir, const std::filesystem::path& top);
+
 // A directory built at a temporary sibling (".<name>.tmp-<pid>") and moved into place by commit().
 // With replace, an existing directory at the final path is replaced whole on commit (the earlier
 // one is moved aside first and put back if the move fails); without it, the final path must be
-// missing or an empty directory. Destroying it without commit() removes the staging directory.
+// missing or an empty directory. Destroying it without commit() removes the staging directory and
+// the parent directories it had to create. Errors name the final path, never the staging one.
 class StagedOutput {
  public:
   StagedOutput(std::filesystem::path final_path, bool replace);
@@ -44,7 +54,7 @@ class StagedOutput {
   void commit();  // IoError naming the final path when it cannot be moved into place
 
  private:
-  std::filesystem::path final_, staging_;
+  std::filesystem::path final_, staging_, parent_, created_;
   bool replace_, committed_ = false;
 };
 

@@ -12,6 +12,7 @@
 #include "vision/data/errors.h"
 #include "vision/data/file_util.h"
 #include "vision/data/voc_xml.h"
+#include "vision/data/output_dir.h"
 
 namespace fs = std::filesystem;
 
@@ -209,7 +210,7 @@ SynthSummary write_synthetic_dataset(const fs::path& out, const SynthOptions& o)
   if (o.width < 64 || o.height < 64) throw std::invalid_argument("synth: width and height must be at least 64 pixels");
   if (o.min_size < 8 || o.max_size < o.min_size || o.max_size > std::min(o.width, o.height))
     throw std::invalid_argument("synth: need 8 <= min size <= max size <= the image's shorter side");
-  StagedDirectory staged(out);
+  StagedOutput staged(out, /*replace=*/false);
   const fs::path root = staged.staging();
   fs::create_directories(root / "JPEGImages");
   fs::create_directories(root / "Annotations");

@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "vision/data/output_dir.h"
 #include "vision/data/dataset_io.h"
 #include "vision/data/errors.h"
 #include "vision/data/file_util.h"
@@ -422,7 +423,7 @@ std::string voc_annotation_xml(const Dataset& ds, const ImageRecord& rec, const 
 }
 
 void write_voc(const Dataset& ds, const fs::path& root, const WriteOptions& options) {
-  StagedDirectory out(root);
+  StagedOutput out(root, /*replace=*/false);
   const fs::path stage = out.staging();
   fs::create_directories(stage / "Annotations");
   fs::create_directories(stage / "ImageSets" / "Main");

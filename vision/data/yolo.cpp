@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "vision/data/output_dir.h"
 #include "vision/data/dataset_io.h"
 #include "vision/data/errors.h"
 #include "vision/data/file_util.h"
@@ -229,7 +230,7 @@ Dataset read_yolo(const fs::path& root, const ReadOptions& options) {
 }
 
 void write_yolo(const Dataset& ds, const fs::path& root, const WriteOptions& options) {
-  StagedDirectory out(root);
+  StagedOutput out(root, /*replace=*/false);
   const std::string split = !options.split.empty() ? options.split : ds.split;
   const fs::path images_dir = out.staging() / "images" / split;
   const fs::path labels_dir = out.staging() / "labels" / split;
