@@ -324,16 +324,7 @@ TEST(BadInputCli, Coco) {
       });
 }
 
-TEST(BadInputCli, CocoUnreadableFile) {
-  if (::geteuid() == 0) GTEST_SKIP() << "running as root: chmod 000 does not deny reads";
-  const fs::path dir = cvtk::testing::scratch_dir("bad_cli_coco_unreadable");
-  const fs::path file = coco(dir, coco_with(kImages, "[]"));
-  fs::permissions(file, fs::perms::none);
-  const CliResult check = run_cvtk(dir, "data check " + file.string());
-  expect_one_error_line(check, "check", "gt.json: cannot open the file");
-  expect_one_error_line(run_cvtk(dir, "data stats " + file.string()), "stats", "gt.json: cannot open the file");
-  fs::permissions(file, fs::perms::owner_all);
-}
+// An unreadable COCO file: broken_options_cli_test.cpp's permission cases (they run as an unprivileged user).
 
 TEST(BadInputCli, Yolo) {
   using P = const fs::path&;

@@ -495,6 +495,20 @@ TEST(BrokenOptionsCli, Permissions) {
              return "predict --weights " + q(f.checkpoint) + " --source data/JPEGImages";
            },
            ".jpg", true},
+          {"coco_check_unreadable",
+           [=](P d, F f) {
+             fs::copy_file(f.coco_json, d / "gt.json");
+             locked(d / "gt.json");
+             return std::string("data check gt.json");
+           },
+           "gt.json: cannot open the file", true},
+          {"coco_stats_unreadable",
+           [=](P d, F f) {
+             fs::copy_file(f.coco_json, d / "gt.json");
+             locked(d / "gt.json");
+             return std::string("data stats gt.json");
+           },
+           "gt.json: cannot open the file", true},
           {"config_unreadable",
            [=](P d, F f) {
              write_text(d / "c.toml", "epochs = 1\n");
