@@ -143,17 +143,23 @@ Checkpoint read_checkpoint(const std::filesystem::path& file, torch::optim::Opti
     c.ema = read_dict(e);
     c.ema_updates = read_value(a, "ema_updates", file).toInt();
   }
-  torch::serialize::InputArchive o;
-  c.has_optimizer = a.try_read("optimizer", o);
-  if (optimizer) {
-    if (!c.has_optimizer) throw std::runtime_error(file.string() + ": holds no optimizer state; cannot resume from it");
-    optimizer->load(o);
-    torch::Tensor rng;
-    if (!a.try_read("rng", rng, true)) throw std::runtime_error(file.string() + ": entry 'rng' missing");
-    auto generator = at::detail::getDefaultCPUGenerator();
-    generator.set_state(rng);
+  auto o = std::make_shared<torch::serialize::InputArchive>();
+  c.has_optimizer = a.try_read("optimizer", *o);
+  if (c.has_optimizer) {
+    c.optimizer_state = o;
+    a.try_read("rng", c.generator_state, true);  // needed to resume only: checked there
   }
+  c.file = file;
+  if (optimizer) restore_training_state(c, *optimizer);
   return c;
+}
+
+void restore_training_state(const Checkpoint& c, torch::optim::Optimizer& optimizer) {
+  if (!c.has_optimizer) throw std::runtime_error(c.file.string() + ": holds no optimizer state; cannot resume from it");
+  if (!c.generator_state.defined()) throw std::runtime_error(c.file.string() + ": entry 'rng' missing");
+  optimizer.load(*c.optimizer_state);
+  auto generator = at::detail::getDefaultCPUGenerator();
+  generator.set_state(c.generator_state);
 }
 
 ThunderNet load_model(const std::filesystem::path& file, ModelInfo* info,
@@ -191,6 +197,17 @@ InferenceWeights read_inference_weights(const std::filesystem::path& file) {
   w.info = c.info;
   w.weights = c.ema.empty() ? std::move(c.model) : std::move(c.ema);
   return w;
+}
+
+ThunderNet inference_model(const std::filesystem::path& file, const InferenceWeights& weights,
+                           const InferenceOptions& inference) {
+  try {
+    return inference_model(weights.info, inference, weights.weights);
+  } catch (const std::invalid_argument&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw std::runtime_error(file.string() + ": " + e.what());
+  }
 }
 
 }  // namespace cvtk::detection

@@ -10,6 +10,7 @@
 // CPU generator's state, and sub-archives "model", "ema" (when enabled) and "optimizer".
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,12 +36,16 @@ struct TrainState {
 };
 
 struct Checkpoint {
+  std::filesystem::path file;  // where it was read from, for messages
   ModelInfo info;
   TrainState state;
   std::string options_text;
   vision::StateDict model, ema;
   long ema_updates = 0;
   bool has_optimizer = false;
+  // What restore_training_state puts back; kept from the one read of the file.
+  std::shared_ptr<torch::serialize::InputArchive> optimizer_state;
+  torch::Tensor generator_state;
 };
 
 // The model's options with info's inference options applied.
@@ -51,8 +56,12 @@ void save_checkpoint(const std::filesystem::path& file, const ModelInfo& info, c
                      const std::string& options_text);
 
 // Throws std::runtime_error naming the file and the missing entry. Restores the optimizer and the
-// default generator's state when an optimizer is given.
+// default generator's state when an optimizer is given (else restore_training_state does it later).
 Checkpoint read_checkpoint(const std::filesystem::path& file, torch::optim::Optimizer* optimizer = nullptr);
+
+// A resumed run's optimizer state and the default CPU generator's state, from a checkpoint already
+// read. Throws naming the file when it holds no optimizer state (a best.pt, say).
+void restore_training_state(const Checkpoint& checkpoint, torch::optim::Optimizer& optimizer);
 
 // A model in eval mode from a checkpoint: EMA weights when present and prefer_ema. `adjust` may change
 // the model's options before it is built. Not optimised for inference (inference_model does that).
@@ -72,5 +81,10 @@ struct InferenceWeights {
   vision::StateDict weights;
 };
 InferenceWeights read_inference_weights(const std::filesystem::path& file);
+
+// inference_model for weights read from `file`: its errors name the file, except std::invalid_argument
+// for an inference option out of range, which names the option.
+ThunderNet inference_model(const std::filesystem::path& file, const InferenceWeights& weights,
+                           const InferenceOptions& inference);
 
 }  // namespace cvtk::detection

@@ -12,7 +12,13 @@
 // Validation runs the model exactly as `cvtk eval --weights` runs the checkpoint it is about to write
 // (checkpoint.h inference_model, with the inference options the checkpoint stores), so the two agree.
 //
-// Failure behaviour: a non-finite loss stops the run with the batch's image ids and leaves the last
+// The parts: train_session.h sets a run up (options, resume from last.pt read once, datasets, model,
+// optimiser, loader, schedule, the run directory); this file's epoch loop and step drive it;
+// train_validation.h validates; train_log.h records each epoch in results.csv and results.jsonl;
+// interrupt_guard.h turns Ctrl-C into a clean stop; train_optimizer.h and init_weights.h build the
+// optimiser and load starting weights.
+//
+// Failure behaviour: a non-finite loss stops the run naming the batch's image files and leaves the last
 // good checkpoint untouched; SIGINT (and --max-steps, --time-limit) finishes the current step, writes
 // last.pt with the position inside the epoch and returns (a later --resume continues from there with
 // the same results as an uninterrupted run).

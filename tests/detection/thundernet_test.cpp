@@ -146,7 +146,9 @@ TEST(ThunderNet, FreezingKeepsStagesAndBatchNormFixed) {
   }
   EXPECT_TRUE(model->named_parameters()["backbone.stage3.0.branch_main.0.weight"].requires_grad());
   for (auto& m : model->backbone()->modules(false))
-    if (dynamic_cast<torch::nn::BatchNorm2dImpl*>(m.get())) EXPECT_FALSE(m->is_training());
+    if (dynamic_cast<torch::nn::BatchNorm2dImpl*>(m.get())) {
+      EXPECT_FALSE(m->is_training());
+    }
   EXPECT_TRUE(model->is_training());
 }
 

@@ -1,0 +1,192 @@
+#include "detection/train_session.h"
+
+#include <fstream>
+#include <thread>
+
+#include "detection/init_weights.h"
+#include "detection/train_optimizer.h"
+#include "vision/data/dataset_io.h"
+#include "vision/data/file_util.h"
+
+namespace cvtk::detection {
+
+namespace {
+
+// --cache-mb -1: an eighth of the memory available now (Linux's MemAvailable), at most 1 GiB; none
+// where that cannot be read.
+size_t auto_cache_mb() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  size_t kb = 0;
+  while (meminfo >> key >> kb) {
+    if (key == "MemAvailable:") return std::min<size_t>(1024, kb / 1024 / 8);
+    meminfo.ignore(256, '\n');
+  }
+  return 0;
+}
+
+std::filesystem::path absolute_or_empty(const std::filesystem::path& p) {
+  return p.empty() ? p : std::filesystem::absolute(p).lexically_normal();
+}
+
+// A resumed run continues with its own options (stored in last.pt); only this invocation's limits and
+// resources, and a new length, come from the command line.
+TrainOptions resumed_options(const TrainOptions& given, const Checkpoint& c) {
+  TrainOptions saved = from_config_text(c.options_text, c.file.string() + " (options)");
+  saved.resume = absolute_or_empty(given.resume);
+  if (given.epochs > 0) saved.epochs = given.epochs;
+  saved.out = saved.resume;
+  saved.max_steps = given.max_steps;
+  saved.time_limit_minutes = given.time_limit_minutes;
+  saved.log_every = given.log_every;
+  if (given.threads > 0) saved.threads = given.threads;
+  if (given.loader_threads > 0) saved.loader_threads = given.loader_threads;
+  return saved;
+}
+
+}  // namespace
+
+TrainSession::TrainSession(TrainOptions o, std::FILE* out) : out_(out) {
+  resuming = !o.resume.empty();
+  Checkpoint resumed;
+  if (resuming) {
+    resumed = read_checkpoint(o.resume / "last.pt");
+    o = resumed_options(o, resumed);
+  }
+  // Paths are saved absolute, so `--resume DIR` works from any working directory.
+  o.data = absolute_or_empty(o.data);
+  o.val_data = absolute_or_empty(o.val_data);
+  o.init_weights = absolute_or_empty(o.init_weights);
+
+  const int hw = int(std::max(1u, std::thread::hardware_concurrency()));
+  torch::set_num_threads(o.threads > 0 ? o.threads : hw);
+  check_train_options(o);
+  const InferenceOptions inference = validation_inference(o);
+  inference.check();
+  device = torch::Device(o.device);
+  if (device.is_cuda() && !torch::cuda::is_available())
+    throw std::invalid_argument("--device " + o.device + ": this LibTorch build has no usable CUDA device");
+  pipeline = augment::pipeline_from_text(o.pipeline);
+
+  data::ReadOptions ro;
+  ro.format = data::parse_format(o.format);
+  ro.split = o.train_split;
+  train_set = data::read_dataset(o.data, ro);
+  if (train_set.images.empty()) throw std::runtime_error(o.data.string() + ": split '" + o.train_split + "' has no images");
+  if (train_set.classes.empty()) throw std::runtime_error(o.data.string() + ": the dataset names no classes");
+  validate_on = o.val_split != "none" && !o.val_split.empty();
+  if (validate_on) {
+    ro.split = o.val_split;
+    val_set = data::read_dataset(o.val_data.empty() ? o.data : o.val_data, ro);
+    if (val_set.classes != train_set.classes)
+      throw std::runtime_error("validation classes differ from training classes (" + val_set.source + ")");
+  }
+
+  info.model = o.model;
+  info.classes = train_set.classes;
+  info.num_fc = o.num_fc;
+  info.inference = inference;
+  if (resuming && resumed.info.classes != info.classes)
+    throw std::runtime_error("resume: the dataset's classes differ from the checkpoint's");
+  torch::manual_seed(o.seed);
+  // Sampling options shape the loss only; checkpoints and inference do not need them.
+  auto model_opts = thundernet_options(info);
+  model_opts.rcnn.batch_per_image = o.rcnn_rois;
+  model = ThunderNet(model_opts);
+  if (!o.init_weights.empty() && !resuming) load_init_weights(model, o.init_weights, out_);
+  if (o.freeze_stages > 0 || o.freeze_bn) model->freeze_backbone(o.freeze_stages, o.freeze_bn);
+  model->to(device);
+  optimizer = make_optimizer(model, o);
+  if (o.ema > 0) ema = std::make_unique<ModelEma>(*model, o.ema);
+  if (resuming) {
+    restore_training_state(resumed, *optimizer);
+    vision::load_state_dict(*model, resumed.model, true);
+    if (ema) {
+      ema->state() = resumed.ema;
+      ema->set_updates(resumed.ema_updates);
+    }
+    state = resumed.state;
+  }
+
+  augment::LoaderOptions lo;
+  lo.batch_size = o.batch;
+  lo.shuffle = true;
+  lo.drop_last = train_set.images.size() > size_t(o.batch);
+  lo.seed = o.seed;
+  lo.threads = o.loader_threads;
+  lo.cache_mb = o.cache_mb >= 0 ? size_t(o.cache_mb) : auto_cache_mb();
+  cache_mb_ = lo.cache_mb;
+  lo.nice = 10;  // the model's threads first; the loader needs only a small share of the cores
+  lo.sizes = o.multiscale.empty() ? std::vector<int>{o.size} : o.multiscale;
+  loader = std::make_unique<augment::Loader>(train_set, pipeline, lo);
+  steps_per_epoch = long(loader->batches_per_epoch());
+  if (o.schedule.kind == "step" && o.schedule.step_epochs.empty())
+    o.schedule.step_epochs = {std::max(1, o.epochs * 2 / 3), std::max(1, o.epochs * 8 / 9)};
+  schedule = std::make_unique<LrSchedule>(o.schedule, steps_per_epoch, o.epochs);
+  options = std::move(o);
+}
+
+void TrainSession::open_run_directory() {
+  TrainOptions& o = options;
+  if (resuming) {
+    run_dir.path = run_dir.requested = o.out;
+    run_dir.existing = true;
+  } else {
+    run_dir = data::choose_output_dir(o.out, o.exist_ok);
+    o.out = absolute_or_empty(run_dir.path);
+  }
+  options_text = to_config_text(o);
+  created_ = data::create_directories_noting_first(o.out);
+  fresh_ = !resuming && !run_dir.existing;
+  data::write_file_atomic(o.out / "options.toml", options_text);
+  const bool new_logs = !resuming || !std::filesystem::exists(o.out / "results.csv");
+  csv = std::make_unique<EpochLog>(o.out / "results.csv", EpochLog::Format::csv, !new_logs);
+  jsonl = std::make_unique<EpochLog>(o.out / "results.jsonl", EpochLog::Format::json_lines, !new_logs);
+
+  std::fprintf(out_, "cvtk train: %s on %s (%zu train images, %zu classes%s)\n", o.model.c_str(), o.data.string().c_str(),
+               train_set.images.size(), train_set.classes.size(),
+               validate_on ? (", " + std::to_string(val_set.images.size()) + " val images").c_str() : ", no validation");
+  std::fprintf(out_, "out: %s%s\n", run_dir.describe().c_str(),
+               resuming ? "; resumed" : run_dir.existing ? "; --exist-ok: writing into it" : "");
+  std::fprintf(out_, "threads: %d LibTorch, %s loader; decoded-image cache up to %zu MiB; device %s\n", torch::get_num_threads(),
+               o.loader_threads > 0 ? std::to_string(o.loader_threads).c_str() : "all", cache_mb_, o.device.c_str());
+  std::fprintf(out_, "inference: %s%s\n", info.inference.describe().c_str(),
+               validate_on ? " (validation; stored in the checkpoints)" : " (stored in the checkpoints)");
+  std::fprintf(out_, "schedule: %s; %ld steps/epoch\npipeline:\n%s\noptions:\n%s", schedule->describe().c_str(),
+               steps_per_epoch, pipeline.describe().c_str(), options_text.c_str());
+  if (resuming)
+    std::fprintf(out_, "resuming %s at epoch %d, step %ld (batch %ld of the epoch)\n", o.resume.string().c_str(),
+                 state.epoch + 1, state.step, state.batch_in_epoch);
+  std::fflush(out_);
+}
+
+void TrainSession::mark_checkpoint_written() { kept_ = true; }
+
+TrainSession::~TrainSession() {
+  // The loader's threads stop before the datasets they read go away.
+  loader.reset();
+  csv.reset();
+  jsonl.reset();
+  if (!fresh_ || kept_) return;
+  std::error_code ec;
+  const auto& dir = options.out;
+  if (!created_.empty()) {
+    std::filesystem::remove_all(dir, ec);
+    if (created_ != dir) data::remove_empty_up_to(dir.parent_path(), created_);
+    return;
+  }
+  for (const char* f : {"options.toml", "results.csv", "results.jsonl"}) std::filesystem::remove(dir / f, ec);
+}
+
+std::string TrainSession::image_files(const std::vector<int64_t>& ids) const {
+  std::string s;
+  for (int64_t id : ids) {
+    std::string name = std::to_string(id);
+    for (const auto& r : train_set.images)
+      if (r.id == id) name = r.file;
+    s += (s.empty() ? "" : " ") + name;
+  }
+  return s;
+}
+
+}  // namespace cvtk::detection
