@@ -197,44 +197,4 @@ torch::Tensor channel_shuffle(const torch::Tensor& x, int64_t groups) {
   return x.view({n, groups, c / groups, h, w}).transpose(1, 2).reshape({n, c, h, w});
 }
 
-namespace {
-
-class PixelShuffleUpImpl : public torch::nn::Module {
- public:
-  PixelShuffleUpImpl(int64_t channels, int64_t factor)
-      : conv(register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, channels * factor * factor, 1)))),
-        shuffle(register_module("shuffle", torch::nn::PixelShuffle(factor))) {}
-  torch::Tensor forward(const torch::Tensor& x) { return shuffle->forward(counted(conv, x)); }
-  torch::nn::Conv2d conv;
-  torch::nn::PixelShuffle shuffle;
-};
-TORCH_MODULE(PixelShuffleUp);
-
-}  // namespace
-
-torch::nn::AnyModule make_upsampler(const std::string& kind, int64_t channels, int64_t factor) {
-  TORCH_CHECK(factor >= 1, "upsampler: factor must be >= 1, got ", factor);
-  if (kind == "nearest")
-    return torch::nn::AnyModule(torch::nn::Upsample(
-        torch::nn::UpsampleOptions().scale_factor(std::vector<double>{double(factor), double(factor)}).mode(torch::kNearest)));
-  if (kind == "bilinear" || kind == "bicubic") {
-    auto o = torch::nn::UpsampleOptions().scale_factor(std::vector<double>{double(factor), double(factor)}).align_corners(false);
-    if (kind == "bilinear") o.mode(torch::kBilinear);
-    else o.mode(torch::kBicubic);
-    return torch::nn::AnyModule(torch::nn::Upsample(o));
-  }
-  if (kind == "pixelshuffle") return torch::nn::AnyModule(PixelShuffleUp(channels, factor));
-  if (kind == "transposed") {
-    const int64_t k = 2 * factor;
-    torch::nn::ConvTranspose2d up(torch::nn::ConvTranspose2dOptions(channels, channels, k).stride(factor).padding(factor / 2).groups(channels).bias(false));
-    // Bilinear kernel: the outer product of a triangle filter.
-    torch::NoGradGuard no_grad;
-    const double centre = factor - (k % 2 == 1 ? 1.0 : 0.5);
-    auto ramp = 1 - (torch::arange(k, torch::kFloat) - centre).abs() / factor;
-    up->weight.copy_((ramp.unsqueeze(1) * ramp.unsqueeze(0)).expand({channels, 1, k, k}));
-    return torch::nn::AnyModule(up);
-  }
-  throw std::invalid_argument("unknown upsampler '" + kind + "' (expected nearest, bilinear, bicubic, pixelshuffle or transposed)");
-}
-
 }  // namespace cvtk::vision

@@ -144,12 +144,4 @@ int fuse_for_inference(torch::nn::Module& module, bool channels_last = false);
 // channel i * groups + g, so channels from different groups interleave. Spatial map: identity.
 torch::Tensor channel_shuffle(const torch::Tensor& x, int64_t groups);
 
-// Upsampling layers a detector or a user may want, built from LibTorch's modules:
-//   nearest | bilinear | bicubic  torch::nn::Upsample by `factor` (align_corners false)
-//   pixelshuffle                  1x1 conv to channels * factor^2, then PixelShuffle(factor)
-//   transposed                    ConvTranspose2d(k = 2 * factor, s = factor, p = factor / 2),
-//                                 initialised to bilinear interpolation (FCN)
-// Output: [N, channels, H * factor, W * factor] for every kind.
-torch::nn::AnyModule make_upsampler(const std::string& kind, int64_t channels, int64_t factor);
-
 }  // namespace cvtk::vision
