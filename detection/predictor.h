@@ -8,6 +8,9 @@
 #include <functional>
 #include <vector>
 
+#include <opencv2/core.hpp>
+
+#include "augment/pipeline.h"
 #include "detection/inference_options.h"
 #include "detection/thundernet.h"
 #include "vision/data/annotation.h"
@@ -33,5 +36,21 @@ using PredictProgress = std::function<void(size_t, size_t)>;
 std::vector<data::Detection> predict_dataset(ThunderNet& model, const data::Dataset& dataset,
                                              const PredictOptions& options, PredictStats* stats = nullptr,
                                              const PredictProgress& progress = {});
+
+// One image in memory as predict_dataset's loader prepares a decoded file (augment/loader.h, with
+// decode_resized off): rgb (CV_8UC3) through `pipeline` at size x size, drawing from the stream of the
+// dataset's first record (inference pipelines draw nothing), normalised with the loader's mean and std.
+// Transforms may write into rgb's pixels, as they do into a decoded image: pass a Mat they may change.
+struct PreparedImage {
+  torch::Tensor batch;      // [1,3,H,W] float32
+  cv::Matx33d to_original;  // batch-image coordinates -> rgb's pixels
+  int width = 0, height = 0;  // rgb's size
+};
+PreparedImage prepare_image(cv::Mat rgb, const augment::Pipeline& pipeline, int size);
+
+// One image's model output as predict_dataset returns it: boxes mapped through to_original and clipped
+// to width x height, boxes left empty and scores below output_threshold dropped, the model's order kept.
+std::vector<data::Detection> original_detections(const ImageDetections& detections, const cv::Matx33d& to_original,
+                                                 int width, int height, double output_threshold, int64_t image_id);
 
 }  // namespace cvtk::detection

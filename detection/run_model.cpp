@@ -90,17 +90,6 @@ bool is_video(const fs::path& p) {
   return ext.count(e) > 0;
 }
 
-// The checkpoint's model, built the one way inference builds it (checkpoint.h inference_model).
-ThunderNet model_for(const fs::path& weights, const InferenceWeights& w, const InferenceOptions& inference) {
-  try {
-    return inference_model(w.info, inference, w.weights);
-  } catch (const std::invalid_argument&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw std::runtime_error(weights.string() + ": " + e.what());
-  }
-}
-
 // "images/<relative path>.jpg" for each record, never two the same: the path relative to the source
 // with its extension made .jpg; when that is taken (x.png beside x.jpg), the whole name plus .jpg; then
 // a numeric suffix. Paths reaching outside the source are flattened to their file name first.
@@ -144,12 +133,25 @@ std::string unreadable_list(const PredictStats& stats, size_t max_listed) {
 
 }  // namespace
 
+void set_inference_threads(int threads) {
+  torch::set_num_threads(threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency())));
+}
+
+InferenceOptions predict_inference(InferenceOptions inference, double output_threshold) {
+  // The model keeps what the output threshold keeps: its own threshold, or a lower one asked for here.
+  inference.score_threshold = std::min(inference.score_threshold, output_threshold);
+  inference.check();
+  if (!(output_threshold >= 0 && output_threshold <= 1))
+    throw std::invalid_argument("--score " + data::format_number(output_threshold) + ": must be within [0, 1]");
+  return inference;
+}
+
 int run_predict(const PredictFilesOptions& o, std::ostream& out) {
   std::error_code ec;
   if (!fs::exists(o.source, ec)) throw data::IoError(o.source.string() + ": no such file or directory");
   if (!fs::is_directory(o.source, ec) && is_video(o.source))
     throw std::invalid_argument(o.source.string() + ": video input is not supported (give an image, a directory of images or a dataset)");
-  torch::set_num_threads(o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency())));
+  set_inference_threads(o.threads);
   const auto w = read_inference_weights(o.weights);
   const auto& info = w.info;
   InferenceOptions inference = info.inference;
@@ -157,11 +159,7 @@ int run_predict(const PredictFilesOptions& o, std::ostream& out) {
   if (o.nms_iou >= 0) inference.nms_iou = o.nms_iou;
   if (o.max_detections > 0) inference.max_detections = o.max_detections;
   if (o.soft_nms) inference.soft_nms = true;
-  // The model keeps what the output threshold keeps: its own threshold, or a lower one asked for here.
-  inference.score_threshold = std::min(inference.score_threshold, o.score_threshold);
-  inference.check();
-  if (!(o.score_threshold >= 0 && o.score_threshold <= 1))
-    throw std::invalid_argument("--score " + data::format_number(o.score_threshold) + ": must be within [0, 1]");
+  inference = predict_inference(inference, o.score_threshold);
 
   data::Dataset ds;
   if (looks_like_dataset(o.source)) {
@@ -181,7 +179,7 @@ int run_predict(const PredictFilesOptions& o, std::ostream& out) {
   if (ds.images.empty()) throw std::runtime_error(o.source.string() + ": no images found");
   const auto target = data::choose_output_dir(o.out, o.exist_ok);
   data::StagedOutput staged(target.path, o.exist_ok);
-  auto model = model_for(o.weights, w, inference);
+  auto model = inference_model(o.weights, w, inference);
 
   out << "predict: " << info.model << " (" << o.weights.string() << ") on " << o.source.string() << ", "
       << ds.images.size() << " images\n";
@@ -265,7 +263,7 @@ int run_predict(const PredictFilesOptions& o, std::ostream& out) {
 
 int run_model_eval(const ModelEvalOptions& o, std::ostream& out) {
   const auto protocols = metrics::eval_protocols(o.eval);  // the flags checked before the model runs
-  torch::set_num_threads(o.eval.threads > 0 ? o.eval.threads : int(std::max(1u, std::thread::hardware_concurrency())));
+  set_inference_threads(o.eval.threads);
   const auto w = read_inference_weights(o.weights);
   const auto& info = w.info;
   InferenceOptions inference = info.inference;
@@ -280,7 +278,7 @@ int run_model_eval(const ModelEvalOptions& o, std::ostream& out) {
     for (auto& c : info.classes) b += " " + c;
     throw std::runtime_error(o.eval.ground_truth.string() + ": classes (" + a + " ) differ from the model's (" + b + " )");
   }
-  auto model = model_for(o.weights, w, inference);
+  auto model = inference_model(o.weights, w, inference);
   out << "inference: " << inference.describe()
       << (inference.describe() == info.inference.describe() ? " (the checkpoint's)" : "; checkpoint's: " + info.inference.describe())
       << "\n";

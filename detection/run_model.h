@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "detection/inference_options.h"
 #include "metrics/eval_files.h"
 
 namespace cvtk::detection {
@@ -46,6 +47,14 @@ struct PredictFilesOptions {
 };
 
 int run_predict(const PredictFilesOptions& options, std::ostream& out);
+
+// The configuration predict runs for an output threshold: `inference` (the checkpoint's with the changes
+// asked for) with its score threshold lowered to output_threshold when that is lower, so the model keeps
+// every detection the output keeps. std::invalid_argument naming the flag when a value is out of range.
+InferenceOptions predict_inference(InferenceOptions inference, double output_threshold);
+
+// LibTorch's intra-op threads (process-wide) as predict and eval set them: `threads`, or every core when 0.
+void set_inference_threads(int threads);
 
 struct ModelEvalOptions {
   std::filesystem::path weights;
