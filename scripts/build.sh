@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
-if [[ ! -f "$BUILD_DIR/CMakeCache.txt" ]]; then
+# CMAKE_ARGS (e.g. -DCVTK_WERROR=ON) configures again, also an existing build directory.
+if [[ ! -f "$BUILD_DIR/CMakeCache.txt" || -n "${CMAKE_ARGS:-}" ]]; then
   cmake -S . -B "$BUILD_DIR" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release ${CMAKE_ARGS:-} >/dev/null
 fi
 cmake --build "$BUILD_DIR" -j"$(nproc)" "$@"

@@ -3,7 +3,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config
+  build-essential cmake ninja-build pkg-config clang-format util-linux
   libtorch-dev libopenblas0-openmp libgloo-dev
   libopencv-dev libjpeg62-turbo-dev libtbb-dev libcli11-dev libgtest-dev
   nlohmann-json3-dev libsimdjson-dev libpugixml-dev
