@@ -31,15 +31,17 @@ torch::Tensor preprocess(const std::string& file, int64_t crop, int64_t resize) 
   cv::Mat rgb = resized(cv::Rect(x0, y0, static_cast<int>(crop), static_cast<int>(crop))).clone();
   rgb.convertTo(rgb, CV_32FC3, 1.0 / 255);
   auto t = torch::from_blob(rgb.data, {crop, crop, 3}, torch::kFloat).permute({2, 0, 1}).clone();
-  const auto mean = torch::tensor({0.485, 0.456, 0.406}).view({3, 1, 1}), stdv = torch::tensor({0.229, 0.224, 0.225}).view({3, 1, 1});
+  const auto mean = torch::tensor({0.485, 0.456, 0.406}).view({3, 1, 1}),
+             stdv = torch::tensor({0.229, 0.224, 0.225}).view({3, 1, 1});
   return ((t - mean) / stdv).unsqueeze(0);
 }
 
 }  // namespace
 
 void add_classify_command(CLI::App& app) {
-  auto arch = std::make_shared<std::string>(), weights = std::make_shared<std::string>(), image = std::make_shared<std::string>(),
-       tensor = std::make_shared<std::string>(), labels = std::make_shared<std::string>();
+  auto arch = std::make_shared<std::string>(), weights = std::make_shared<std::string>(),
+       image = std::make_shared<std::string>(), tensor = std::make_shared<std::string>(),
+       labels = std::make_shared<std::string>();
   auto topk = std::make_shared<int>(5);
   auto json = std::make_shared<bool>(false);
   auto classes = std::make_shared<int64_t>(1000);
@@ -47,17 +49,21 @@ void add_classify_command(CLI::App& app) {
   add_max_pixels_option(*cmd);
   cmd->add_option("--arch", *arch, "Backbone name (see cvtk models)")->required();
   // Without trained weights the "predictions" would be noise: the flag is required.
-  cmd->add_option("--weights", *weights, "Weights file (torchvision state_dict via python/torchvision_weights.py export)")
+  cmd->add_option("--weights", *weights,
+                  "Weights file (torchvision state_dict via python/torchvision_weights.py export)")
       ->required();
-  auto* img = cmd->add_option("--image", *image, "Image file: resized, centre-cropped and normalised as torchvision does");
-  auto* ten = cmd->add_option("--tensor", *tensor, "A saved [N, 3, H, W] tensor, used as is (first entry of a torch.save'd dict)");
+  auto* img =
+      cmd->add_option("--image", *image, "Image file: resized, centre-cropped and normalised as torchvision does");
+  auto* ten = cmd->add_option("--tensor", *tensor,
+                              "A saved [N, 3, H, W] tensor, used as is (first entry of a torch.save'd dict)");
   img->excludes(ten);
   cmd->add_option("--topk", *topk, "How many classes to print")->capture_default_str();
   cmd->add_option("--labels", *labels, "Class names, one per line (default: class indices)");
   cmd->add_option("--num-classes", *classes, "Classifier outputs")->capture_default_str();
   cmd->add_flag("--json", *json, "Print JSON");
   cmd->callback([=] {
-    if (image->empty() == tensor->empty()) throw CLI::ValidationError("classify", "give exactly one of --image and --tensor");
+    if (image->empty() == tensor->empty())
+      throw CLI::ValidationError("classify", "give exactly one of --image and --tensor");
     at::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
     vision::BackboneOptions o;
     o.num_classes = *classes;
@@ -68,7 +74,8 @@ void add_classify_command(CLI::App& app) {
       // Aux heads in the file are fine to ignore; anything else missing or mis-shaped is an error.
       std::vector<std::string> unexpected;
       for (const auto& k : report.unexpected)
-        if (k.rfind("AuxLogits.", 0) != 0 && k.rfind("aux1.", 0) != 0 && k.rfind("aux2.", 0) != 0) unexpected.push_back(k);
+        if (k.rfind("AuxLogits.", 0) != 0 && k.rfind("aux1.", 0) != 0 && k.rfind("aux2.", 0) != 0)
+          unexpected.push_back(k);
       report.unexpected = unexpected;
       if (!report.ok()) throw std::runtime_error(*weights + ": weights do not fit " + *arch + ":" + report.describe());
     }
@@ -86,7 +93,8 @@ void add_classify_command(CLI::App& app) {
     if (x.dim() != 4 || x.size(1) != 3) {
       std::ostringstream shape;
       shape << x.sizes();
-      throw std::runtime_error((tensor->empty() ? *image : *tensor) + ": expected an [N, 3, H, W] tensor, got " + shape.str());
+      throw std::runtime_error((tensor->empty() ? *image : *tensor) + ": expected an [N, 3, H, W] tensor, got " +
+                               shape.str());
     }
     std::vector<std::string> names;
     if (!labels->empty()) names = data::read_class_names(*labels);

@@ -85,8 +85,10 @@ void add_data_command(CLI::App& app) {
     cmd->add_option("--plot", *plot, "Also write a PNG chart to this file");
     cmd->callback([=] {
       std::vector<std::string> splits;
-      if (!f->split.empty()) splits.push_back(f->split);
-      else splits = data::list_splits(f->path);
+      if (!f->split.empty())
+        splits.push_back(f->split);
+      else
+        splits = data::list_splits(f->path);
       if (splits.empty()) splits.push_back("");
       std::vector<data::SplitStats> all;
       for (const auto& split : splits) {
@@ -126,8 +128,8 @@ void add_data_command(CLI::App& app) {
       w.format = data::parse_format(*to);
       w.copy_images = !*no_images;
       data::write_dataset(ds, *dst, w);
-      std::cout << "wrote " << ds.images.size() << " images, " << ds.object_count() << " objects, "
-                << ds.classes.size() << " classes as " << *to << " to " << *dst << "\n";
+      std::cout << "wrote " << ds.images.size() << " images, " << ds.object_count() << " objects, " << ds.classes.size()
+                << " classes as " << *to << " to " << *dst << "\n";
       if (ds.clipped_boxes) std::cout << "clipped " << ds.clipped_boxes << " boxes to their image\n";
     });
   }

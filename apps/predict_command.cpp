@@ -16,14 +16,17 @@ void add_predict_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("predict", "Detect objects in images; write COCO results and drawn images");
   add_max_pixels_option(*cmd);
   cmd->add_option("--weights", *weights, "Checkpoint from cvtk train (best.pt / last.pt)")->required();
-  cmd->add_option("--source", *source, "An image, a directory of images, or a dataset (VOC dir, COCO json, YOLO dir)")->required();
+  cmd->add_option("--source", *source, "An image, a directory of images, or a dataset (VOC dir, COCO json, YOLO dir)")
+      ->required();
   cmd->add_option("--format", o->format, "Dataset format when --source is a dataset")->capture_default_str();
   cmd->add_option("--split", o->split, "Dataset split when --source is a dataset");
-  cmd->add_option("--out", *out, "Output directory; when it holds an earlier run, a numbered one is used (runs/predict2, ...)")
+  cmd->add_option("--out", *out,
+                  "Output directory; when it holds an earlier run, a numbered one is used (runs/predict2, ...)")
       ->capture_default_str();
   cmd->add_flag("--exist-ok", o->exist_ok, "Replace the earlier run's output in --out instead");
-  cmd->add_option("--score", o->score_threshold,
-                  "Output and drawing threshold: keep detections scored at least this (evaluation uses the checkpoint's, 0.05)")
+  cmd->add_option(
+         "--score", o->score_threshold,
+         "Output and drawing threshold: keep detections scored at least this (evaluation uses the checkpoint's, 0.05)")
       ->capture_default_str();
   cmd->add_option("--size", o->size, "Input side (default: the checkpoint's)")->check(CLI::Range(16, 8192));
   cmd->add_option("--batch", o->batch, "Images per forward pass")->capture_default_str()->check(CLI::Range(1, 4096));

@@ -26,7 +26,8 @@ std::string trim(std::string s) {
 // TOML-style: "quoted strings", numbers, true/false, [a,b,c] lists.
 void apply_config_file(CLI::App& cmd, const std::string& file) {
   std::error_code ec;
-  if (std::filesystem::is_directory(file, ec)) throw std::runtime_error(file + ": --config: is a directory, not a file");
+  if (std::filesystem::is_directory(file, ec))
+    throw std::runtime_error(file + ": --config: is a directory, not a file");
   std::ifstream in(file);
   if (!in) throw std::runtime_error(file + ": --config: cannot open the file (" + std::strerror(errno) + ")");
   int n = 0;
@@ -39,7 +40,8 @@ void apply_config_file(CLI::App& cmd, const std::string& file) {
     const std::string key = trim(line.substr(0, eq));
     std::string value = trim(line.substr(eq + 1));
     CLI::Option* opt = cmd.get_option_no_throw("--" + key);
-    if (!opt || key == "config") throw std::runtime_error(file + ":" + std::to_string(n) + ": unknown key '" + key + "'");
+    if (!opt || key == "config")
+      throw std::runtime_error(file + ":" + std::to_string(n) + ": unknown key '" + key + "'");
     if (opt->count() > 0) continue;  // given on the command line
     std::vector<std::string> items;
     if (value.size() >= 2 && value.front() == '[' && value.back() == ']') {
@@ -71,7 +73,9 @@ void add_train_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("train", "Train a ThunderNet detector");
   add_max_pixels_option(*cmd);
   auto config = std::make_shared<std::string>();
-  cmd->add_option("--config", *config, "Read options from a file of key=value lines (keys are these flags' long names, e.g. a run's options.toml); flags given on the command line win");
+  cmd->add_option("--config", *config,
+                  "Read options from a file of key=value lines (keys are these flags' long names, e.g. a run's "
+                  "options.toml); flags given on the command line win");
   cmd->add_option("--data", *data, "Dataset: VOC directory, COCO .json or YOLO directory");
   cmd->add_option("--format", o->format, "Dataset format: auto, voc, coco or yolo")->capture_default_str();
   cmd->add_option("--val-data", *val_data, "Separate validation dataset (default: --data)");
@@ -81,34 +85,50 @@ void add_train_command(CLI::App& app) {
   for (const auto& m : detection::model_names()) models += (models.empty() ? "" : ", ") + m;
   cmd->add_option("--model", o->model, "Model: " + models + " or thundernet-<backbone>")->capture_default_str();
   cmd->add_option("--num-fc", o->num_fc, "R-CNN head fully connected layers (1: paper, 2: authors' code)")
-      ->capture_default_str()->check(CLI::Range(1, 2));
-  cmd->add_option("--rcnn-rois", o->rcnn_rois, "RoIs sampled per image for the R-CNN loss, at most 25% foreground (fewer: foreground weighs more)")
-      ->capture_default_str()->check(CLI::Range(16, 4096));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 2));
+  cmd->add_option("--rcnn-rois", o->rcnn_rois,
+                  "RoIs sampled per image for the R-CNN loss, at most 25% foreground (fewer: foreground weighs more)")
+      ->capture_default_str()
+      ->check(CLI::Range(16, 4096));
   cmd->add_option("--epochs", o->epochs, "Epochs")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--batch", o->batch, "Images per step")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--size", o->size, "Input side in pixels (square)")->capture_default_str()->check(CLI::Range(64, 4096));
+  cmd->add_option("--size", o->size, "Input side in pixels (square)")
+      ->capture_default_str()
+      ->check(CLI::Range(64, 4096));
   cmd->add_option("--multiscale", o->multiscale, "Training sides chosen per batch, e.g. 240,320,480")->delimiter(',');
   cmd->add_option("--pipeline", o->pipeline, "Augmentation preset or spec (cvtk augment list)")->capture_default_str();
   cmd->add_option("--lr", o->schedule.base, "Base learning rate")->capture_default_str();
-  cmd->add_option("--schedule", o->schedule.kind, "step or cosine")->capture_default_str()->check(CLI::IsMember({"step", "cosine"}));
-  cmd->add_option("--steps", o->schedule.step_epochs, "step: epochs after which lr *= gamma (default 2/3 and 8/9 of --epochs)")->delimiter(',');
+  cmd->add_option("--schedule", o->schedule.kind, "step or cosine")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"step", "cosine"}));
+  cmd->add_option("--steps", o->schedule.step_epochs,
+                  "step: epochs after which lr *= gamma (default 2/3 and 8/9 of --epochs)")
+      ->delimiter(',');
   cmd->add_option("--gamma", o->schedule.gamma, "step: lr factor")->capture_default_str();
   cmd->add_option("--min-lr-factor", o->schedule.min_factor, "cosine: final lr / base lr")->capture_default_str();
   cmd->add_option("--warmup", o->schedule.warmup_steps, "Linear warm-up steps")->capture_default_str();
   cmd->add_option("--warmup-factor", o->schedule.warmup_factor, "Warm-up starting lr factor")->capture_default_str();
-  cmd->add_option("--optimizer", o->optimizer, "sgd (with momentum) or adamw")->capture_default_str()->check(CLI::IsMember({"sgd", "adamw"}));
+  cmd->add_option("--optimizer", o->optimizer, "sgd (with momentum) or adamw")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sgd", "adamw"}));
   cmd->add_option("--momentum", o->momentum, "SGD momentum; AdamW's beta1")->capture_default_str();
-  cmd->add_option("--weight-decay", o->weight_decay, "Weight decay (weights with more than one dimension)")->capture_default_str();
-  cmd->add_option("--ema", o->ema, "EMA decay of the weights used for validation and best.pt (0: off; e.g. 0.9998)")->capture_default_str();
+  cmd->add_option("--weight-decay", o->weight_decay, "Weight decay (weights with more than one dimension)")
+      ->capture_default_str();
+  cmd->add_option("--ema", o->ema, "EMA decay of the weights used for validation and best.pt (0: off; e.g. 0.9998)")
+      ->capture_default_str();
   cmd->add_option("--clip-grad", o->clip_grad, "Clip the gradient's L2 norm (0: off)")->capture_default_str();
-  cmd->add_option("--freeze-stages", o->freeze_stages, "Freeze the first N backbone stages (1 = conv1, 2 = + stage2)")->capture_default_str();
+  cmd->add_option("--freeze-stages", o->freeze_stages, "Freeze the first N backbone stages (1 = conv1, 2 = + stage2)")
+      ->capture_default_str();
   cmd->add_flag("--freeze-bn", o->freeze_bn, "Keep the backbone's BatchNorm in inference mode");
   cmd->add_option("--init-weights", *init, "Initial weights: a cvtk checkpoint or a (torchvision-named) state dict");
-  cmd->add_option("--out", *out, "Run directory; when it holds an earlier run, a numbered one is used (runs/train2, ...)")
+  cmd->add_option("--out", *out,
+                  "Run directory; when it holds an earlier run, a numbered one is used (runs/train2, ...)")
       ->capture_default_str();
   cmd->add_flag("--exist-ok", o->exist_ok, "Write into --out even when it holds an earlier run");
-  cmd->add_option("--score-threshold", o->score_threshold,
-                  "Inference: keep detections scored at least this (validation; stored in the checkpoints for eval and predict)")
+  cmd->add_option(
+         "--score-threshold", o->score_threshold,
+         "Inference: keep detections scored at least this (validation; stored in the checkpoints for eval and predict)")
       ->capture_default_str();
   cmd->add_option("--nms-iou", o->nms_iou, "Inference: per-class NMS IoU threshold")->capture_default_str();
   cmd->add_flag("--soft-nms", o->soft_nms, "Inference: linear Soft-NMS instead of NMS");
@@ -118,14 +138,16 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
   cmd->add_option("--threads", o->threads, "LibTorch threads (default: all cores)");
   cmd->add_option("--loader-threads", o->loader_threads, "Data loader threads (default: all cores)");
-  cmd->add_option("--cache-mb", o->cache_mb,
-                  "Keep decoded training images in memory across epochs, up to N MiB (0: decode every epoch; -1: an eighth "
-                  "of the available memory, at most 1024)")
+  cmd->add_option(
+         "--cache-mb", o->cache_mb,
+         "Keep decoded training images in memory across epochs, up to N MiB (0: decode every epoch; -1: an eighth "
+         "of the available memory, at most 1024)")
       ->capture_default_str()
       ->check(CLI::Range(-1, 1 << 30));
   cmd->add_option("--device", o->device, "cpu, or cuda / cuda:N where LibTorch has CUDA")->capture_default_str();
   cmd->add_option("--time-limit", o->time_limit_minutes, "Stop after this many minutes, checkpointing (0: none)");
-  cmd->add_option("--log-every", o->log_every, "Progress line every N steps when not on a terminal")->capture_default_str();
+  cmd->add_option("--log-every", o->log_every, "Progress line every N steps when not on a terminal")
+      ->capture_default_str();
   cmd->add_option("--max-steps", o->max_steps, "Stop after N optimiser steps in total (0: none)");
   cmd->callback([=] {
     if (!config->empty()) apply_config_file(*cmd, *config);

@@ -10,8 +10,8 @@ constexpr int kRounds = 10;
 }  // namespace
 
 std::string IouCrop::describe() const {
-  return "iou_crop(min_scale=" + format_number(o_.min_scale) +
-         ",max_aspect=" + format_number(o_.max_aspect) + ",trials=" + std::to_string(o_.trials) + ")";
+  return "iou_crop(min_scale=" + format_number(o_.min_scale) + ",max_aspect=" + format_number(o_.max_aspect) +
+         ",trials=" + std::to_string(o_.trials) + ")";
 }
 
 void IouCrop::apply(Sample& s, Rng& rng, const Context&) const {
@@ -40,8 +40,10 @@ void IouCrop::apply(Sample& s, Rng& rng, const Context&) const {
       std::vector<data::Object> kept;
       for (const data::Object& o : s.objects) {
         const double cx = 0.5 * (o.box.x1 + o.box.x2), cy = 0.5 * (o.box.y1 + o.box.y2);
-        if (cx > crop.x1 && cx < crop.x2 && cy > crop.y1 && cy < crop.y2) kept.push_back(o);
-        else ++s.dropped_objects;
+        if (cx > crop.x1 && cx < crop.x2 && cy > crop.y1 && cy < crop.y2)
+          kept.push_back(o);
+        else
+          ++s.dropped_objects;
       }
       s.objects = std::move(kept);
       s.image = s.image(r).clone();

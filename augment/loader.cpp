@@ -29,7 +29,8 @@
 
 namespace cvtk::augment {
 
-void write_normalised(const cv::Mat& rgb, float* dst, const std::array<float, 3>& mean, const std::array<float, 3>& std) {
+void write_normalised(const cv::Mat& rgb, float* dst, const std::array<float, 3>& mean,
+                      const std::array<float, 3>& std) {
   if (rgb.type() != CV_8UC3) throw std::invalid_argument("to_tensor: expected an 8-bit 3-channel image");
   // Split into the three 8-bit planes, then one scaled conversion per plane straight into dst
   // (both vectorised in OpenCV): (v / 255 - mean) / std = v * a + b.
@@ -61,8 +62,8 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 // One image's result inside a chunk.
 struct Slot {
   bool ok = false;
-  bool direct = false;     // written straight into the batch tensor
-  torch::Tensor image;     // when not direct
+  bool direct = false;  // written straight into the batch tensor
+  torch::Tensor image;  // when not direct
   Target target;
   cv::Matx33d to_original;
   std::pair<int, int> original_size;
@@ -99,7 +100,8 @@ class TensorPool : public std::enable_shared_from_this<TensorPool> {
     if (!p) p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
     if (!p) throw std::bad_alloc();
     auto self = shared_from_this();  // the pool outlives the loader while a consumer holds batches
-    return torch::from_blob(p, sizes, [self, bytes](void* q) { self->give_back(q, bytes); }, torch::kFloat32);
+    return torch::from_blob(
+        p, sizes, [self, bytes](void* q) { self->give_back(q, bytes); }, torch::kFloat32);
   }
 
  private:
@@ -175,7 +177,7 @@ struct Loader::Impl {
   mutable std::mutex mutex;
   std::condition_variable not_full, not_empty;
   std::deque<Batch> queue;
-  bool producing = false;  // the producer of the current epoch has not finished
+  bool producing = false;         // the producer of the current epoch has not finished
   std::atomic<bool> stop{false};  // written under mutex, so condition variable waits see it
   bool started = false;
   std::exception_ptr error;
@@ -302,7 +304,7 @@ struct Loader::Impl {
   struct Work {
     size_t index = 0, first = 0;  // batch index; position of its first image in the epoch order
     int size = 0;
-    torch::Tensor stack;          // [count,3,size,size], written in place by same-size images
+    torch::Tensor stack;  // [count,3,size,size], written in place by same-size images
     std::vector<Slot> slots;
   };
   struct Item {
@@ -355,7 +357,9 @@ struct Loader::Impl {
       std::optional<Batch> batch = collate(w.slots, 0, w.slots.size(), w.stack, epoch, w.index);
       if (!batch) return;
       std::unique_lock<std::mutex> lock(mutex);
-      not_full.wait(lock, [&] { return stopping() || queue.size() < static_cast<size_t>(std::max(1, options.prefetch_batches)); });
+      not_full.wait(lock, [&] {
+        return stopping() || queue.size() < static_cast<size_t>(std::max(1, options.prefetch_batches));
+      });
       if (stopping()) return;
       queue.push_back(std::move(*batch));
       lock.unlock();
@@ -368,7 +372,8 @@ struct Loader::Impl {
     });
   }
 
-  std::optional<Batch> collate(std::vector<Slot>& slots, size_t p0, size_t p1, torch::Tensor stack, int epoch, size_t b) {
+  std::optional<Batch> collate(std::vector<Slot>& slots, size_t p0, size_t p1, torch::Tensor stack, int epoch,
+                               size_t b) {
     Batch batch;
     batch.epoch = epoch;
     batch.batch_index = b;
@@ -405,7 +410,8 @@ struct Loader::Impl {
     }
     if (keep.empty()) return std::nullopt;
     if (all_direct) {
-      batch.images = static_cast<int64_t>(keep.size()) == stack.size(0) ? stack : stack.index_select(0, torch::tensor(keep));
+      batch.images =
+          static_cast<int64_t>(keep.size()) == stack.size(0) ? stack : stack.index_select(0, torch::tensor(keep));
       return batch;
     }
     int64_t h = 0, w = 0;
@@ -425,7 +431,8 @@ struct Loader::Impl {
 };
 
 Loader::Loader(const data::Dataset& dataset, Pipeline pipeline, LoaderOptions options) {
-  if (options.batch_size < 1) throw std::invalid_argument("loader: batch_size must be >= 1, got " + std::to_string(options.batch_size));
+  if (options.batch_size < 1)
+    throw std::invalid_argument("loader: batch_size must be >= 1, got " + std::to_string(options.batch_size));
   if (options.sizes.empty()) throw std::invalid_argument("loader: sizes must not be empty");
   for (int s : options.sizes)
     if (s < 1) throw std::invalid_argument("loader: bad size " + std::to_string(s));

@@ -55,9 +55,9 @@ struct Target {
 struct Batch {
   torch::Tensor images;  // [B,3,H,W] float32, RGB, normalised (x/255 - mean)/std
   std::vector<Target> targets;
-  std::vector<size_t> indices;           // dataset record indices
+  std::vector<size_t> indices;  // dataset record indices
   std::vector<int64_t> image_ids;
-  std::vector<cv::Matx33d> to_original;  // per image, batch-image coords -> original image coords
+  std::vector<cv::Matx33d> to_original;             // per image, batch-image coords -> original image coords
   std::vector<std::pair<int, int>> original_sizes;  // (width, height)
   int epoch = 0;
   size_t batch_index = 0;
@@ -68,9 +68,9 @@ struct LoaderOptions {
   bool shuffle = true;
   bool drop_last = false;
   uint64_t seed = 0;
-  int threads = 0;           // TBB threads for decode+augment (0 = all cores)
-  int prefetch_batches = 4;  // bounded queue depth
-  bool decode_resized = true;  // decode straight to a leading resize's size (see above)
+  int threads = 0;                 // TBB threads for decode+augment (0 = all cores)
+  int prefetch_batches = 4;        // bounded queue depth
+  bool decode_resized = true;      // decode straight to a leading resize's size (see above)
   std::vector<int> sizes = {320};  // square output sizes; each batch picks one with Rng(seed, epoch, batch_index)
   std::array<float, 3> mean = {0.485f, 0.456f, 0.406f}, std = {0.229f, 0.224f, 0.225f};
   // Scheduling niceness added to the loader's threads (Linux). Training sets it so the loader only uses
@@ -86,16 +86,16 @@ struct LoaderOptions {
 // per epoch it is met in).
 struct LoaderStats {
   size_t images = 0, skipped = 0, converted = 0, dropped_objects = 0, empty_images = 0;
-  size_t cache_hits = 0;  // images whose decode came from the cache
-  double cache_mb = 0;    // what the cache holds now
-  std::vector<std::string> skipped_files;  // "path: reason"
+  size_t cache_hits = 0;                           // images whose decode came from the cache
+  double cache_mb = 0;                             // what the cache holds now
+  std::vector<std::string> skipped_files;          // "path: reason"
   double decode_seconds = 0, augment_seconds = 0;  // summed over threads
 };
 
 class Loader {
  public:
   Loader(const data::Dataset& dataset, Pipeline pipeline, LoaderOptions options);  // keeps a reference to dataset
-  ~Loader();  // stops worker threads cleanly
+  ~Loader();                                                                       // stops worker threads cleanly
   Loader(const Loader&) = delete;
   Loader& operator=(const Loader&) = delete;
 
@@ -116,6 +116,7 @@ class Loader {
 torch::Tensor to_tensor(const cv::Mat& rgb, const std::array<float, 3>& mean, const std::array<float, 3>& std);
 
 // Writes the same values into dst, a [3,H,W] float32 buffer with plane stride H*W.
-void write_normalised(const cv::Mat& rgb, float* dst, const std::array<float, 3>& mean, const std::array<float, 3>& std);
+void write_normalised(const cv::Mat& rgb, float* dst, const std::array<float, 3>& mean,
+                      const std::array<float, 3>& std);
 
 }  // namespace cvtk::augment

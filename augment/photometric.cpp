@@ -5,9 +5,7 @@
 namespace cvtk::augment {
 namespace {
 // NTSC RGB -> YIQ.
-const cv::Matx33d kRgbToYiq(0.299, 0.587, 0.114,
-                            0.595716, -0.274453, -0.321263,
-                            0.211456, -0.522591, 0.311135);
+const cv::Matx33d kRgbToYiq(0.299, 0.587, 0.114, 0.595716, -0.274453, -0.321263, 0.211456, -0.522591, 0.311135);
 }  // namespace
 
 cv::Matx34f colour_matrix(double brightness, double contrast, double saturation, double hue_degrees) {

@@ -23,7 +23,7 @@ struct PhotometricOptions {
   double brightness = 32;  // grey levels
   double contrast = 0.5;
   double saturation = 0.5;
-  double hue = 18;         // degrees
+  double hue = 18;  // degrees
 };
 
 // The 3x4 RGB colour map for the given factors (brightness delta, contrast alpha, saturation factor,

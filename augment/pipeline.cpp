@@ -11,7 +11,8 @@ namespace cvtk::augment {
 namespace {
 const std::vector<std::pair<std::string, std::string>>& presets() {
   static const std::vector<std::pair<std::string, std::string>> list = {
-      {"thundernet-train", "photometric(p=0.5) expand(p=0.5,max_ratio=4) iou_crop() resize(mode=stretch,interp=bilinear) hflip(p=0.5)"},
+      {"thundernet-train",
+       "photometric(p=0.5) expand(p=0.5,max_ratio=4) iou_crop() resize(mode=stretch,interp=bilinear) hflip(p=0.5)"},
       {"thundernet-train-erase",
        "photometric(p=0.5) expand(p=0.5,max_ratio=4) iou_crop() resize(mode=stretch,interp=bilinear) hflip(p=0.5) "
        "erase(p=0.5,mode=object)"},
@@ -77,7 +78,8 @@ Pipeline pipeline_from_text(const std::string& text) {
     if (!one_word) throw;
     std::string names;
     for (const auto& kv : presets()) names += (names.empty() ? "" : ", ") + kv.first;
-    throw std::invalid_argument("'" + text + "' is neither a preset (" + names + ") nor a transform (cvtk augment list)");
+    throw std::invalid_argument("'" + text + "' is neither a preset (" + names +
+                                ") nor a transform (cvtk augment list)");
   }
 }
 

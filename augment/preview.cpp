@@ -63,8 +63,8 @@ PreviewReport write_preview(const PreviewOptions& o, std::ostream& log) {
     std::vector<image::DrawBox> boxes;
     for (const data::Object& obj : s.objects) {
       const std::string name = obj.label >= 0 && static_cast<size_t>(obj.label) < ds.classes.size()
-                                    ? ds.classes[static_cast<size_t>(obj.label)]
-                                    : std::to_string(obj.label);
+                                   ? ds.classes[static_cast<size_t>(obj.label)]
+                                   : std::to_string(obj.label);
       boxes.push_back({obj.box, name, -1, obj.label});
     }
     cv::Mat drawn = s.image.clone();
@@ -80,7 +80,8 @@ PreviewReport write_preview(const PreviewOptions& o, std::ostream& log) {
     if (!cv::imwrite(file.string(), bgr))
       throw data::IoError((target.path / file.filename()).string() + ": cannot write image");
     report.written.push_back(target.path / file.filename());
-    log << report.written.back().string() << ": " << s.image.cols << "x" << s.image.rows << ", " << s.objects.size() << " objects";
+    log << report.written.back().string() << ": " << s.image.cols << "x" << s.image.rows << ", " << s.objects.size()
+        << " objects";
     if (!decoded.converted.empty()) log << " (converted: " << decoded.converted << ")";
     if (s.dropped_objects) log << ", " << s.dropped_objects << " dropped";
     log << "\n";

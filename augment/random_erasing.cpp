@@ -39,9 +39,12 @@ void fill_rect(cv::Mat& img, const cv::Rect& r, const RandomErasingOptions& o, R
 
 const char* mode_name(RandomErasingOptions::Mode m) {
   switch (m) {
-    case RandomErasingOptions::Mode::image: return "image";
-    case RandomErasingOptions::Mode::object: return "object";
-    case RandomErasingOptions::Mode::both: return "both";
+    case RandomErasingOptions::Mode::image:
+      return "image";
+    case RandomErasingOptions::Mode::object:
+      return "object";
+    case RandomErasingOptions::Mode::both:
+      return "both";
   }
   return "?";
 }
@@ -123,7 +126,7 @@ void RandomErasing::apply(Sample& s, Rng& rng, const Context&) const { erase(s, 
 std::shared_ptr<const Transform> make_random_erasing(const SpecArgs& a) {
   RandomErasingOptions o;
   const std::string mode = a.choice("mode", "image", {"image", "object", "both"});
-  o.mode = mode == "image" ? RandomErasingOptions::Mode::image
+  o.mode = mode == "image"    ? RandomErasingOptions::Mode::image
            : mode == "object" ? RandomErasingOptions::Mode::object
                               : RandomErasingOptions::Mode::both;
   o.p = a.number("p", o.p, 0, 1);

@@ -18,9 +18,12 @@ std::vector<int> nearest_indices(int n_in, int n_out) {
   std::vector<int> idx(static_cast<size_t>(n_out));
   const float scale = static_cast<float>(n_in) / static_cast<float>(n_out);
   for (int d = 0; d < n_out; ++d) {
-    if (n_in == n_out) idx[d] = d;
-    else if (n_out == 2 * n_in) idx[d] = d >> 1;
-    else idx[d] = std::min(static_cast<int>(std::floor(static_cast<float>(d) * scale)), n_in - 1);
+    if (n_in == n_out)
+      idx[d] = d;
+    else if (n_out == 2 * n_in)
+      idx[d] = d >> 1;
+    else
+      idx[d] = std::min(static_cast<int>(std::floor(static_cast<float>(d) * scale)), n_in - 1);
   }
   return idx;
 }
@@ -69,7 +72,8 @@ cv::Mat resize_image(const cv::Mat& src, cv::Size dsize, Interp interp) {
 }
 
 void finish_stretch(Sample& s, cv::Size from) {
-  apply_geometry(s, cv::Matx33d(double(s.image.cols) / from.width, 0, 0, 0, double(s.image.rows) / from.height, 0, 0, 0, 1));
+  apply_geometry(
+      s, cv::Matx33d(double(s.image.cols) / from.width, 0, 0, 0, double(s.image.rows) / from.height, 0, 0, 0, 1));
 }
 
 cv::Size Resize::fixed_stretch(const Context& ctx) const {
@@ -81,9 +85,12 @@ cv::Size Resize::fixed_stretch(const Context& ctx) const {
 
 std::string Resize::describe() const {
   std::string s = "resize(";
-  if (o_.width > 0) s += std::to_string(o_.width) + "," + std::to_string(o_.height) + ",";
-  else if (o_.scale > 0) s += "scale=" + format_number(o_.scale) + ",";
-  else s += "size=context,";
+  if (o_.width > 0)
+    s += std::to_string(o_.width) + "," + std::to_string(o_.height) + ",";
+  else if (o_.scale > 0)
+    s += "scale=" + format_number(o_.scale) + ",";
+  else
+    s += "size=context,";
   s += "interp=" + interp_name(o_.interp) + ",mode=" + (o_.letterbox ? "letterbox" : "stretch");
   if (o_.letterbox) s += ",pad=" + std::to_string(o_.pad);
   return s + ")";

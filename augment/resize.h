@@ -1,8 +1,8 @@
 #pragma once
-// resize(W, H, interp=bilinear, mode=stretch, pad=114) | resize(S) | resize(scale=F) | resize() (= resize(size=context)):
-// the output transform. Size: explicit W x H (resize(S) is S x S), or the input size times `scale`
-// (output size floor(n * scale), as torch's interpolate(scale_factor) computes it; pixel coordinates
-// then use n_out / n_in, as interpolate(size=) does), or with neither, the batch's Context size.
+// resize(W, H, interp=bilinear, mode=stretch, pad=114) | resize(S) | resize(scale=F) | resize() (=
+// resize(size=context)): the output transform. Size: explicit W x H (resize(S) is S x S), or the input size times
+// `scale` (output size floor(n * scale), as torch's interpolate(scale_factor) computes it; pixel coordinates then use
+// n_out / n_in, as interpolate(size=) does), or with neither, the batch's Context size.
 //
 // mode=stretch scales x by W'/W and y by H'/H independently. mode=letterbox keeps the aspect ratio:
 // s = min(W'/W, H'/H), the image is scaled to round(W s) x round(H s) and centred on a W' x H' canvas
@@ -36,7 +36,7 @@ struct ResizeOptions {
   double scale = 0;           // > 0: output size floor(input size * scale)
   Interp interp = Interp::bilinear;
   bool letterbox = false;
-  int pad = 114;              // letterbox fill, grey level
+  int pad = 114;  // letterbox fill, grey level
 };
 
 // The geometry of a stretch: sample.image has just been stretched from `from` to its current size by

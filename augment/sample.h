@@ -24,9 +24,9 @@ struct Sample {
   std::vector<data::Object> objects;  // boxes in current coordinates
   int original_width = 0, original_height = 0;
   cv::Matx33d to_original = cv::Matx33d::eye();  // current (x,y,1) -> original image coordinates
-  size_t index = 0;                   // record index in the dataset
-  int64_t image_id = 0;               // ImageRecord::id
-  int dropped_objects = 0;            // boxes dropped as degenerate/occluded by transforms
+  size_t index = 0;                              // record index in the dataset
+  int64_t image_id = 0;                          // ImageRecord::id
+  int dropped_objects = 0;                       // boxes dropped as degenerate/occluded by transforms
 
   int width() const { return image.cols; }
   int height() const { return image.rows; }

@@ -114,8 +114,7 @@ void SpecArgs::finish(size_t max_positional) const {
     fail("takes at most " + std::to_string(max_positional) + " positional argument(s), got " +
          std::to_string(positional.size()));
   for (const auto& kv : named)
-    if (std::find(asked_.begin(), asked_.end(), kv.first) == asked_.end())
-      fail("unknown argument '" + kv.first + "'");
+    if (std::find(asked_.begin(), asked_.end(), kv.first) == asked_.end()) fail("unknown argument '" + kv.first + "'");
 }
 
 std::vector<SpecArgs> parse_spec_tokens(const std::string& spec) {
@@ -130,7 +129,8 @@ std::vector<SpecArgs> parse_spec_tokens(const std::string& spec) {
     int depth = 0;
     while (i < spec.size()) {
       const char c = spec[i];
-      if (c == '(') ++depth;
+      if (c == '(')
+        ++depth;
       else if (c == ')') {
         --depth;
         if (depth < 0) break;
@@ -138,7 +138,8 @@ std::vector<SpecArgs> parse_spec_tokens(const std::string& spec) {
           ++i;
           break;
         }
-      } else if (depth == 0 && std::isspace(static_cast<unsigned char>(c))) break;
+      } else if (depth == 0 && std::isspace(static_cast<unsigned char>(c)))
+        break;
       ++i;
     }
     std::string token = spec.substr(start, i - start);

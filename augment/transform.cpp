@@ -6,10 +6,14 @@ namespace cvtk::augment {
 
 const char* kind_name(Transform::Kind kind) {
   switch (kind) {
-    case Transform::Kind::photometric: return "photometric";
-    case Transform::Kind::geometric: return "geometric";
-    case Transform::Kind::occluding: return "occluding";
-    case Transform::Kind::output: return "output";
+    case Transform::Kind::photometric:
+      return "photometric";
+    case Transform::Kind::geometric:
+      return "geometric";
+    case Transform::Kind::occluding:
+      return "occluding";
+    case Transform::Kind::output:
+      return "output";
   }
   return "?";
 }

@@ -27,11 +27,16 @@ int main(int argc, char** argv) {
   std::vector<std::string> names;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
-    else if (a == "--n" && i + 1 < argc) n = std::atoi(argv[++i]);
-    else if (a == "--plain") plain = true;
-    else if (a == "--profile" && i + 1 < argc) profile = argv[++i];
-    else names.push_back(a);
+    if (a == "--threads" && i + 1 < argc)
+      threads = std::atoi(argv[++i]);
+    else if (a == "--n" && i + 1 < argc)
+      n = std::atoi(argv[++i]);
+    else if (a == "--plain")
+      plain = true;
+    else if (a == "--profile" && i + 1 < argc)
+      profile = argv[++i];
+    else
+      names.push_back(a);
   }
   if (names.empty()) names = {"shufflenet_v2_x1_0", "swin_t", "inception_v3", "googlenet"};
   at::set_num_threads(threads);
@@ -40,8 +45,10 @@ int main(int argc, char** argv) {
     cvtk::vision::BackboneOptions o;
     o.aux_logits = false;
     auto net = cvtk::vision::create_backbone(name, o);
-    if (plain) net->eval();
-    else net->prepare_for_inference();
+    if (plain)
+      net->eval();
+    else
+      net->prepare_for_inference();
     const int64_t size = net->default_input_size();
     for (int64_t batch : {1, 8}) {
       const torch::Tensor x = torch::rand({batch, 3, size, size});
@@ -62,10 +69,12 @@ int main(int argc, char** argv) {
       }
       std::sort(t.begin(), t.end());
       std::sort(cpu.begin(), cpu.end());
-      std::printf("{\"peer\": \"cvtk%s.%s\", \"work\": \"forward batch %lld %lldx%lld\", \"median_ms\": %.2f, \"cpu_ms\": %.2f, "
-                  "\"threads\": %d}\n",
-                  plain ? "-plain" : "", name.c_str(), static_cast<long long>(batch), static_cast<long long>(size),
-                  static_cast<long long>(size), t[t.size() / 2], cpu[cpu.size() / 2], threads);
+      std::printf(
+          "{\"peer\": \"cvtk%s.%s\", \"work\": \"forward batch %lld %lldx%lld\", \"median_ms\": %.2f, \"cpu_ms\": "
+          "%.2f, "
+          "\"threads\": %d}\n",
+          plain ? "-plain" : "", name.c_str(), static_cast<long long>(batch), static_cast<long long>(size),
+          static_cast<long long>(size), t[t.size() / 2], cpu[cpu.size() / 2], threads);
       std::fflush(stdout);
     }
   }

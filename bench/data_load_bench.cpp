@@ -25,9 +25,12 @@ int main(int argc, char** argv) {
   int images = 5000, dets_per_image = 100, repeat = 5;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
-    if (a == "--images") images = std::atoi(argv[i + 1]);
-    else if (a == "--dets-per-image") dets_per_image = std::atoi(argv[i + 1]);
-    else if (a == "--repeat") repeat = std::atoi(argv[i + 1]);
+    if (a == "--images")
+      images = std::atoi(argv[i + 1]);
+    else if (a == "--dets-per-image")
+      dets_per_image = std::atoi(argv[i + 1]);
+    else if (a == "--repeat")
+      repeat = std::atoi(argv[i + 1]);
   }
   std::mt19937_64 rng(1);
   std::uniform_real_distribution<double> u(0, 1);
@@ -55,7 +58,8 @@ int main(int argc, char** argv) {
     }
     for (int j = 0; j < dets_per_image; ++j) {
       const double x = u(rng) * 600, y = u(rng) * 440;
-      dets.push_back({r.id, static_cast<int>(u(rng) * 80), u(rng), Box{x, y, x + 1 + u(rng) * 200, y + 1 + u(rng) * 200}});
+      dets.push_back(
+          {r.id, static_cast<int>(u(rng) * 80), u(rng), Box{x, y, x + 1 + u(rng) * 200, y + 1 + u(rng) * 200}});
     }
     gt.images.push_back(std::move(r));
   }
@@ -76,7 +80,8 @@ int main(int argc, char** argv) {
       t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     std::sort(t.begin(), t.end());
-    std::printf("%-28s median %.3f s  (min %.3f, max %.3f, %d runs)\n", what, t[t.size() / 2], t.front(), t.back(), repeat);
+    std::printf("%-28s median %.3f s  (min %.3f, max %.3f, %d runs)\n", what, t[t.size() / 2], t.front(), t.back(),
+                repeat);
   };
   Dataset loaded;
   time_it("read_coco (instances)", [&] { loaded = read_coco(dir / "instances.json"); });

@@ -48,11 +48,16 @@ int main(int argc, char** argv) {
   std::vector<std::string> names;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
-    else if (a == "--n" && i + 1 < argc) n = std::atoi(argv[++i]);
-    else if (a == "--profile" && i + 1 < argc) profile = argv[++i];
-    else if (a == "--infer-only") infer_only = true;
-    else names.push_back(a);
+    if (a == "--threads" && i + 1 < argc)
+      threads = std::atoi(argv[++i]);
+    else if (a == "--n" && i + 1 < argc)
+      n = std::atoi(argv[++i]);
+    else if (a == "--profile" && i + 1 < argc)
+      profile = argv[++i];
+    else if (a == "--infer-only")
+      infer_only = true;
+    else
+      names.push_back(a);
   }
   if (names.empty()) names = {"thundernet-snet49"};
   at::set_num_threads(threads);
@@ -65,9 +70,10 @@ int main(int argc, char** argv) {
       const auto x = torch::rand({1, 3, 320, 320});
       c10::InferenceMode guard;
       const Timing t = time_ms([&] { model->detect(x); }, n, 3);
-      std::printf("{\"peer\": \"cvtk.%s\", \"work\": \"infer 320x320 batch 1\", \"median_ms\": %.2f, \"min_ms\": %.2f, "
-                  "\"per_s\": %.3f, \"threads\": %d}\n",
-                  name.c_str(), t.median_ms, t.min_ms, 1000 / t.median_ms, threads);
+      std::printf(
+          "{\"peer\": \"cvtk.%s\", \"work\": \"infer 320x320 batch 1\", \"median_ms\": %.2f, \"min_ms\": %.2f, "
+          "\"per_s\": %.3f, \"threads\": %d}\n",
+          name.c_str(), t.median_ms, t.min_ms, 1000 / t.median_ms, threads);
       std::fflush(stdout);
       if (!profile.empty()) {
         torch::autograd::profiler::RecordProfile record(profile);
@@ -87,16 +93,18 @@ int main(int argc, char** argv) {
         targets.push_back({torch::cat({xy, xy + wh}, 1), torch::randint(0, 3, {5}, torch::kInt64)});
       }
       const double ms = time_ms(
-          [&] {
-            auto loss = model->forward_train(images, targets).total();
-            opt.zero_grad();
-            loss.backward();
-            opt.step();
-          },
-          std::max(3, n / 2), 2).median_ms;
-      std::printf("{\"peer\": \"cvtk.%s\", \"work\": \"train step 320x320 batch 8\", \"median_ms\": %.2f, \"per_s\": %.3f, "
-                  "\"threads\": %d, \"peak_mb\": %.0f}\n",
-                  name.c_str(), ms, batch * 1000 / ms, threads, peak_memory_mb());
+                            [&] {
+                              auto loss = model->forward_train(images, targets).total();
+                              opt.zero_grad();
+                              loss.backward();
+                              opt.step();
+                            },
+                            std::max(3, n / 2), 2)
+                            .median_ms;
+      std::printf(
+          "{\"peer\": \"cvtk.%s\", \"work\": \"train step 320x320 batch 8\", \"median_ms\": %.2f, \"per_s\": %.3f, "
+          "\"threads\": %d, \"peak_mb\": %.0f}\n",
+          name.c_str(), ms, batch * 1000 / ms, threads, peak_memory_mb());
       std::fflush(stdout);
     }
   }

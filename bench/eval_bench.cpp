@@ -29,11 +29,16 @@ int main(int argc, char** argv) {
   std::string keep;  // --keep DIR: leave gt.json and dets.json there (to time `cvtk eval` on them)
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
-    if (a == "--images") images = std::atoi(argv[i + 1]);
-    else if (a == "--dets-per-image") per_image = std::atoi(argv[i + 1]);
-    else if (a == "--threads") threads = std::atoi(argv[i + 1]);
-    else if (a == "--repeat") repeat = std::atoi(argv[i + 1]);
-    else if (a == "--keep") keep = argv[i + 1];
+    if (a == "--images")
+      images = std::atoi(argv[i + 1]);
+    else if (a == "--dets-per-image")
+      per_image = std::atoi(argv[i + 1]);
+    else if (a == "--threads")
+      threads = std::atoi(argv[i + 1]);
+    else if (a == "--repeat")
+      repeat = std::atoi(argv[i + 1]);
+    else if (a == "--keep")
+      keep = argv[i + 1];
   }
   std::mt19937_64 rng(7);
   std::uniform_real_distribution<double> u(0, 1);
@@ -84,7 +89,8 @@ int main(int argc, char** argv) {
     }
     gt.images.push_back(std::move(r));
   }
-  const fs::path dir = !keep.empty() ? fs::path(keep) : fs::temp_directory_path() / ("cvtk_eval_bench_" + std::to_string(::getpid()));
+  const fs::path dir =
+      !keep.empty() ? fs::path(keep) : fs::temp_directory_path() / ("cvtk_eval_bench_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   data::WriteOptions w;
   w.format = data::Format::kCoco;
@@ -107,8 +113,8 @@ int main(int argc, char** argv) {
     metrics::print_report(report, sink);
     const auto t3 = std::chrono::steady_clock::now();
     auto s = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
-    std::printf("run %d: read gt %.3f s, read dets %.3f s, evaluate + summarise %.3f s, total %.3f s\n", k + 1, s(t0, t1), s(t1, t2),
-                s(t2, t3), s(t0, t3));
+    std::printf("run %d: read gt %.3f s, read dets %.3f s, evaluate + summarise %.3f s, total %.3f s\n", k + 1,
+                s(t0, t1), s(t1, t2), s(t2, t3), s(t0, t3));
     times.push_back(s(t0, t3));
     headline = report.headline();
   }

@@ -46,8 +46,10 @@ double cpu_seconds() {
 int main(int argc, char** argv) {
   cvtk::vision::keep_freed_memory();
   fs::path data;
-  if (const char* env = std::getenv("CVTK_SHARED"); env && *env) data = fs::path(env) / "data" / "bccd";
-  else data = fs::path(CVTK_SHARED_DEFAULT) / "data" / "bccd";
+  if (const char* env = std::getenv("CVTK_SHARED"); env && *env)
+    data = fs::path(env) / "data" / "bccd";
+  else
+    data = fs::path(CVTK_SHARED_DEFAULT) / "data" / "bccd";
   int threads = 2, epochs = 3, batch = 8, size = 320, cache_mb = 1024;
   std::vector<std::string> specs = {
       // Cheapest order: pixel-wise work after the downscale (the same transforms and probabilities).
@@ -58,15 +60,24 @@ int main(int argc, char** argv) {
   bool custom = false, micro = false, decode_resized = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
-    if (a == "--data") data = v;
-    else if (a == "--micro") micro = v == "1";
-    else if (a == "--decode-resized") decode_resized = v == "1";
-    else if (a == "--cv-threads") cv::setNumThreads(std::atoi(v.c_str()));
-    else if (a == "--threads") threads = std::atoi(v.c_str());
-    else if (a == "--epochs") epochs = std::atoi(v.c_str());
-    else if (a == "--batch") batch = std::atoi(v.c_str());
-    else if (a == "--size") size = std::atoi(v.c_str());
-    else if (a == "--cache-mb") cache_mb = std::atoi(v.c_str());
+    if (a == "--data")
+      data = v;
+    else if (a == "--micro")
+      micro = v == "1";
+    else if (a == "--decode-resized")
+      decode_resized = v == "1";
+    else if (a == "--cv-threads")
+      cv::setNumThreads(std::atoi(v.c_str()));
+    else if (a == "--threads")
+      threads = std::atoi(v.c_str());
+    else if (a == "--epochs")
+      epochs = std::atoi(v.c_str());
+    else if (a == "--batch")
+      batch = std::atoi(v.c_str());
+    else if (a == "--size")
+      size = std::atoi(v.c_str());
+    else if (a == "--cache-mb")
+      cache_mb = std::atoi(v.c_str());
     else if (a == "--pipeline") {
       if (!custom) specs.clear();
       custom = true;
@@ -97,7 +108,8 @@ int main(int argc, char** argv) {
     auto time_ms = [&](const std::string& label, const std::function<void()>& f) {
       const auto t = Clock::now();
       for (int r = 0; r < reps; ++r) f();
-      std::printf("  %-40s %7.3f ms\n", label.c_str(), 1e3 * std::chrono::duration<double>(Clock::now() - t).count() / reps);
+      std::printf("  %-40s %7.3f ms\n", label.c_str(),
+                  1e3 * std::chrono::duration<double>(Clock::now() - t).count() / reps);
     };
     std::printf("single-thread cost per image (640x480 -> %dx%d):\n", size, size);
     time_ms("decode_image", [&] { (void)cvtk::image::decode_image(ds.image_root / ds.images[0].file); });
@@ -128,9 +140,8 @@ int main(int argc, char** argv) {
   const auto t0 = Clock::now();
   for (int e = 0; e < epochs; ++e)
     arena.execute([&] {
-      tbb::parallel_for(size_t(0), ds.images.size(), [&](size_t i) {
-        (void)cvtk::image::decode_image(ds.image_root / ds.images[i].file);
-      });
+      tbb::parallel_for(size_t(0), ds.images.size(),
+                        [&](size_t i) { (void)cvtk::image::decode_image(ds.image_root / ds.images[i].file); });
     });
   const double decode_s = std::chrono::duration<double>(Clock::now() - t0).count();
   const double decode_ips = epochs * ds.images.size() / decode_s;
@@ -191,11 +202,15 @@ int main(int argc, char** argv) {
       const double ipc = images / (cpu_seconds() - c1);
       const auto st = loader.stats();
       const double n = double(st.images - before.images);
-      const std::string label = (cached ? "loader, cache warm (" + std::to_string(int(st.cache_mb)) + " MiB): " : "loader: ") + spec;
-      std::printf("%-64s %8.1f images/s  %8.1f images/CPU-s  (%.0f%% of decode-only, %.0f%% per CPU-s; per image: decode %.2f ms, "
-                  "augment+tensor %.2f ms)\n",
-                  label.c_str(), images / s, ipc, 100.0 * images / s / decode_ips, 100.0 * ipc / decode_ipc,
-                  1e3 * (st.decode_seconds - before.decode_seconds) / n, 1e3 * (st.augment_seconds - before.augment_seconds) / n);
+      const std::string label =
+          (cached ? "loader, cache warm (" + std::to_string(int(st.cache_mb)) + " MiB): " : "loader: ") + spec;
+      std::printf(
+          "%-64s %8.1f images/s  %8.1f images/CPU-s  (%.0f%% of decode-only, %.0f%% per CPU-s; per image: decode %.2f "
+          "ms, "
+          "augment+tensor %.2f ms)\n",
+          label.c_str(), images / s, ipc, 100.0 * images / s / decode_ips, 100.0 * ipc / decode_ipc,
+          1e3 * (st.decode_seconds - before.decode_seconds) / n,
+          1e3 * (st.augment_seconds - before.augment_seconds) / n);
       if (cached) {
         const double all = double(fill_images + images) / (fill_s + s);
         std::printf("%-64s %8.1f images/s  (%.0f%% of decode-only)\n",

@@ -15,7 +15,7 @@
 namespace cvtk::detection {
 
 struct AnchorOptions {
-  std::vector<double> sizes = {32, 64, 128, 256, 512};  // square-root of the anchor area, pixels
+  std::vector<double> sizes = {32, 64, 128, 256, 512};            // square-root of the anchor area, pixels
   std::vector<double> ratios = {0.5, 0.75, 1.0, 4.0 / 3.0, 2.0};  // height / width
   double stride = 16;
 };

@@ -20,8 +20,8 @@ torch::Tensor BoxCoder::encode(const torch::Tensor& boxes, const torch::Tensor& 
   auto rx = refs.select(1, 0) + 0.5 * rw, ry = refs.select(1, 1) + 0.5 * rh;
   auto gw = boxes.select(1, 2) - boxes.select(1, 0), gh = boxes.select(1, 3) - boxes.select(1, 1);
   auto gx = boxes.select(1, 0) + 0.5 * gw, gy = boxes.select(1, 1) + 0.5 * gh;
-  return torch::stack({weights_[0] * (gx - rx) / rw, weights_[1] * (gy - ry) / rh,
-                       weights_[2] * torch::log(gw / rw), weights_[3] * torch::log(gh / rh)},
+  return torch::stack({weights_[0] * (gx - rx) / rw, weights_[1] * (gy - ry) / rh, weights_[2] * torch::log(gw / rw),
+                       weights_[3] * torch::log(gh / rh)},
                       1);
 }
 
@@ -88,8 +88,8 @@ torch::Tensor clip_boxes(const torch::Tensor& boxes, double width, double height
     return out;
   }
   auto b = boxes.reshape({-1, 4});
-  return torch::stack({b.select(1, 0).clamp(0, width), b.select(1, 1).clamp(0, height),
-                       b.select(1, 2).clamp(0, width), b.select(1, 3).clamp(0, height)},
+  return torch::stack({b.select(1, 0).clamp(0, width), b.select(1, 1).clamp(0, height), b.select(1, 2).clamp(0, width),
+                       b.select(1, 3).clamp(0, height)},
                       1)
       .reshape(boxes.sizes());
 }

@@ -112,12 +112,15 @@ Checkpoint read_checkpoint(const std::filesystem::path& file, torch::optim::Opti
   try {
     a.load_from(file.string());
   } catch (const c10::Error& e) {
-    throw std::runtime_error(file.string() + ": cannot read checkpoint (" + std::string(e.what_without_backtrace()).substr(0, 200) + ")");
+    throw std::runtime_error(file.string() + ": cannot read checkpoint (" +
+                             std::string(e.what_without_backtrace()).substr(0, 200) + ")");
   }
   if (read_value(a, "format", file).toStringRef() != "cvtk-checkpoint")
     throw std::runtime_error(file.string() + ": field 'format' is not cvtk-checkpoint");
   const auto version = read_value(a, "version", file).toInt();
-  if (version != 1) throw std::runtime_error(file.string() + ": checkpoint version " + std::to_string(version) + " is not supported (1)");
+  if (version != 1)
+    throw std::runtime_error(file.string() + ": checkpoint version " + std::to_string(version) +
+                             " is not supported (1)");
   Checkpoint c;
   c.info.model = read_value(a, "model_name", file).toStringRef();
   c.info.classes = split_lines(read_value(a, "classes", file).toStringRef());
@@ -169,7 +172,8 @@ ThunderNet load_model(const std::filesystem::path& file, ModelInfo* info,
   if (adjust) adjust(options);
   ThunderNet model(options);
   auto report = vision::load_state_dict(*model, prefer_ema && !c.ema.empty() ? c.ema : c.model, false);
-  if (!report.ok()) throw std::runtime_error(file.string() + ": weights do not fit " + c.info.model + ": " + report.describe());
+  if (!report.ok())
+    throw std::runtime_error(file.string() + ": weights do not fit " + c.info.model + ": " + report.describe());
   model->eval();
   if (info) *info = c.info;
   return model;

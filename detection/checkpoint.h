@@ -23,15 +23,15 @@ namespace cvtk::detection {
 struct ModelInfo {
   std::string model = "thundernet-snet49";  // model_names()
   std::vector<std::string> classes;
-  int num_fc = 1;   // R-CNN head depth
+  int num_fc = 1;              // R-CNN head depth
   InferenceOptions inference;  // what training validated with; eval and predict start from it
 };
 
 struct TrainState {
-  int epoch = 0;             // completed epochs
-  long step = 0;             // optimiser steps taken
-  long batch_in_epoch = 0;   // batches of epoch `epoch` already trained (interrupted runs)
-  double best_metric = -1;   // best validation mAP@0.5 so far
+  int epoch = 0;            // completed epochs
+  long step = 0;            // optimiser steps taken
+  long batch_in_epoch = 0;  // batches of epoch `epoch` already trained (interrupted runs)
+  double best_metric = -1;  // best validation mAP@0.5 so far
   int best_epoch = 0;
 };
 

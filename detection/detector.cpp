@@ -19,7 +19,8 @@ namespace {
 cv::Mat owned_rgb(const cv::Mat& image, ChannelOrder order) {
   if (image.empty()) throw std::invalid_argument("cvtk::Detector::detect: the image is empty");
   if (image.depth() != CV_8U)
-    throw std::invalid_argument("cvtk::Detector::detect: expected an 8-bit image, got OpenCV depth " + std::to_string(image.depth()));
+    throw std::invalid_argument("cvtk::Detector::detect: expected an 8-bit image, got OpenCV depth " +
+                                std::to_string(image.depth()));
   const bool bgr = order == ChannelOrder::bgr;
   cv::Mat rgb;
   switch (image.channels()) {
@@ -36,7 +37,8 @@ cv::Mat owned_rgb(const cv::Mat& image, ChannelOrder order) {
       cv::cvtColor(image, rgb, bgr ? cv::COLOR_BGRA2RGB : cv::COLOR_RGBA2RGB);
       break;
     default:
-      throw std::invalid_argument("cvtk::Detector::detect: expected 1, 3 or 4 channels, got " + std::to_string(image.channels()));
+      throw std::invalid_argument("cvtk::Detector::detect: expected 1, 3 or 4 channels, got " +
+                                  std::to_string(image.channels()));
   }
   return rgb;
 }
@@ -65,8 +67,10 @@ struct Detector::Impl {
   }
 };
 
-Detector::Detector(const std::filesystem::path& checkpoint, const DetectorOptions& options) : impl_(std::make_unique<Impl>()) {
-  if (options.threads < 0) throw std::invalid_argument("--threads " + std::to_string(options.threads) + ": must be at least 0");
+Detector::Detector(const std::filesystem::path& checkpoint, const DetectorOptions& options)
+    : impl_(std::make_unique<Impl>()) {
+  if (options.threads < 0)
+    throw std::invalid_argument("--threads " + std::to_string(options.threads) + ": must be at least 0");
   auto weights = detection::read_inference_weights(checkpoint);
   const auto& stored = weights.info.inference;
   detection::InferenceOptions inference = stored;

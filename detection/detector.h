@@ -58,7 +58,7 @@ struct Detection {
   double x1 = 0, y1 = 0, x2 = 0, y2 = 0;  // pixels of the image given, see above
   int class_index = 0;                    // index into Detector::classes()
   std::string class_name;
-  double score = 0;                       // the class's softmax probability (Soft-NMS: after its decay)
+  double score = 0;  // the class's softmax probability (Soft-NMS: after its decay)
 };
 
 class Detector {

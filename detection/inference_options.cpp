@@ -19,7 +19,8 @@ void InferenceOptions::check() const {
     throw std::invalid_argument(field + " " + value + ": " + rule);
   };
   if (size < 16 || size > 8192) bad("--size", std::to_string(size), "must be within [16, 8192]");
-  if (!(score_threshold >= 0 && score_threshold <= 1)) bad("score threshold", data::format_number(score_threshold), "must be within [0, 1]");
+  if (!(score_threshold >= 0 && score_threshold <= 1))
+    bad("score threshold", data::format_number(score_threshold), "must be within [0, 1]");
   if (!(nms_iou > 0 && nms_iou <= 1)) bad("--nms-iou", data::format_number(nms_iou), "must be within (0, 1]");
   if (max_detections < 1) bad("--max-dets", std::to_string(max_detections), "must be at least 1");
   augment::pipeline_from_text(pipeline);  // throws naming the bad token

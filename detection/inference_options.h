@@ -15,12 +15,12 @@ namespace cvtk::detection {
 struct ThunderNetOptions;
 
 struct InferenceOptions {
-  int size = 320;                // square input side, pixels (the pipeline's stretch target)
-  double score_threshold = 0.05; // softmax score kept per class and box (the paper's 0.05)
-  double nms_iou = 0.5;          // per-class NMS IoU threshold (Soft-NMS: its IoU parameter)
-  bool soft_nms = false;         // linear Soft-NMS (sigma 0.5) instead of hard NMS
-  int max_detections = 100;      // per image, highest scores first
-  std::string pipeline = "eval"; // augment preset or spec run before the model (deterministic)
+  int size = 320;                 // square input side, pixels (the pipeline's stretch target)
+  double score_threshold = 0.05;  // softmax score kept per class and box (the paper's 0.05)
+  double nms_iou = 0.5;           // per-class NMS IoU threshold (Soft-NMS: its IoU parameter)
+  bool soft_nms = false;          // linear Soft-NMS (sigma 0.5) instead of hard NMS
+  int max_detections = 100;       // per image, highest scores first
+  std::string pipeline = "eval";  // augment preset or spec run before the model (deterministic)
 
   // "size 320, score >= 0.05, NMS 0.5, max 100 per image, pipeline eval"
   std::string describe() const;

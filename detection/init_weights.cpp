@@ -33,8 +33,10 @@ void load_init_weights(ThunderNet& model, const std::filesystem::path& file, std
   }
   if (fitting.empty()) throw std::runtime_error(file.string() + ": no tensor matches the model by name and shape");
   auto report = vision::load_state_dict(*model, fitting, false);
-  std::fprintf(out, "init-weights: loaded %zu tensors from %s; %zu skipped (name or shape), %zu model tensors left as initialised\n",
-               fitting.size(), file.string().c_str(), skipped, report.missing.size());
+  std::fprintf(
+      out,
+      "init-weights: loaded %zu tensors from %s; %zu skipped (name or shape), %zu model tensors left as initialised\n",
+      fitting.size(), file.string().c_str(), skipped, report.missing.size());
 }
 
 }  // namespace cvtk::detection

@@ -9,10 +9,10 @@ namespace cvtk::detection {
 
 struct LrScheduleOptions {
   double base = 0.01;
-  std::string kind = "step";           // "step" | "cosine"
-  std::vector<int> step_epochs;        // step: epochs (1-based boundaries) after which lr *= gamma
+  std::string kind = "step";     // "step" | "cosine"
+  std::vector<int> step_epochs;  // step: epochs (1-based boundaries) after which lr *= gamma
   double gamma = 0.1;
-  double min_factor = 0.01;            // cosine: final lr = base * min_factor
+  double min_factor = 0.01;  // cosine: final lr = base * min_factor
   int warmup_steps = 500;
   double warmup_factor = 0.001;
 };

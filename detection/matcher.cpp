@@ -32,8 +32,10 @@ std::pair<torch::Tensor, torch::Tensor> sample_balanced(const torch::Tensor& mat
   auto neg = torch::nonzero(match_index == Match::kBackground).view(-1);
   const int64_t num_pos = std::min<int64_t>(pos.numel(), int64_t(batch * positive_fraction));
   const int64_t num_neg = std::min<int64_t>(neg.numel(), batch - num_pos);
-  if (pos.numel() > num_pos) pos = pos.index_select(0, torch::randperm(pos.numel(), torch::kInt64).narrow(0, 0, num_pos));
-  if (neg.numel() > num_neg) neg = neg.index_select(0, torch::randperm(neg.numel(), torch::kInt64).narrow(0, 0, num_neg));
+  if (pos.numel() > num_pos)
+    pos = pos.index_select(0, torch::randperm(pos.numel(), torch::kInt64).narrow(0, 0, num_pos));
+  if (neg.numel() > num_neg)
+    neg = neg.index_select(0, torch::randperm(neg.numel(), torch::kInt64).narrow(0, 0, num_neg));
   return {pos, neg};
 }
 

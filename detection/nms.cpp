@@ -211,7 +211,8 @@ torch::Tensor box_iou(const torch::Tensor& a, const torch::Tensor& b) {
   return inter / (area_a.unsqueeze(1) + area_b.unsqueeze(0) - inter);
 }
 
-torch::Tensor nms(const torch::Tensor& boxes_in, const torch::Tensor& scores_in, double iou_threshold, int64_t max_keep) {
+torch::Tensor nms(const torch::Tensor& boxes_in, const torch::Tensor& scores_in, double iou_threshold,
+                  int64_t max_keep) {
   check_boxes("nms", boxes_in, scores_in);
   if (boxes_in.size(0) == 0 || max_keep == 0) return torch::empty({0}, torch::kLong);
   const auto boxes = boxes_in.contiguous();

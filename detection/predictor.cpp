@@ -19,7 +19,8 @@ std::vector<data::Detection> predict_dataset(ThunderNet& model, const data::Data
   const auto& io = options.inference;
   if (rcnn.score_threshold != io.score_threshold || rcnn.nms_iou != io.nms_iou || rcnn.soft_nms != io.soft_nms ||
       rcnn.max_detections != io.max_detections)
-    throw std::invalid_argument("predict_dataset: the model was built with other inference options than " + io.describe());
+    throw std::invalid_argument("predict_dataset: the model was built with other inference options than " +
+                                io.describe());
   augment::LoaderOptions lo;
   lo.batch_size = options.batch;
   lo.shuffle = false;
@@ -40,7 +41,8 @@ std::vector<data::Detection> predict_dataset(ThunderNet& model, const data::Data
     model_seconds += std::chrono::duration<double>(clock::now() - t0).count();
     for (size_t i = 0; i < dets.size(); ++i) {
       const auto [w, h] = batch->original_sizes[i];
-      auto image = original_detections(dets[i], batch->to_original[i], w, h, options.output_threshold, batch->image_ids[i]);
+      auto image =
+          original_detections(dets[i], batch->to_original[i], w, h, options.output_threshold, batch->image_ids[i]);
       result.insert(result.end(), image.begin(), image.end());
     }
     done += dets.size();
@@ -59,7 +61,8 @@ std::vector<data::Detection> predict_dataset(ThunderNet& model, const data::Data
 }
 
 PreparedImage prepare_image(cv::Mat rgb, const augment::Pipeline& pipeline, int size) {
-  if (rgb.empty() || rgb.type() != CV_8UC3) throw std::invalid_argument("prepare_image: expected a non-empty 8-bit 3-channel image");
+  if (rgb.empty() || rgb.type() != CV_8UC3)
+    throw std::invalid_argument("prepare_image: expected a non-empty 8-bit 3-channel image");
   augment::Sample s = augment::make_sample(data::ImageRecord{}, 0, std::move(rgb));
   const augment::LoaderOptions defaults;
   augment::Rng rng(defaults.seed, 0, 0);

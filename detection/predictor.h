@@ -18,10 +18,10 @@
 namespace cvtk::detection {
 
 struct PredictOptions {
-  InferenceOptions inference;     // size and pipeline used here; thresholds must be the model's
+  InferenceOptions inference;  // size and pipeline used here; thresholds must be the model's
   int batch = 8;
-  int threads = 0;                // loader threads (0 = all cores)
-  double output_threshold = 0;    // a later filter on the model's scores (predict's drawing threshold); 0: none
+  int threads = 0;              // loader threads (0 = all cores)
+  double output_threshold = 0;  // a later filter on the model's scores (predict's drawing threshold); 0: none
 };
 
 struct PredictStats {
@@ -42,8 +42,8 @@ std::vector<data::Detection> predict_dataset(ThunderNet& model, const data::Data
 // dataset's first record (inference pipelines draw nothing), normalised with the loader's mean and std.
 // Transforms may write into rgb's pixels, as they do into a decoded image: pass a Mat they may change.
 struct PreparedImage {
-  torch::Tensor batch;      // [1,3,H,W] float32
-  cv::Matx33d to_original;  // batch-image coordinates -> rgb's pixels
+  torch::Tensor batch;        // [1,3,H,W] float32
+  cv::Matx33d to_original;    // batch-image coordinates -> rgb's pixels
   int width = 0, height = 0;  // rgb's size
 };
 PreparedImage prepare_image(cv::Mat rgb, const augment::Pipeline& pipeline, int size);

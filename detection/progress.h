@@ -23,6 +23,6 @@ class Progress {
 };
 
 std::string format_duration(double seconds);  // "1h02m", "3m05s", "12s"
-double peak_memory_mb();                       // peak resident set size of this process
+double peak_memory_mb();                      // peak resident set size of this process
 
 }  // namespace cvtk::detection

@@ -95,12 +95,16 @@ struct Tap {
 template <typename T>
 inline Tap<T> tap(const Axis<T>& y, const Axis<T>& x, int64_t row, int64_t pixel) {
   return {{y.lo * row + x.lo * pixel, y.lo * row + x.hi * pixel, y.hi * row + x.lo * pixel, y.hi * row + x.hi * pixel},
-          y.w_lo, y.w_hi, x.w_lo, x.w_hi};
+          y.w_lo,
+          y.w_hi,
+          x.w_lo,
+          x.w_hi};
 }
 
 template <typename T>
 inline T read(const T* plane, const Tap<T>& t) {
-  return t.y_lo * (t.x_lo * plane[t.o[0]] + t.x_hi * plane[t.o[1]]) + t.y_hi * (t.x_lo * plane[t.o[2]] + t.x_hi * plane[t.o[3]]);
+  return t.y_lo * (t.x_lo * plane[t.o[0]] + t.x_hi * plane[t.o[1]]) +
+         t.y_hi * (t.x_lo * plane[t.o[2]] + t.x_hi * plane[t.o[3]]);
 }
 
 template <typename T>
@@ -167,7 +171,8 @@ std::pair<torch::Tensor, torch::Tensor> forward_impl(const torch::Tensor& featur
   const auto features = pixel_major ? features_in : features_in.contiguous();
   const auto rois = rois_in.to(features.scalar_type()).contiguous();
   const int64_t R = rois.size(0), C = features.size(1), H = features.size(2), W = features.size(3);
-  const int64_t channel_stride = pixel_major ? 1 : H * W, row_stride = pixel_major ? W * C : W, pixel_stride = pixel_major ? C : 1;
+  const int64_t channel_stride = pixel_major ? 1 : H * W, row_stride = pixel_major ? W * C : W,
+                pixel_stride = pixel_major ? C : 1;
   const int p = o.pooled_size, alpha = o.output_channels;
   auto output = torch::zeros({R, alpha, p, p}, features.options());
   auto argmax =

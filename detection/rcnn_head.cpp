@@ -63,7 +63,8 @@ RoiTargets RcnnHeadImpl::select_training_rois(const std::vector<torch::Tensor>& 
     if (pos.numel()) {
       auto g = m.index.index_select(0, pos);
       l.narrow(0, 0, pos.numel()).copy_(gt.labels.index_select(0, g) + 1);
-      d.narrow(0, 0, pos.numel()).copy_(coder_.encode(gt.boxes.index_select(0, g), chosen_boxes.narrow(0, 0, pos.numel())));
+      d.narrow(0, 0, pos.numel())
+          .copy_(coder_.encode(gt.boxes.index_select(0, g), chosen_boxes.narrow(0, 0, pos.numel())));
     }
     rois.push_back(torch::cat({torch::full({chosen.numel(), 1}, float(i)), chosen_boxes}, 1));
     labels.push_back(l);
@@ -92,8 +93,8 @@ RcnnLosses RcnnHeadImpl::loss(const RcnnOutput& out, const RoiTargets& t) const 
   return l;
 }
 
-std::vector<ImageDetections> RcnnHeadImpl::postprocess(const RcnnOutput& out, const torch::Tensor& rois,
-                                                       int64_t batch, double width, double height) const {
+std::vector<ImageDetections> RcnnHeadImpl::postprocess(const RcnnOutput& out, const torch::Tensor& rois, int64_t batch,
+                                                       double width, double height) const {
   torch::NoGradGuard no_grad;
   auto probs = torch::softmax(out.logits, 1);
   auto boxes = clip_boxes(coder_.decode(out.deltas, rois.narrow(1, 1, 4)), width, height);  // [R, 4K]
@@ -101,8 +102,8 @@ std::vector<ImageDetections> RcnnHeadImpl::postprocess(const RcnnOutput& out, co
   std::vector<ImageDetections> result;
   for (int64_t b = 0; b < batch; ++b) {
     auto sel = torch::nonzero(batch_index == b).view(-1);
-    auto s = probs.index_select(0, sel).narrow(1, 1, num_classes_);          // [r, K]
-    auto bx = boxes.index_select(0, sel).view({-1, num_classes_, 4});        // [r, K, 4]
+    auto s = probs.index_select(0, sel).narrow(1, 1, num_classes_);    // [r, K]
+    auto bx = boxes.index_select(0, sel).view({-1, num_classes_, 4});  // [r, K, 4]
     auto flat_scores = s.reshape({-1});
     auto keep = torch::nonzero(flat_scores >= options_.score_threshold).view(-1);
     auto sc = flat_scores.index_select(0, keep);

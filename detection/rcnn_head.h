@@ -36,9 +36,9 @@ struct RcnnOptions {
 
 // RoIs chosen for training with their targets.
 struct RoiTargets {
-  torch::Tensor rois;     // [R, 5] (batch index, x1, y1, x2, y2)
-  torch::Tensor labels;   // [R] int64, 0 background, k + 1 for class k
-  torch::Tensor deltas;   // [R, 4] regression targets (zeros for background)
+  torch::Tensor rois;    // [R, 5] (batch index, x1, y1, x2, y2)
+  torch::Tensor labels;  // [R] int64, 0 background, k + 1 for class k
+  torch::Tensor deltas;  // [R, 4] regression targets (zeros for background)
   int64_t foreground = 0;
 };
 

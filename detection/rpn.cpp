@@ -15,9 +15,8 @@ RegionProposalImpl::RegionProposalImpl(int64_t in, const AnchorOptions& anchors,
   const int64_t c = options.channels, a = anchors_.anchors_per_location();
   trunk_ = register_module(
       "trunk", nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in, in, 5).padding(2).groups(in).bias(false)),
-                              nn::BatchNorm2d(in), nn::ReLU(true),
-                              nn::Conv2d(nn::Conv2dOptions(in, c, 1).bias(false)), nn::BatchNorm2d(c),
-                              nn::ReLU(true)));
+                              nn::BatchNorm2d(in), nn::ReLU(true), nn::Conv2d(nn::Conv2dOptions(in, c, 1).bias(false)),
+                              nn::BatchNorm2d(c), nn::ReLU(true)));
   cls_ = register_module("cls", nn::Conv2d(nn::Conv2dOptions(c, a, 1)));
   box_ = register_module("box", nn::Conv2d(nn::Conv2dOptions(c, 4 * a, 1)));
   for (auto& p : named_parameters()) {
@@ -143,11 +142,12 @@ RpnLosses RegionProposalImpl::loss(const RpnOutput& out, const std::vector<Groun
   }
   RpnLosses losses;
   const double denom = std::max<int64_t>(sampled, 1);
-  losses.objectness = torch::binary_cross_entropy_with_logits(torch::cat(logits), torch::cat(labels),
-                                                              {}, {}, at::Reduction::Sum) / denom;
-  losses.box = pred_deltas.empty() ? out.deltas.sum() * 0
-                                   : smooth_l1_sum(torch::cat(pred_deltas), torch::cat(target_deltas),
-                                                   options_.box_loss_beta) / denom;
+  losses.objectness =
+      torch::binary_cross_entropy_with_logits(torch::cat(logits), torch::cat(labels), {}, {}, at::Reduction::Sum) /
+      denom;
+  losses.box = pred_deltas.empty()
+                   ? out.deltas.sum() * 0
+                   : smooth_l1_sum(torch::cat(pred_deltas), torch::cat(target_deltas), options_.box_loss_beta) / denom;
   return losses;
 }
 

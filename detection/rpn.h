@@ -28,7 +28,7 @@ struct RpnOptions {
   int64_t pre_nms_train = 2000, post_nms_train = 1000;  // authors' code: 2000 -> 1000 in training
   int64_t pre_nms_test = 2000, post_nms_test = 200;     // paper and authors' code: 200 RoIs at test
   double nms_iou = 0.7;
-  double min_size = 1e-3;         // pixels; proposals narrower or shorter are dropped
+  double min_size = 1e-3;          // pixels; proposals narrower or shorter are dropped
   double box_loss_beta = 1.0 / 9;  // smooth-L1 transition point
 };
 
@@ -49,7 +49,8 @@ class RegionProposalImpl : public torch::nn::Module, public vision::InferenceFol
   RegionProposalImpl(int64_t in_channels, const AnchorOptions& anchors, const RpnOptions& options);
   RpnOutput forward(const torch::Tensor& cem);
   // Per image [P, 4] proposals in input pixels (detached), at most post_nms of them.
-  std::vector<torch::Tensor> proposals(const RpnOutput& out, double image_width, double image_height, bool training) const;
+  std::vector<torch::Tensor> proposals(const RpnOutput& out, double image_width, double image_height,
+                                       bool training) const;
   RpnLosses loss(const RpnOutput& out, const std::vector<GroundTruth>& targets) const;
   const RpnOptions& options() const { return options_; }
   int64_t anchors_per_location() const { return anchors_.anchors_per_location(); }

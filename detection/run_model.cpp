@@ -83,8 +83,8 @@ bool looks_like_dataset(const fs::path& p) {
 }
 
 bool is_video(const fs::path& p) {
-  static const std::set<std::string> ext = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".wmv", ".flv", ".m4v",
-                                            ".mpg", ".mpeg", ".3gp", ".ts", ".mts", ".m2ts", ".ogv"};
+  static const std::set<std::string> ext = {".mp4", ".avi",  ".mov", ".mkv", ".webm", ".wmv",  ".flv", ".m4v",
+                                            ".mpg", ".mpeg", ".3gp", ".ts",  ".mts",  ".m2ts", ".ogv"};
   auto e = p.extension().string();
   std::transform(e.begin(), e.end(), e.begin(), ::tolower);
   return ext.count(e) > 0;
@@ -126,8 +126,10 @@ std::string csv_field(const std::string& s) {
 
 std::string unreadable_list(const PredictStats& stats, size_t max_listed) {
   std::string s;
-  for (size_t i = 0; i < stats.skipped_files.size() && i < max_listed; ++i) s += (i ? "; " : "") + stats.skipped_files[i];
-  if (stats.skipped_files.size() > max_listed) s += "; ... and " + std::to_string(stats.skipped_files.size() - max_listed) + " more";
+  for (size_t i = 0; i < stats.skipped_files.size() && i < max_listed; ++i)
+    s += (i ? "; " : "") + stats.skipped_files[i];
+  if (stats.skipped_files.size() > max_listed)
+    s += "; ... and " + std::to_string(stats.skipped_files.size() - max_listed) + " more";
   return s;
 }
 
@@ -150,7 +152,8 @@ int run_predict(const PredictFilesOptions& o, std::ostream& out) {
   std::error_code ec;
   if (!fs::exists(o.source, ec)) throw data::IoError(o.source.string() + ": no such file or directory");
   if (!fs::is_directory(o.source, ec) && is_video(o.source))
-    throw std::invalid_argument(o.source.string() + ": video input is not supported (give an image, a directory of images or a dataset)");
+    throw std::invalid_argument(o.source.string() +
+                                ": video input is not supported (give an image, a directory of images or a dataset)");
   set_inference_threads(o.threads);
   const auto w = read_inference_weights(o.weights);
   const auto& info = w.info;
@@ -191,9 +194,10 @@ int run_predict(const PredictFilesOptions& o, std::ostream& out) {
         << "; checkpoint's: " << info.inference.describe();
   out << "\n";
   out << "output: detections with score >= " << data::format_number(o.score_threshold)
-      << " (--score: the drawing and output threshold; evaluation keeps >= " << data::format_number(info.inference.score_threshold)
-      << ")\n";
-  out << "out: " << target.describe() << (target.existing ? "; --exist-ok: its earlier output is replaced" : "") << "\n";
+      << " (--score: the drawing and output threshold; evaluation keeps >= "
+      << data::format_number(info.inference.score_threshold) << ")\n";
+  out << "out: " << target.describe() << (target.existing ? "; --exist-ok: its earlier output is replaced" : "")
+      << "\n";
   out.flush();
 
   PredictOptions po;
@@ -241,8 +245,8 @@ int run_predict(const PredictFilesOptions& o, std::ostream& out) {
     std::string csv = "image_id,file,width,height,drawn\n";
     for (size_t i = 0; i < ds.images.size(); ++i) {
       const auto& r = ds.images[i];
-      csv += std::to_string(r.id) + "," + csv_field(r.file) + "," + std::to_string(r.width) + "," + std::to_string(r.height) +
-             "," + csv_field(drawn_as[i]) + "\n";
+      csv += std::to_string(r.id) + "," + csv_field(r.file) + "," + std::to_string(r.width) + "," +
+             std::to_string(r.height) + "," + csv_field(drawn_as[i]) + "\n";
     }
     data::write_file_atomic(dir / "images.csv", csv);
   }
@@ -252,7 +256,8 @@ int run_predict(const PredictFilesOptions& o, std::ostream& out) {
   out << "predict: " << stats.images << " images";
   if (stats.skipped) out << " (" << stats.skipped << " unreadable, skipped)";
   out << ", " << dets.size() << " detections with score >= " << data::format_number(o.score_threshold) << " in "
-      << fixed(stats.seconds, 2) << " s (" << fixed(1000 * stats.model_seconds / double(std::max<size_t>(stats.images, 1)), 1)
+      << fixed(stats.seconds, 2) << " s ("
+      << fixed(1000 * stats.model_seconds / double(std::max<size_t>(stats.images, 1)), 1)
       << " ms/image in the model)\n";
   for (const auto& f : stats.skipped_files) out << "  unreadable: " << f << "\n";
   out << "wrote " << (final_dir / "predictions.json").string() << ", " << (final_dir / "images.csv").string();
@@ -276,11 +281,13 @@ int run_model_eval(const ModelEvalOptions& o, std::ostream& out) {
     std::string a, b;
     for (auto& c : gt.classes) a += " " + c;
     for (auto& c : info.classes) b += " " + c;
-    throw std::runtime_error(o.eval.ground_truth.string() + ": classes (" + a + " ) differ from the model's (" + b + " )");
+    throw std::runtime_error(o.eval.ground_truth.string() + ": classes (" + a + " ) differ from the model's (" + b +
+                             " )");
   }
   auto model = inference_model(o.weights, w, inference);
   out << "inference: " << inference.describe()
-      << (inference.describe() == info.inference.describe() ? " (the checkpoint's)" : "; checkpoint's: " + info.inference.describe())
+      << (inference.describe() == info.inference.describe() ? " (the checkpoint's)"
+                                                            : "; checkpoint's: " + info.inference.describe())
       << "\n";
   PredictOptions po;
   po.inference = inference;

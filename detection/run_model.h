@@ -32,18 +32,18 @@ struct PredictFilesOptions {
   std::string format = "auto";  // when the source is a dataset
   std::string split;
   std::filesystem::path out = "runs/predict";
-  bool exist_ok = false;        // replace an earlier run's output at `out` instead of numbering
+  bool exist_ok = false;  // replace an earlier run's output at `out` instead of numbering
   // Output and drawing threshold, applied after the model (which keeps its own, lower one when it has).
   double score_threshold = 0.3;
   // Inference overrides; unset values keep the checkpoint's.
-  int size = 0;                 // 0: the checkpoint's size
-  double nms_iou = -1;          // < 0: the checkpoint's
-  int max_detections = 0;       // 0: the checkpoint's
-  bool soft_nms = false;        // true: Soft-NMS whatever the checkpoint says
+  int size = 0;            // 0: the checkpoint's size
+  double nms_iou = -1;     // < 0: the checkpoint's
+  int max_detections = 0;  // 0: the checkpoint's
+  bool soft_nms = false;   // true: Soft-NMS whatever the checkpoint says
   int batch = 8;
   int threads = 0;
   bool draw = true;
-  int max_drawn = 0;            // 0: draw every image
+  int max_drawn = 0;  // 0: draw every image
 };
 
 int run_predict(const PredictFilesOptions& options, std::ostream& out);
@@ -58,12 +58,12 @@ void set_inference_threads(int threads);
 
 struct ModelEvalOptions {
   std::filesystem::path weights;
-  metrics::EvalFilesOptions eval;   // ground truth in eval.ground_truth, protocols, writers
+  metrics::EvalFilesOptions eval;         // ground truth in eval.ground_truth, protocols, writers
   std::filesystem::path save_detections;  // COCO results JSON of the model's detections
   // Inference overrides; unset values keep the checkpoint's.
-  int size = 0;                   // 0: the checkpoint's size
-  double score_threshold = -1;    // model-side threshold before evaluation; < 0: the checkpoint's
-  bool soft_nms = false;          // true: Soft-NMS whatever the checkpoint says
+  int size = 0;                 // 0: the checkpoint's size
+  double score_threshold = -1;  // model-side threshold before evaluation; < 0: the checkpoint's
+  bool soft_nms = false;        // true: Soft-NMS whatever the checkpoint says
   int batch = 8;
 };
 

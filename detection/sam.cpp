@@ -3,7 +3,8 @@
 namespace cvtk::detection {
 
 SpatialAttentionImpl::SpatialAttentionImpl(int64_t rpn_channels, int64_t cem_channels) {
-  conv_ = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(rpn_channels, cem_channels, 1).bias(false)));
+  conv_ =
+      register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(rpn_channels, cem_channels, 1).bias(false)));
   bn_ = register_module("bn", torch::nn::BatchNorm2d(cem_channels));
   torch::nn::init::normal_(conv_->weight, 0, 0.01);
 }

@@ -20,7 +20,8 @@ ThunderNetImpl::ThunderNetImpl(ThunderNetOptions options) : options_(std::move(o
     if (f.name == "c4") c4 = f.channels;
     if (f.name == "c5") c5 = f.channels;
   }
-  if (c4 < 0 || c5 < 0) throw std::invalid_argument("ThunderNet: backbone '" + options_.backbone + "' has no c4/c5 maps");
+  if (c4 < 0 || c5 < 0)
+    throw std::invalid_argument("ThunderNet: backbone '" + options_.backbone + "' has no c4/c5 maps");
   const int64_t thin = options_.pooled_channels * options_.pooled_size * options_.pooled_size;
   options_.roi_align.pooled_size = int(options_.pooled_size);
   options_.roi_align.output_channels = int(options_.pooled_channels);
@@ -97,7 +98,8 @@ std::vector<ImageDetections> ThunderNetImpl::detect(const torch::Tensor& input) 
   }
   std::vector<torch::Tensor> rois;
   for (size_t i = 0; i < proposals.size(); ++i)
-    rois.push_back(torch::cat({torch::full({proposals[i].size(0), 1}, float(i), proposals[i].options()), proposals[i]}, 1));
+    rois.push_back(
+        torch::cat({torch::full({proposals[i].size(0), 1}, float(i), proposals[i].options()), proposals[i]}, 1));
   auto all = torch::cat(rois);
   torch::Tensor pooled;
   {

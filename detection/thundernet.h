@@ -26,13 +26,13 @@ namespace cvtk::detection {
 
 struct ThunderNetOptions {
   std::string backbone = "snet49";
-  int64_t num_classes = 20;        // dataset classes, background excluded
-  int64_t pooled_size = 7;         // PSRoIAlign bins per side (p)
-  int64_t pooled_channels = 5;     // channels per bin (alpha); CEM width = alpha * p * p = 245
+  int64_t num_classes = 20;     // dataset classes, background excluded
+  int64_t pooled_size = 7;      // PSRoIAlign bins per side (p)
+  int64_t pooled_channels = 5;  // channels per bin (alpha); CEM width = alpha * p * p = 245
   AnchorOptions anchors;
   RpnOptions rpn;
   RcnnOptions rcnn;
-  PsRoiAlignOptions roi_align;     // the authors' choice: max of 2x2 samples, no half-pixel offset
+  PsRoiAlignOptions roi_align;  // the authors' choice: max of 2x2 samples, no half-pixel offset
 };
 
 struct LossTerms {

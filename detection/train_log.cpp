@@ -45,7 +45,8 @@ const std::vector<Field>& fields() {
 // Counts print as integers (a stream would write 1234567 steps as 1.23457e+06); other values as a
 // stream writes doubles.
 std::string text(double v) {
-  if (v == static_cast<double>(static_cast<long long>(v)) && v > -1e15 && v < 1e15) return std::to_string(static_cast<long long>(v));
+  if (v == static_cast<double>(static_cast<long long>(v)) && v > -1e15 && v < 1e15)
+    return std::to_string(static_cast<long long>(v));
   std::ostringstream s;
   s << v;
   return s.str();

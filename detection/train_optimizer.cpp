@@ -7,8 +7,9 @@ namespace cvtk::detection {
 namespace {
 
 template <class Optimizer, class Options>
-std::unique_ptr<torch::optim::Optimizer> two_groups(std::vector<torch::Tensor> decay, std::vector<torch::Tensor> no_decay,
-                                                    const Options& base, double weight_decay) {
+std::unique_ptr<torch::optim::Optimizer> two_groups(std::vector<torch::Tensor> decay,
+                                                    std::vector<torch::Tensor> no_decay, const Options& base,
+                                                    double weight_decay) {
   std::vector<torch::optim::OptimizerParamGroup> groups;
   groups.emplace_back(std::move(decay), std::make_unique<Options>(Options(base).weight_decay(weight_decay)));
   groups.emplace_back(std::move(no_decay), std::make_unique<Options>(Options(base).weight_decay(0)));
@@ -24,8 +25,8 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(ThunderNet& model, const
     (p.dim() > 1 ? decay : no_decay).push_back(p);
   }
   if (o.optimizer == "adamw")
-    return two_groups<torch::optim::AdamW>(decay, no_decay, torch::optim::AdamWOptions(o.schedule.base).betas({o.momentum, 0.999}),
-                                           o.weight_decay);
+    return two_groups<torch::optim::AdamW>(
+        decay, no_decay, torch::optim::AdamWOptions(o.schedule.base).betas({o.momentum, 0.999}), o.weight_decay);
   if (o.optimizer != "sgd") throw std::invalid_argument("--optimizer " + o.optimizer + ": must be sgd or adamw");
   return two_groups<torch::optim::SGD>(decay, no_decay, torch::optim::SGDOptions(o.schedule.base).momentum(o.momentum),
                                        o.weight_decay);

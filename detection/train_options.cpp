@@ -117,7 +117,8 @@ void check_train_options(const TrainOptions& o) {
     if (v < lo) fail(flag, std::to_string(v), "must be at least " + std::to_string(lo));
   };
   auto within = [&](const char* flag, long long v, long long lo, long long hi) {
-    if (v < lo || v > hi) fail(flag, std::to_string(v), "must be within [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    if (v < lo || v > hi)
+      fail(flag, std::to_string(v), "must be within [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
   };
   // Real numbers: NaN and infinities fail every rule.
   auto real = [&](const char* flag, double v, double lo, double hi, bool lo_open, bool hi_open) {
@@ -127,8 +128,8 @@ void check_train_options(const TrainOptions& o) {
     if (std::isinf(hi))
       rule = lo_open ? "must be above " + data::format_number(lo) : "must be at least " + data::format_number(lo);
     else
-      rule = std::string("must be within ") + (lo_open ? "(" : "[") + data::format_number(lo) + ", " + data::format_number(hi) +
-             (hi_open ? ")" : "]");
+      rule = std::string("must be within ") + (lo_open ? "(" : "[") + data::format_number(lo) + ", " +
+             data::format_number(hi) + (hi_open ? ")" : "]");
     fail(flag, data::format_number(v), rule);
   };
   const double inf = HUGE_VAL;
@@ -139,7 +140,8 @@ void check_train_options(const TrainOptions& o) {
   within("--num-fc", o.num_fc, 1, 2);
   within("--rcnn-rois", o.rcnn_rois, 16, 4096);
   real("--lr", o.schedule.base, 0, inf, true, false);
-  if (o.schedule.kind != "step" && o.schedule.kind != "cosine") fail("--schedule", o.schedule.kind, "must be step or cosine");
+  if (o.schedule.kind != "step" && o.schedule.kind != "cosine")
+    fail("--schedule", o.schedule.kind, "must be step or cosine");
   for (int e : o.schedule.step_epochs) at_least("--steps", e, 1);
   real("--gamma", o.schedule.gamma, 0, inf, true, false);
   real("--min-lr-factor", o.schedule.min_factor, 0, 1, false, false);
@@ -174,7 +176,8 @@ void check_train_options(const TrainOptions& o) {
       for (const auto& n : model_names()) known += (known.empty() ? "" : ", ") + n;
       std::string backbones;
       for (const auto& n : names) backbones += (backbones.empty() ? "" : ", ") + n;
-      throw std::invalid_argument("unknown model; known: " + known + ", or thundernet-<backbone> with a backbone of: " + backbones);
+      throw std::invalid_argument("unknown model; known: " + known +
+                                  ", or thundernet-<backbone> with a backbone of: " + backbones);
     }
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument("--model " + o.model + ": " + e.what());
@@ -200,23 +203,54 @@ TrainOptions from_config_text(const std::string& text, const std::string& source
   auto str = [](std::string& x) { return Setter([&x](const std::string& v) { x = unquote(v); }); };
   auto path = [](std::filesystem::path& x) { return Setter([&x](const std::string& v) { x = unquote(v); }); };
   const std::map<std::string, Setter> keys = {
-      {"data", path(o.data)}, {"format", str(o.format)}, {"val-data", path(o.val_data)},
-      {"train-split", str(o.train_split)}, {"val-split", str(o.val_split)}, {"model", str(o.model)},
-      {"num-fc", integer(o.num_fc)}, {"rcnn-rois", integer(o.rcnn_rois)}, {"epochs", integer(o.epochs)}, {"batch", integer(o.batch)},
+      {"data", path(o.data)},
+      {"format", str(o.format)},
+      {"val-data", path(o.val_data)},
+      {"train-split", str(o.train_split)},
+      {"val-split", str(o.val_split)},
+      {"model", str(o.model)},
+      {"num-fc", integer(o.num_fc)},
+      {"rcnn-rois", integer(o.rcnn_rois)},
+      {"epochs", integer(o.epochs)},
+      {"batch", integer(o.batch)},
       {"size", integer(o.size)},
-      {"multiscale", [&](const std::string& v) { o.multiscale.clear(); for (auto& x : items(v)) o.multiscale.push_back(std::stoi(x)); }},
-      {"pipeline", str(o.pipeline)}, {"lr", real(o.schedule.base)}, {"schedule", str(o.schedule.kind)},
-      {"steps", [&](const std::string& v) { o.schedule.step_epochs.clear(); for (auto& x : items(v)) o.schedule.step_epochs.push_back(std::stoi(x)); }},
-      {"gamma", real(o.schedule.gamma)}, {"min-lr-factor", real(o.schedule.min_factor)},
-      {"warmup", integer(o.schedule.warmup_steps)}, {"warmup-factor", real(o.schedule.warmup_factor)},
-      {"optimizer", str(o.optimizer)}, {"momentum", real(o.momentum)}, {"weight-decay", real(o.weight_decay)}, {"ema", real(o.ema)},
-      {"clip-grad", real(o.clip_grad)}, {"freeze-stages", integer(o.freeze_stages)},
+      {"multiscale",
+       [&](const std::string& v) {
+         o.multiscale.clear();
+         for (auto& x : items(v)) o.multiscale.push_back(std::stoi(x));
+       }},
+      {"pipeline", str(o.pipeline)},
+      {"lr", real(o.schedule.base)},
+      {"schedule", str(o.schedule.kind)},
+      {"steps",
+       [&](const std::string& v) {
+         o.schedule.step_epochs.clear();
+         for (auto& x : items(v)) o.schedule.step_epochs.push_back(std::stoi(x));
+       }},
+      {"gamma", real(o.schedule.gamma)},
+      {"min-lr-factor", real(o.schedule.min_factor)},
+      {"warmup", integer(o.schedule.warmup_steps)},
+      {"warmup-factor", real(o.schedule.warmup_factor)},
+      {"optimizer", str(o.optimizer)},
+      {"momentum", real(o.momentum)},
+      {"weight-decay", real(o.weight_decay)},
+      {"ema", real(o.ema)},
+      {"clip-grad", real(o.clip_grad)},
+      {"freeze-stages", integer(o.freeze_stages)},
       {"freeze-bn", [&](const std::string& v) { o.freeze_bn = (v == "true" || v == "1"); }},
-      {"init-weights", path(o.init_weights)}, {"out", path(o.out)}, {"val-every", integer(o.val_every)},
-      {"seed", [&](const std::string& v) { o.seed = std::stoull(v); }}, {"threads", integer(o.threads)},
-      {"loader-threads", integer(o.loader_threads)}, {"cache-mb", integer(o.cache_mb)}, {"device", str(o.device)},
-      {"time-limit", real(o.time_limit_minutes)}, {"log-every", integer(o.log_every)},
-      {"max-steps", integer(o.max_steps)}, {"score-threshold", real(o.score_threshold)}, {"nms-iou", real(o.nms_iou)},
+      {"init-weights", path(o.init_weights)},
+      {"out", path(o.out)},
+      {"val-every", integer(o.val_every)},
+      {"seed", [&](const std::string& v) { o.seed = std::stoull(v); }},
+      {"threads", integer(o.threads)},
+      {"loader-threads", integer(o.loader_threads)},
+      {"cache-mb", integer(o.cache_mb)},
+      {"device", str(o.device)},
+      {"time-limit", real(o.time_limit_minutes)},
+      {"log-every", integer(o.log_every)},
+      {"max-steps", integer(o.max_steps)},
+      {"score-threshold", real(o.score_threshold)},
+      {"nms-iou", real(o.nms_iou)},
       {"soft-nms", [&](const std::string& v) { o.soft_nms = (v == "true" || v == "1"); }},
       {"max-dets", integer(o.max_detections)}};
   std::istringstream in(text);

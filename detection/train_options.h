@@ -13,40 +13,40 @@
 namespace cvtk::detection {
 
 struct TrainOptions {
-  std::filesystem::path data;             // dataset: VOC dir, COCO json or YOLO dir
+  std::filesystem::path data;  // dataset: VOC dir, COCO json or YOLO dir
   std::string format = "auto";
-  std::filesystem::path val_data;         // optional separate validation dataset (default: data)
+  std::filesystem::path val_data;  // optional separate validation dataset (default: data)
   std::string train_split = "train";
-  std::string val_split = "val";          // "none" disables validation
+  std::string val_split = "val";  // "none" disables validation
   std::string model = "thundernet-snet49";
   int num_fc = 1;
-  int rcnn_rois = 512;                    // RoIs sampled per image for the R-CNN loss (25% foreground at most)
+  int rcnn_rois = 512;  // RoIs sampled per image for the R-CNN loss (25% foreground at most)
   int epochs = 24;
   int batch = 8;
-  int size = 320;                         // evaluation side; also training side without multiscale
-  std::vector<int> multiscale;            // training sides, one chosen per batch (ThunderNet: 240,320,480)
+  int size = 320;               // evaluation side; also training side without multiscale
+  std::vector<int> multiscale;  // training sides, one chosen per batch (ThunderNet: 240,320,480)
   std::string pipeline = "thundernet-train";
-  LrScheduleOptions schedule;             // lr, schedule kind, steps, warm-up
-  std::string optimizer = "sgd";          // sgd (momentum) or adamw (decoupled weight decay)
-  double momentum = 0.9;                  // sgd: momentum; adamw: beta1
-  double weight_decay = 1e-4;             // on weights with more than one dimension only
-  double ema = 0;                         // EMA decay (0 disables), e.g. 0.9998
-  double clip_grad = 0;                   // max gradient L2 norm (0 disables)
-  int freeze_stages = 0;                  // backbone stages kept frozen (with --init-weights)
-  bool freeze_bn = false;                 // backbone BatchNorm in inference mode
-  std::filesystem::path init_weights;     // weights only: a cvtk checkpoint or a state-dict file
+  LrScheduleOptions schedule;          // lr, schedule kind, steps, warm-up
+  std::string optimizer = "sgd";       // sgd (momentum) or adamw (decoupled weight decay)
+  double momentum = 0.9;               // sgd: momentum; adamw: beta1
+  double weight_decay = 1e-4;          // on weights with more than one dimension only
+  double ema = 0;                      // EMA decay (0 disables), e.g. 0.9998
+  double clip_grad = 0;                // max gradient L2 norm (0 disables)
+  int freeze_stages = 0;               // backbone stages kept frozen (with --init-weights)
+  bool freeze_bn = false;              // backbone BatchNorm in inference mode
+  std::filesystem::path init_weights;  // weights only: a cvtk checkpoint or a state-dict file
   std::filesystem::path out = "runs/train";
-  std::filesystem::path resume;           // run directory to continue (its last.pt)
+  std::filesystem::path resume;  // run directory to continue (its last.pt)
   int val_every = 1;
   uint64_t seed = 0;
-  int threads = 0;                        // LibTorch intra-op threads (0 = all cores)
-  int loader_threads = 0;                 // TBB threads of the loader (0 = all cores)
-  int cache_mb = -1;                      // decoded training images kept in memory, MiB (0 = none, -1 = auto:
-                                          // an eighth of the memory available at start, at most 1024)
+  int threads = 0;         // LibTorch intra-op threads (0 = all cores)
+  int loader_threads = 0;  // TBB threads of the loader (0 = all cores)
+  int cache_mb = -1;       // decoded training images kept in memory, MiB (0 = none, -1 = auto:
+                           // an eighth of the memory available at start, at most 1024)
   std::string device = "cpu";
-  double time_limit_minutes = 0;          // stop (checkpointing) once exceeded; 0 = no limit
-  int log_every = 20;                     // plain-line progress every N steps when not on a terminal
-  int max_steps = 0;                      // stop after this many optimiser steps in total (tests); 0 = none
+  double time_limit_minutes = 0;  // stop (checkpointing) once exceeded; 0 = no limit
+  int log_every = 20;             // plain-line progress every N steps when not on a terminal
+  int max_steps = 0;              // stop after this many optimiser steps in total (tests); 0 = none
   // Inference as validation runs it, stored in every checkpoint as the one eval and predict start from
   // (inference_options.h; the size is `size`, the pipeline "eval").
   double score_threshold = 0.05;

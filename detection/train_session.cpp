@@ -72,7 +72,8 @@ TrainSession::TrainSession(TrainOptions o, std::FILE* out) : out_(out) {
   ro.format = data::parse_format(o.format);
   ro.split = o.train_split;
   train_set = data::read_dataset(o.data, ro);
-  if (train_set.images.empty()) throw std::runtime_error(o.data.string() + ": split '" + o.train_split + "' has no images");
+  if (train_set.images.empty())
+    throw std::runtime_error(o.data.string() + ": split '" + o.train_split + "' has no images");
   if (train_set.classes.empty()) throw std::runtime_error(o.data.string() + ": the dataset names no classes");
   validate_on = o.val_split != "none" && !o.val_split.empty();
   if (validate_on) {
@@ -143,13 +144,17 @@ void TrainSession::open_run_directory() {
   csv = std::make_unique<EpochLog>(o.out / "results.csv", EpochLog::Format::csv, !new_logs);
   jsonl = std::make_unique<EpochLog>(o.out / "results.jsonl", EpochLog::Format::json_lines, !new_logs);
 
-  std::fprintf(out_, "cvtk train: %s on %s (%zu train images, %zu classes%s)\n", o.model.c_str(), o.data.string().c_str(),
-               train_set.images.size(), train_set.classes.size(),
-               validate_on ? (", " + std::to_string(val_set.images.size()) + " val images").c_str() : ", no validation");
+  std::fprintf(
+      out_, "cvtk train: %s on %s (%zu train images, %zu classes%s)\n", o.model.c_str(), o.data.string().c_str(),
+      train_set.images.size(), train_set.classes.size(),
+      validate_on ? (", " + std::to_string(val_set.images.size()) + " val images").c_str() : ", no validation");
   std::fprintf(out_, "out: %s%s\n", run_dir.describe().c_str(),
-               resuming ? "; resumed" : run_dir.existing ? "; --exist-ok: writing into it" : "");
-  std::fprintf(out_, "threads: %d LibTorch, %s loader; decoded-image cache up to %zu MiB; device %s\n", torch::get_num_threads(),
-               o.loader_threads > 0 ? std::to_string(o.loader_threads).c_str() : "all", cache_mb_, o.device.c_str());
+               resuming           ? "; resumed"
+               : run_dir.existing ? "; --exist-ok: writing into it"
+                                  : "");
+  std::fprintf(out_, "threads: %d LibTorch, %s loader; decoded-image cache up to %zu MiB; device %s\n",
+               torch::get_num_threads(), o.loader_threads > 0 ? std::to_string(o.loader_threads).c_str() : "all",
+               cache_mb_, o.device.c_str());
   std::fprintf(out_, "inference: %s%s\n", info.inference.describe().c_str(),
                validate_on ? " (validation; stored in the checkpoints)" : " (stored in the checkpoints)");
   std::fprintf(out_, "schedule: %s; %ld steps/epoch\npipeline:\n%s\noptions:\n%s", schedule->describe().c_str(),

@@ -38,7 +38,8 @@ struct StepLosses {
   bool finite() const { return std::isfinite(total); }
   std::string describe() const {
     std::string s = fmt(total) + ":";
-    for (size_t k = 0; k < terms.size(); ++k) s += std::string(k ? "," : "") + " " + kLossTermNames[k] + " " + fmt(terms[k]);
+    for (size_t k = 0; k < terms.size(); ++k)
+      s += std::string(k ? "," : "") + " " + kLossTermNames[k] + " " + fmt(terms[k]);
     return s;
   }
 };
@@ -82,9 +83,10 @@ struct EpochSums {
 std::string progress_text(const EpochSums& e, double lr, double elapsed) {
   std::ostringstream line;
   line << "loss " << fmt(e.mean(e.total)) << " (rpn " << fmt(e.mean(e.terms[0]), 3) << "+" << fmt(e.mean(e.terms[1]), 3)
-       << ", rcnn " << fmt(e.mean(e.terms[2]), 3) << "+" << fmt(e.mean(e.terms[3]), 3) << ") lr " << std::setprecision(3) << lr
-       << " " << fmt(e.images / std::max(elapsed, 1e-9), 1) << " img/s data " << fmt(e.mean(e.data_s), 3) << "s step "
-       << fmt(e.mean(e.step_s), 3) << "s mem " << fmt(peak_memory_mb(), 0) << "MB";
+       << ", rcnn " << fmt(e.mean(e.terms[2]), 3) << "+" << fmt(e.mean(e.terms[3]), 3) << ") lr "
+       << std::setprecision(3) << lr << " " << fmt(e.images / std::max(elapsed, 1e-9), 1) << " img/s data "
+       << fmt(e.mean(e.data_s), 3) << "s step " << fmt(e.mean(e.step_s), 3) << "s mem " << fmt(peak_memory_mb(), 0)
+       << "MB";
   return line.str();
 }
 
@@ -175,7 +177,9 @@ class EpochLoop {
     if (!InterruptGuard::requested() && !out_of_time && !step_limit) return false;
     result_.interrupted = InterruptGuard::requested();
     result_.stopped_early = true;
-    result_.stop_reason = result_.interrupted ? "interrupted" : out_of_time ? "time limit reached" : "step limit reached";
+    result_.stop_reason = result_.interrupted ? "interrupted"
+                          : out_of_time       ? "time limit reached"
+                                              : "step limit reached";
     stop_ = true;
     return true;
   }
@@ -243,7 +247,8 @@ class EpochLoop {
     const auto ls = s_.loader->stats();
     if (ls.skipped) {
       std::fprintf(out_, "skipped %zu unreadable images:\n", ls.skipped);
-      for (size_t i = 0; i < ls.skipped_files.size() && i < 10; ++i) std::fprintf(out_, "  %s\n", ls.skipped_files[i].c_str());
+      for (size_t i = 0; i < ls.skipped_files.size() && i < 10; ++i)
+        std::fprintf(out_, "  %s\n", ls.skipped_files[i].c_str());
       if (ls.skipped_files.size() > 10) std::fprintf(out_, "  ... and %zu more\n", ls.skipped_files.size() - 10);
     }
     std::string files;

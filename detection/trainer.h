@@ -31,10 +31,10 @@ namespace cvtk::detection {
 struct TrainResult {
   int epochs_done = 0;
   long steps = 0;
-  bool interrupted = false;      // SIGINT only (the command exits 130)
-  bool stopped_early = false;    // SIGINT, --max-steps or --time-limit stopped the run before --epochs
-  std::string stop_reason;       // "interrupted", "step limit reached", "time limit reached"
-  double best_map50 = -1;        // VOC all-point mAP@0.5 of the best epoch (-1 without validation)
+  bool interrupted = false;    // SIGINT only (the command exits 130)
+  bool stopped_early = false;  // SIGINT, --max-steps or --time-limit stopped the run before --epochs
+  std::string stop_reason;     // "interrupted", "step limit reached", "time limit reached"
+  double best_map50 = -1;      // VOC all-point mAP@0.5 of the best epoch (-1 without validation)
   double last_map50 = -1, last_coco_ap = -1;
   std::filesystem::path best, last;  // empty when this run has not written that checkpoint
   std::filesystem::path out;         // the run directory (numbered when --out held an earlier run)

@@ -32,14 +32,16 @@ double coco_iou(const data::Box& d, const data::Box& g, bool crowd) {
 CocoClassResult evaluate_coco_class(const Grouping& g, int label, const Protocol& p) {
   const data::Dataset& gt = *g.gt;
   const auto& dets = *g.dets;
-  const size_t T = p.iou_thresholds.size(), A = p.area_ranges.size(), M = p.max_dets.size(), R = p.recall_thresholds.size();
+  const size_t T = p.iou_thresholds.size(), A = p.area_ranges.size(), M = p.max_dets.size(),
+               R = p.recall_thresholds.size();
   if (T > 16) throw std::invalid_argument("coco protocol: at most 16 IoU thresholds");
   const int max_det = p.max_dets.empty() ? 0 : *std::max_element(p.max_dets.begin(), p.max_dets.end());
   CocoClassResult out;
   ClassReport& r = out.report;
   r.label = label;
   r.name = gt.classes[label];
-  out.precision.assign(A, std::vector<std::vector<std::vector<double>>>(M, std::vector<std::vector<double>>(T, std::vector<double>(R, -1))));
+  out.precision.assign(A, std::vector<std::vector<std::vector<double>>>(
+                              M, std::vector<std::vector<double>>(T, std::vector<double>(R, -1))));
   out.recall.assign(A, std::vector<std::vector<double>>(M, std::vector<double>(T, -1)));
 
   const auto& gts = g.gt_by_class[label];
@@ -69,7 +71,8 @@ CocoClassResult evaluate_coco_class(const Grouping& g, int label, const Protocol
     cell_dt.clear();
     for (; gi < gts.size() && gts[gi].first == pos; ++gi) cell_gt.push_back(&image.objects[gts[gi].second]);
     for (; di < dl.size() && static_cast<uint32_t>(g.image_position[dl[di]]) == pos; ++di) cell_dt.push_back(dl[di]);
-    std::stable_sort(cell_dt.begin(), cell_dt.end(), [&](uint32_t a, uint32_t b) { return dets[a].score > dets[b].score; });
+    std::stable_sort(cell_dt.begin(), cell_dt.end(),
+                     [&](uint32_t a, uint32_t b) { return dets[a].score > dets[b].score; });
     if (cell_dt.size() > static_cast<size_t>(max_det)) cell_dt.resize(max_det);
     const size_t D = cell_dt.size(), G = cell_gt.size(), base = score.size();
     for (size_t d = 0; d < D; ++d) {
@@ -78,7 +81,8 @@ CocoClassResult evaluate_coco_class(const Grouping& g, int label, const Protocol
     }
     ious.assign(D * G, 0.0);
     for (size_t d = 0; d < D; ++d)
-      for (size_t k = 0; k < G; ++k) ious[d * G + k] = coco_iou(dets[cell_dt[d]].box, cell_gt[k]->box, cell_gt[k]->crowd);
+      for (size_t k = 0; k < G; ++k)
+        ious[d * G + k] = coco_iou(dets[cell_dt[d]].box, cell_gt[k]->box, cell_gt[k]->crowd);
 
     for (size_t a = 0; a < A; ++a) {
       const AreaRange& range = p.area_ranges[a];
@@ -91,7 +95,8 @@ CocoClassResult evaluate_coco_class(const Grouping& g, int label, const Protocol
       // Non-ignored ground truth first, stable.
       gt_rank.resize(G);
       std::iota(gt_rank.begin(), gt_rank.end(), 0u);
-      std::stable_sort(gt_rank.begin(), gt_rank.end(), [&](uint32_t x, uint32_t y) { return gt_ignore[x] < gt_ignore[y]; });
+      std::stable_sort(gt_rank.begin(), gt_rank.end(),
+                       [&](uint32_t x, uint32_t y) { return gt_ignore[x] < gt_ignore[y]; });
       matched[a].resize(base + D, 0);
       ignored[a].resize(base + D, 0);
       for (size_t t = 0; t < T; ++t) {
@@ -197,7 +202,8 @@ CocoClassResult evaluate_coco_class(const Grouping& g, int label, const Protocol
   auto ap_of = [&](size_t a, size_t mi, int t_only) {
     std::vector<double> v;
     for (size_t t = 0; t < T; ++t)
-      if (t_only < 0 || static_cast<size_t>(t_only) == t) v.insert(v.end(), out.precision[a][mi][t].begin(), out.precision[a][mi][t].end());
+      if (t_only < 0 || static_cast<size_t>(t_only) == t)
+        v.insert(v.end(), out.precision[a][mi][t].begin(), out.precision[a][mi][t].end());
     return mean_defined(v);
   };
   if (M > 0 && A > 0) {

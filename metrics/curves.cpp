@@ -13,8 +13,8 @@ const std::vector<double>& recall_points() {
   return kPoints;
 }
 
-void fill_operating_point(const std::vector<double>& tp, const std::vector<double>& fp, const std::vector<double>& scores,
-                          size_t npos, ClassReport& out) {
+void fill_operating_point(const std::vector<double>& tp, const std::vector<double>& fp,
+                          const std::vector<double>& scores, size_t npos, ClassReport& out) {
   double best = -1;
   for (size_t i = 0; i < tp.size(); ++i) {
     // Only where the next detection has a lower score: a threshold cannot split equal scores.
@@ -34,7 +34,8 @@ void fill_operating_point(const std::vector<double>& tp, const std::vector<doubl
 }
 
 void sample_curve(const std::vector<double>& recall, std::vector<double> precision, const std::vector<double>& scores,
-                  const std::vector<double>& points, std::vector<double>& out_precision, std::vector<double>& out_scores) {
+                  const std::vector<double>& points, std::vector<double>& out_precision,
+                  std::vector<double>& out_scores) {
   for (size_t i = precision.size(); i-- > 1;)
     if (precision[i] > precision[i - 1]) precision[i - 1] = precision[i];
   out_precision.assign(points.size(), 0.0);

@@ -31,7 +31,8 @@ Grouping group(const data::Dataset& gt, const std::vector<data::Detection>& dets
                    [&](size_t a, size_t b) { return gt.images[a].id < gt.images[b].id; });
   std::unordered_map<int64_t, uint32_t> position;
   position.reserve(gt.images.size() * 2);
-  for (size_t p = 0; p < g.image_order.size(); ++p) position.emplace(gt.images[g.image_order[p]].id, static_cast<uint32_t>(p));
+  for (size_t p = 0; p < g.image_order.size(); ++p)
+    position.emplace(gt.images[g.image_order[p]].id, static_cast<uint32_t>(p));
   const size_t num_classes = gt.classes.size();
   g.gt_by_class.assign(num_classes, {});
   g.dets_by_class.assign(num_classes, {});
@@ -62,7 +63,8 @@ const SummaryNumber* Report::find(const std::string& name) const {
 
 Report evaluate(const data::Dataset& gt, const std::vector<data::Detection>& dets, const Protocol& protocol) {
   const auto start = std::chrono::steady_clock::now();
-  const int threads = protocol.threads > 0 ? protocol.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads =
+      protocol.threads > 0 ? protocol.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
 
   Report report;
@@ -84,7 +86,8 @@ Report evaluate(const data::Dataset& gt, const std::vector<data::Detection>& det
   for (const auto& im : gt.images)
     for (const auto& o : im.objects) {
       if (o.label < 0 || static_cast<size_t>(o.label) >= gt.classes.size())
-        throw std::invalid_argument(gt.source + ": image " + std::to_string(im.id) + ": object label " + std::to_string(o.label) + " out of range");
+        throw std::invalid_argument(gt.source + ": image " + std::to_string(im.id) + ": object label " +
+                                    std::to_string(o.label) + " out of range");
       if (protocol.kind == ProtocolKind::kCoco && o.id == 0)
         report.warnings.push_back("ground-truth annotation id 0 in image " + std::to_string(im.id) +
                                   ": pycocotools never counts it as matched; cvtk does");
@@ -156,18 +159,21 @@ Report evaluate(const data::Dataset& gt, const std::vector<data::Detection>& det
   report.classes.resize(classes.size());
   if (protocol.kind == ProtocolKind::kCoco) {
     std::vector<detail::CocoClassResult> results(classes.size());
-    tbb::parallel_for(size_t(0), classes.size(), [&](size_t i) { results[i] = detail::evaluate_coco_class(g, classes[i], protocol); });
+    tbb::parallel_for(size_t(0), classes.size(),
+                      [&](size_t i) { results[i] = detail::evaluate_coco_class(g, classes[i], protocol); });
     report.summary = detail::coco_summary(results, protocol);
     for (size_t i = 0; i < classes.size(); ++i) report.classes[i] = std::move(results[i].report);
   } else {
-    tbb::parallel_for(size_t(0), classes.size(), [&](size_t i) { report.classes[i] = detail::evaluate_voc_class(g, classes[i], protocol); });
+    tbb::parallel_for(size_t(0), classes.size(),
+                      [&](size_t i) { report.classes[i] = detail::evaluate_voc_class(g, classes[i], protocol); });
     // mAP: the plain mean over the evaluated classes (as py-faster-rcnn); a class without ground
     // truth has an undefined AP and is left out, with a warning.
     double sum = 0;
     size_t n = 0;
     for (const auto& c : report.classes) {
       if (c.ap < 0) {
-        report.warnings.push_back("class '" + c.name + "' has no (non-difficult) ground truth: AP undefined, left out of mAP");
+        report.warnings.push_back("class '" + c.name +
+                                  "' has no (non-difficult) ground truth: AP undefined, left out of mAP");
         continue;
       }
       sum += c.ap;

@@ -12,9 +12,9 @@ namespace cvtk::metrics::detail {
 struct Grouping {
   const data::Dataset* gt = nullptr;
   const std::vector<data::Detection>* dets = nullptr;
-  std::vector<size_t> image_order;       // positions in gt->images, ascending id
-  std::vector<int64_t> image_position;   // per detection: its image's position in image_order
-  std::vector<int> classes;              // labels evaluated, ascending
+  std::vector<size_t> image_order;      // positions in gt->images, ascending id
+  std::vector<int64_t> image_position;  // per detection: its image's position in image_order
+  std::vector<int> classes;             // labels evaluated, ascending
   // Per label: (image position, object index) pairs in image order, and detection indices in
   // (image position, input order) order.
   std::vector<std::vector<std::pair<uint32_t, uint32_t>>> gt_by_class;

@@ -39,8 +39,8 @@ struct Protocol {
 
   // Both.
   double score_threshold = -std::numeric_limits<double>::infinity();  // detections below are dropped
-  std::vector<std::string> classes;  // evaluate only these class names (empty: all)
-  int threads = 0;                   // 0: all cores
+  std::vector<std::string> classes;                                   // evaluate only these class names (empty: all)
+  int threads = 0;                                                    // 0: all cores
 
   std::string name() const;
   // One line per setting: ("IoU threshold", "> 0.5"), ...

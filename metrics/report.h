@@ -13,13 +13,13 @@ namespace cvtk::metrics {
 struct ClassReport {
   std::string name;
   int label = 0;
-  size_t gt = 0;          // ground truth that counts (VOC: not difficult; COCO: not crowd)
-  size_t ignored_gt = 0;  // difficult (VOC) or crowd (COCO) objects
-  size_t detections = 0;  // detections of the class that were evaluated
-  double ap = -1;         // VOC: AP at the protocol's IoU; COCO: AP@[.50:.95], area all, 100 dets
-  double ap50 = -1, ap75 = -1;                       // COCO
+  size_t gt = 0;                // ground truth that counts (VOC: not difficult; COCO: not crowd)
+  size_t ignored_gt = 0;        // difficult (VOC) or crowd (COCO) objects
+  size_t detections = 0;        // detections of the class that were evaluated
+  double ap = -1;               // VOC: AP at the protocol's IoU; COCO: AP@[.50:.95], area all, 100 dets
+  double ap50 = -1, ap75 = -1;  // COCO
   double ap_small = -1, ap_medium = -1, ap_large = -1;  // COCO
-  double ar100 = -1;                                  // COCO: recall at 100 dets, mean over IoUs
+  double ar100 = -1;                                    // COCO: recall at 100 dets, mean over IoUs
 
   // The operating point with the best F1 on the class's ranked detections (VOC: the protocol's
   // IoU; COCO: IoU 0.5, area all, 100 dets): score threshold, TP, FP, precision, recall.

@@ -24,7 +24,9 @@ std::string fmt(double v, int digits = 4) {
 
 bool is_coco(const Report& r) { return r.protocol.kind == ProtocolKind::kCoco; }
 
-nlohmann::ordered_json undefined_as_null(double v) { return v < 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(v); }
+nlohmann::ordered_json undefined_as_null(double v) {
+  return v < 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(v);
+}
 
 }  // namespace
 
@@ -38,7 +40,8 @@ void print_report(const Report& r, std::ostream& out) {
   out << "protocol  " << r.protocol.name() << "\n";
   for (const auto& [k, v] : r.protocol.settings()) out << "  " << k << ": " << v << "\n";
   out << "ground truth  " << r.ground_truth << ": " << r.images << " images, " << r.gt_objects << " objects\n";
-  out << "detections    " << (r.detections_source.empty() ? "(in memory)" : r.detections_source) << ": " << r.detections;
+  out << "detections    " << (r.detections_source.empty() ? "(in memory)" : r.detections_source) << ": "
+      << r.detections;
   if (r.below_score_threshold) out << ", " << r.below_score_threshold << " below the score threshold";
   if (r.over_max_detections) out << ", " << r.over_max_detections << " over the per-image cap";
   if (r.outside_image) out << ", " << r.outside_image << " reach outside their image (kept)";
@@ -50,26 +53,28 @@ void print_report(const Report& r, std::ostream& out) {
   char line[320];
   const char* op = is_coco(r) ? "at IoU 0.5, best F1" : "best F1";
   if (is_coco(r))
-    std::snprintf(line, sizeof line, "%*s %7s %7s %7s %6s %6s %7s %6s %6s | %s: %6s %6s %6s\n", int(width), "class", "AP", "AP50",
-                  "AP75", "GT", "crowd", "dets", "TP", "FP", op, "score", "prec", "recall");
+    std::snprintf(line, sizeof line, "%*s %7s %7s %7s %6s %6s %7s %6s %6s | %s: %6s %6s %6s\n", int(width), "class",
+                  "AP", "AP50", "AP75", "GT", "crowd", "dets", "TP", "FP", op, "score", "prec", "recall");
   else
-    std::snprintf(line, sizeof line, "%*s %7s %6s %6s %7s %6s %6s | %s: %6s %6s %6s\n", int(width), "class", "AP", "GT", "diff",
-                  "dets", "TP", "FP", op, "score", "prec", "recall");
+    std::snprintf(line, sizeof line, "%*s %7s %6s %6s %7s %6s %6s | %s: %6s %6s %6s\n", int(width), "class", "AP", "GT",
+                  "diff", "dets", "TP", "FP", op, "score", "prec", "recall");
   out << line;
   for (const auto& c : r.classes) {
     if (is_coco(r))
-      std::snprintf(line, sizeof line, "%*s %7s %7s %7s %6zu %6zu %7zu %6zu %6zu | %*s  %6.3f %6.3f %6.3f\n", int(width), c.name.c_str(),
-                    fmt(c.ap).c_str(), fmt(c.ap50).c_str(), fmt(c.ap75).c_str(), c.gt, c.ignored_gt, c.detections, c.tp, c.fp,
-                    int(std::string(op).size()), "", c.best_f1_score, c.best_f1_precision, c.best_f1_recall);
-    else
-      std::snprintf(line, sizeof line, "%*s %7s %6zu %6zu %7zu %6zu %6zu | %*s  %6.3f %6.3f %6.3f\n", int(width), c.name.c_str(),
-                    fmt(c.ap).c_str(), c.gt, c.ignored_gt, c.detections, c.tp, c.fp, int(std::string(op).size()), "", c.best_f1_score,
+      std::snprintf(line, sizeof line, "%*s %7s %7s %7s %6zu %6zu %7zu %6zu %6zu | %*s  %6.3f %6.3f %6.3f\n",
+                    int(width), c.name.c_str(), fmt(c.ap).c_str(), fmt(c.ap50).c_str(), fmt(c.ap75).c_str(), c.gt,
+                    c.ignored_gt, c.detections, c.tp, c.fp, int(std::string(op).size()), "", c.best_f1_score,
                     c.best_f1_precision, c.best_f1_recall);
+    else
+      std::snprintf(line, sizeof line, "%*s %7s %6zu %6zu %7zu %6zu %6zu | %*s  %6.3f %6.3f %6.3f\n", int(width),
+                    c.name.c_str(), fmt(c.ap).c_str(), c.gt, c.ignored_gt, c.detections, c.tp, c.fp,
+                    int(std::string(op).size()), "", c.best_f1_score, c.best_f1_precision, c.best_f1_recall);
     out << line;
   }
   out << "\n";
   for (const auto& s : r.summary) {
-    std::snprintf(line, sizeof line, "  %-22s %s\n", s.name.c_str(), s.value < 0 ? "-1 (undefined)" : fmt(s.value).c_str());
+    std::snprintf(line, sizeof line, "  %-22s %s\n", s.name.c_str(),
+                  s.value < 0 ? "-1 (undefined)" : fmt(s.value).c_str());
     out << line;
   }
   for (const auto& w : r.warnings) out << "warning: " << w << "\n";
@@ -118,8 +123,12 @@ std::string json_text(const std::vector<Report>& reports) {
       }
       cj["tp"] = c.tp;
       cj["fp"] = c.fp;
-      cj["best_f1"] = {{"f1", c.best_f1}, {"score", c.best_f1_score}, {"precision", c.best_f1_precision},
-                       {"recall", c.best_f1_recall}, {"tp", c.best_f1_tp}, {"fp", c.best_f1_fp}};
+      cj["best_f1"] = {{"f1", c.best_f1},
+                       {"score", c.best_f1_score},
+                       {"precision", c.best_f1_precision},
+                       {"recall", c.best_f1_recall},
+                       {"tp", c.best_f1_tp},
+                       {"fp", c.best_f1_fp}};
       cj["pr_curve"] = {{"recall", c.recall_points}, {"precision", c.precision_curve}, {"score", c.score_curve}};
       if (!c.precision_curve_75.empty()) cj["pr_curve"]["precision_iou75"] = c.precision_curve_75;
       classes.push_back(cj);
@@ -134,7 +143,8 @@ std::string json_text(const std::vector<Report>& reports) {
 
 std::string csv_text(const std::vector<Report>& reports) {
   std::ostringstream s;
-  s << "protocol,class,gt,ignored_gt,detections,ap,ap50,ap75,ap_small,ap_medium,ap_large,ar100,tp,fp,best_f1,best_f1_score,"
+  s << "protocol,class,gt,ignored_gt,detections,ap,ap50,ap75,ap_small,ap_medium,ap_large,ar100,tp,fp,best_f1,best_f1_"
+       "score,"
        "best_f1_precision,best_f1_recall,images,images_with_detections,skipped_unknown_image,skipped_unknown_class\n";
   auto quoted = [](const std::string& v) {
     if (v.find_first_of(",\"\n") == std::string::npos) return v;
@@ -144,10 +154,10 @@ std::string csv_text(const std::vector<Report>& reports) {
   };
   for (const Report& r : reports)
     for (const auto& c : r.classes)
-      s << r.protocol.name() << "," << quoted(c.name) << "," << c.gt << "," << c.ignored_gt << "," << c.detections << ","
-        << fmt(c.ap, 6) << "," << fmt(c.ap50, 6) << "," << fmt(c.ap75, 6) << "," << fmt(c.ap_small, 6) << ","
-        << fmt(c.ap_medium, 6) << "," << fmt(c.ap_large, 6) << "," << fmt(c.ar100, 6) << "," << c.tp << "," << c.fp << ","
-        << fmt(c.best_f1, 6) << "," << fmt(c.best_f1_score, 6) << "," << fmt(c.best_f1_precision, 6) << ","
+      s << r.protocol.name() << "," << quoted(c.name) << "," << c.gt << "," << c.ignored_gt << "," << c.detections
+        << "," << fmt(c.ap, 6) << "," << fmt(c.ap50, 6) << "," << fmt(c.ap75, 6) << "," << fmt(c.ap_small, 6) << ","
+        << fmt(c.ap_medium, 6) << "," << fmt(c.ap_large, 6) << "," << fmt(c.ar100, 6) << "," << c.tp << "," << c.fp
+        << "," << fmt(c.best_f1, 6) << "," << fmt(c.best_f1_score, 6) << "," << fmt(c.best_f1_precision, 6) << ","
         << fmt(c.best_f1_recall, 6) << "," << r.images << "," << r.images_with_detections << ","
         << r.skipped_unknown_image << "," << r.skipped_unknown_class << "\n";
   return s.str();
@@ -164,8 +174,9 @@ void write_csv(const std::vector<Report>& reports, const fs::path& file) {
 namespace {
 
 cv::Scalar class_colour(size_t k) {
-  static const cv::Scalar kPalette[] = {{180, 119, 31}, {14, 127, 255}, {44, 160, 44},  {40, 39, 214},  {189, 103, 148},
-                                        {75, 86, 140},  {194, 119, 227}, {127, 127, 127}, {34, 189, 188}, {207, 190, 23}};
+  static const cv::Scalar kPalette[] = {{180, 119, 31},  {14, 127, 255}, {44, 160, 44},   {40, 39, 214},
+                                        {189, 103, 148}, {75, 86, 140},  {194, 119, 227}, {127, 127, 127},
+                                        {34, 189, 188},  {207, 190, 23}};
   return kPalette[k % 10];
 }
 
@@ -183,17 +194,19 @@ cv::Rect draw_axes(cv::Mat& img, const std::string& title) {
     cv::putText(img, t, {plot.x - 30, y + 4}, cv::FONT_HERSHEY_SIMPLEX, 0.35, ink, 1, cv::LINE_AA);
   }
   cv::rectangle(img, plot, ink, 1);
-  cv::putText(img, "recall", {plot.x + plot.width / 2 - 20, plot.y + plot.height + 36}, cv::FONT_HERSHEY_SIMPLEX, 0.45, ink, 1, cv::LINE_AA);
+  cv::putText(img, "recall", {plot.x + plot.width / 2 - 20, plot.y + plot.height + 36}, cv::FONT_HERSHEY_SIMPLEX, 0.45,
+              ink, 1, cv::LINE_AA);
   cv::putText(img, "precision", {4, plot.y - 10}, cv::FONT_HERSHEY_SIMPLEX, 0.45, ink, 1, cv::LINE_AA);
   cv::putText(img, title, {plot.x, 22}, cv::FONT_HERSHEY_SIMPLEX, 0.55, ink, 1, cv::LINE_AA);
   return plot;
 }
 
-void draw_curve(cv::Mat& img, const cv::Rect& plot, const std::vector<double>& rec, const std::vector<double>& prec, cv::Scalar colour,
-                int thickness) {
+void draw_curve(cv::Mat& img, const cv::Rect& plot, const std::vector<double>& rec, const std::vector<double>& prec,
+                cv::Scalar colour, int thickness) {
   std::vector<cv::Point> pts;
   for (size_t i = 0; i < rec.size() && i < prec.size(); ++i)
-    pts.emplace_back(plot.x + static_cast<int>(rec[i] * plot.width), plot.y + plot.height - static_cast<int>(std::max(0.0, prec[i]) * plot.height));
+    pts.emplace_back(plot.x + static_cast<int>(rec[i] * plot.width),
+                     plot.y + plot.height - static_cast<int>(std::max(0.0, prec[i]) * plot.height));
   if (pts.size() > 1) cv::polylines(img, pts, false, colour, thickness, cv::LINE_AA);
 }
 
@@ -241,7 +254,8 @@ std::vector<std::pair<std::string, cv::Mat>> render_plots(const Report& r) {
     out.emplace_back(r.protocol.name() + "_" + safe_name(c.name) + ".png", img);
     if (k < 20) {
       draw_curve(all, plot_all, c.recall_points, c.precision_curve, class_colour(k), 2);
-      legend(all, plot_all, static_cast<int>(k), c.name.substr(0, 12) + " " + fmt(is_coco(r) ? c.ap50 : c.ap, 3), class_colour(k));
+      legend(all, plot_all, static_cast<int>(k), c.name.substr(0, 12) + " " + fmt(is_coco(r) ? c.ap50 : c.ap, 3),
+             class_colour(k));
     }
   }
   out.insert(out.begin(), {r.protocol.name() + "_all.png", all});
@@ -270,11 +284,16 @@ std::string base64(const std::string& bytes) {
 std::string html_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else if (c == '"') out += "&quot;";
-    else out += c;
+    if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '&')
+      out += "&amp;";
+    else if (c == '"')
+      out += "&quot;";
+    else
+      out += c;
   }
   return out;
 }
@@ -311,22 +330,25 @@ std::string html_text(const std::vector<Report>& reports) {
        "td:first-child,th:first-child{text-align:left}.s td{text-align:left}img{max-width:720px;margin:4px}"
        "</style></head><body>\n<h1>cvtk evaluation</h1>\n";
   for (const Report& r : reports) {
-    h << "<h2>" << html_escape(r.protocol.name()) << ": " << (r.summary.empty() ? "" : html_escape(r.summary[0].name)) << " "
-      << fmt(r.headline()) << "</h2>\n<table class=\"s\">";
-    for (const auto& [k, v] : r.protocol.settings()) h << "<tr><td>" << html_escape(k) << "</td><td>" << html_escape(v) << "</td></tr>";
-    h << "<tr><td>ground truth</td><td>" << html_escape(r.ground_truth) << ": " << r.images << " images, " << r.gt_objects
-      << " objects</td></tr><tr><td>detections</td><td>" << html_escape(r.detections_source) << ": " << r.detections
-      << "</td></tr><tr><td>coverage</td><td>" << html_escape(r.coverage()) << "</td></tr></table>\n";
+    h << "<h2>" << html_escape(r.protocol.name()) << ": " << (r.summary.empty() ? "" : html_escape(r.summary[0].name))
+      << " " << fmt(r.headline()) << "</h2>\n<table class=\"s\">";
+    for (const auto& [k, v] : r.protocol.settings())
+      h << "<tr><td>" << html_escape(k) << "</td><td>" << html_escape(v) << "</td></tr>";
+    h << "<tr><td>ground truth</td><td>" << html_escape(r.ground_truth) << ": " << r.images << " images, "
+      << r.gt_objects << " objects</td></tr><tr><td>detections</td><td>" << html_escape(r.detections_source) << ": "
+      << r.detections << "</td></tr><tr><td>coverage</td><td>" << html_escape(r.coverage()) << "</td></tr></table>\n";
     h << "<table><tr><th>summary</th><th>value</th></tr>";
-    for (const auto& s : r.summary) h << "<tr><td>" << html_escape(s.name) << "</td><td>" << fmt(s.value) << "</td></tr>";
+    for (const auto& s : r.summary)
+      h << "<tr><td>" << html_escape(s.name) << "</td><td>" << fmt(s.value) << "</td></tr>";
     h << "</table>\n<table><tr><th>class</th><th>AP</th>" << (is_coco(r) ? "<th>AP50</th><th>AP75</th>" : "")
-      << "<th>GT</th><th>ignored</th><th>dets</th><th>TP</th><th>FP</th><th>best-F1 score</th><th>precision</th><th>recall</th></tr>";
+      << "<th>GT</th><th>ignored</th><th>dets</th><th>TP</th><th>FP</th><th>best-F1 "
+         "score</th><th>precision</th><th>recall</th></tr>";
     for (const auto& c : r.classes) {
       h << "<tr><td>" << html_escape(c.name) << "</td><td>" << fmt(c.ap) << "</td>";
       if (is_coco(r)) h << "<td>" << fmt(c.ap50) << "</td><td>" << fmt(c.ap75) << "</td>";
-      h << "<td>" << c.gt << "</td><td>" << c.ignored_gt << "</td><td>" << c.detections << "</td><td>" << c.tp << "</td><td>" << c.fp
-        << "</td><td>" << fmt(c.best_f1_score, 3) << "</td><td>" << fmt(c.best_f1_precision, 3) << "</td><td>" << fmt(c.best_f1_recall, 3)
-        << "</td></tr>";
+      h << "<td>" << c.gt << "</td><td>" << c.ignored_gt << "</td><td>" << c.detections << "</td><td>" << c.tp
+        << "</td><td>" << c.fp << "</td><td>" << fmt(c.best_f1_score, 3) << "</td><td>" << fmt(c.best_f1_precision, 3)
+        << "</td><td>" << fmt(c.best_f1_recall, 3) << "</td></tr>";
     }
     h << "</table>\n";
     for (const auto& w : r.warnings) h << "<p>warning: " << html_escape(w) << "</p>\n";

@@ -66,8 +66,10 @@ ClassReport evaluate_voc_class(const Grouping& g, int label, const Protocol& pro
   size_t npos = 0;
   for (const auto& [pos, j] : gts) {
     const data::Object& o = gt.images[g.image_order[pos]].objects[j];
-    if (o.difficult) ++r.ignored_gt;
-    else ++npos;
+    if (o.difficult)
+      ++r.ignored_gt;
+    else
+      ++npos;
   }
   r.gt = npos;
 

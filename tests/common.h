@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <random>
 #include <string>
@@ -49,10 +50,19 @@ inline void write_text(const std::filesystem::path& p, const std::string& text) 
   std::ofstream(p, std::ios::binary) << text;
 }
 
+// The whole file as bytes ("" when it cannot be read).
+inline std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A path quoted for a shell command line (paths with single quotes are not supported).
+inline std::string quoted(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
+
 }  // namespace cvtk::testing
 
 // Skips the current test when ../shared is absent, saying so.
-#define CVTK_REQUIRE_SHARED(var)                                                          \
-  auto var##_opt = ::cvtk::testing::shared_dir();                                         \
-  if (!var##_opt) GTEST_SKIP() << "../shared not found (set CVTK_SHARED): skipping";      \
+#define CVTK_REQUIRE_SHARED(var)                                                     \
+  auto var##_opt = ::cvtk::testing::shared_dir();                                    \
+  if (!var##_opt) GTEST_SKIP() << "../shared not found (set CVTK_SHARED): skipping"; \
   const std::filesystem::path var = *var##_opt

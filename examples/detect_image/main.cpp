@@ -46,13 +46,20 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) return usage(arg + " needs a value");
       const std::string value = argv[++i];
       try {
-        if (arg == "--score") options.score_threshold = std::stod(value);
-        else if (arg == "--nms-iou") options.nms_iou = std::stod(value);
-        else if (arg == "--max-dets") options.max_detections = std::stoi(value);
-        else if (arg == "--size") options.input_size = std::stoi(value);
-        else if (arg == "--threads") options.threads = std::stoi(value);
-        else if (arg == "--draw") draw_file = value;
-        else return usage("unknown option " + arg);
+        if (arg == "--score")
+          options.score_threshold = std::stod(value);
+        else if (arg == "--nms-iou")
+          options.nms_iou = std::stod(value);
+        else if (arg == "--max-dets")
+          options.max_detections = std::stoi(value);
+        else if (arg == "--size")
+          options.input_size = std::stoi(value);
+        else if (arg == "--threads")
+          options.threads = std::stoi(value);
+        else if (arg == "--draw")
+          draw_file = value;
+        else
+          return usage("unknown option " + arg);
       } catch (const std::logic_error&) {
         return usage(arg + " " + value + ": not a number");
       }
@@ -76,8 +83,8 @@ int main(int argc, char** argv) {
     std::cout << "detect_image: " << detector.model_name() << " on " << image_file << " (" << image.cols << "x"
               << image.rows << "), " << detections.size() << " detections; inference: " << detector.describe() << "\n";
     for (const auto& d : detections)
-      std::cout << exact(d.x1) << " " << exact(d.y1) << " " << exact(d.x2) << " " << exact(d.y2) << " " << exact(d.score)
-                << " " << d.class_index << " " << d.class_name << "\n";
+      std::cout << exact(d.x1) << " " << exact(d.y1) << " " << exact(d.x2) << " " << exact(d.y2) << " "
+                << exact(d.score) << " " << d.class_index << " " << d.class_name << "\n";
 
     if (!draw_file.empty()) {
       cv::Mat drawn = image.clone();

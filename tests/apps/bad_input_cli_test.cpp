@@ -24,11 +24,6 @@ struct CliResult {
   std::string out, err;
 };
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 CliResult run_cvtk(const fs::path& scratch, const std::string& args) {
   static std::atomic<int> counter{0};
   const std::string id = std::to_string(counter++);
@@ -38,15 +33,15 @@ CliResult run_cvtk(const fs::path& scratch, const std::string& args) {
   CliResult r;
   const int status = std::system(cmd.c_str());
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
+  r.out = cvtk::testing::read_file(out);
+  r.err = cvtk::testing::read_file(err);
   return r;
 }
 
 using cvtk::testing::write_text;
 
 std::vector<unsigned char> read_bytes(const fs::path& p) {
-  const std::string s = slurp(p);
+  const std::string s = cvtk::testing::read_file(p);
   return std::vector<unsigned char>(s.begin(), s.end());
 }
 

@@ -28,13 +28,6 @@ using cvtk::testing::write_text;
 
 namespace {
 
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 // What every case may use: a small VOC dataset, its COCO conversion, a trained checkpoint, and the
 // COCO results of that checkpoint on the dataset. Built once per test process.
 struct Fixture {
@@ -53,22 +46,26 @@ const Fixture& fixture() {
     x.checkpoint = x.dir / "run" / "last.pt";
     x.dets = x.dir / "dets.json";
     const std::string bin = cvtk::testing::cvtk_binary().string();
-    CliRun r = run_shell(bin + " synth " + q(x.voc) + " --train 4 --val 2 --width 64 --height 64 --min-size 12 --max-size 30 2>&1");
+    CliRun r = run_shell(bin + " synth " + cvtk::testing::quoted(x.voc) +
+                         " --train 4 --val 2 --width 64 --height 64 --min-size 12 --max-size 30 2>&1");
     x.log += r.output;
     if (r.code != 0) return x;
-    r = run_shell(bin + " data convert " + q(x.voc) + " " + q(x.coco_json) + " --to coco --split val 2>&1");
+    r = run_shell(bin + " data convert " + cvtk::testing::quoted(x.voc) + " " + cvtk::testing::quoted(x.coco_json) +
+                  " --to coco --split val 2>&1");
     x.log += r.output;
     if (r.code != 0) return x;
-    const std::string json = slurp(x.coco_json);
+    const std::string json = cvtk::testing::read_file(x.coco_json);
     std::smatch m;
     if (!std::regex_search(json, m, std::regex(R"("images": *\[\s*\{\s*"id": *([0-9]+))"))) return x;
     x.image_id = m[1];
-    r = run_shell(bin + " train --data " + q(x.voc) + " --epochs 1 --max-steps 1 --size 64 --batch 2 --rcnn-rois 16" +
-                  " --threads 2 --loader-threads 1 --val-split none --out " + q(x.dir / "run") + " 2>&1");
+    r = run_shell(bin + " train --data " + cvtk::testing::quoted(x.voc) +
+                  " --epochs 1 --max-steps 1 --size 64 --batch 2 --rcnn-rois 16" +
+                  " --threads 2 --loader-threads 1 --val-split none --out " + cvtk::testing::quoted(x.dir / "run") +
+                  " 2>&1");
     x.log += r.output;
     if (r.code != 0 || !fs::exists(x.checkpoint)) return x;
-    r = run_shell(bin + " eval --gt " + q(x.voc) + " --split val --weights " + q(x.checkpoint) + " --save-dets " +
-                  q(x.dets) + " 2>&1");
+    r = run_shell(bin + " eval --gt " + cvtk::testing::quoted(x.voc) + " --split val --weights " +
+                  cvtk::testing::quoted(x.checkpoint) + " --save-dets " + cvtk::testing::quoted(x.dets) + " 2>&1");
     x.log += r.output;
     x.ok = r.code == 0 && fs::exists(x.dets);
     return x;
@@ -99,7 +96,9 @@ std::map<std::string, uintmax_t> snapshot(const fs::path& dir) {
 }
 
 // The command prefix that runs as "nobody" when we are root; "" otherwise.
-std::string unprivileged_prefix() { return ::geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : ""; }
+std::string unprivileged_prefix() {
+  return ::geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
+}
 
 bool nobody_can_run_cvtk() {
   static const bool can = [] {
@@ -132,8 +131,8 @@ void run_cases(const std::string& suite, const std::vector<Case>& cases) {
       o.before = snapshot(dir);
       const fs::path out = dir.parent_path() / (c.name + ".stdout");
       const std::string prefix = c.as_nobody ? unprivileged_prefix() : "";
-      o.run = run_shell("cd " + q(dir) + " && " + prefix + cvtk::testing::cvtk_binary().string() + " " + o.args +
-                        " 2>&1 >" + q(out));
+      o.run = run_shell("cd " + cvtk::testing::quoted(dir) + " && " + prefix + cvtk::testing::cvtk_binary().string() +
+                        " " + o.args + " 2>&1 >" + cvtk::testing::quoted(out));
       o.run.err = o.run.output;
       o.after = snapshot(dir);
     }
@@ -156,7 +155,9 @@ void run_cases(const std::string& suite, const std::vector<Case>& cases) {
         ADD_FAILURE() << "changed: " << path;
     }
     for (const auto& [path, size] : o.before)
-      if (!o.after.count(path)) ADD_FAILURE() << "removed: " << path;
+      if (!o.after.count(path)) {
+        ADD_FAILURE() << "removed: " << path;
+      }
   }
 }
 
@@ -164,7 +165,9 @@ using P = const fs::path&;
 using F = const Fixture&;
 
 // A copy of the first `bytes` bytes of a file (or all of it with a byte changed).
-void write_prefix(const fs::path& from, const fs::path& to, size_t bytes) { write_text(to, slurp(from).substr(0, bytes)); }
+void write_prefix(const fs::path& from, const fs::path& to, size_t bytes) {
+  write_text(to, cvtk::testing::read_file(from).substr(0, bytes));
+}
 
 }  // namespace
 
@@ -185,10 +188,15 @@ TEST(BrokenOptionsCli, PipelineSpecs) {
   std::vector<Case> cases;
   for (const auto& [name, spec] : specs) {
     const std::string quoted = "'" + spec + "'";
-    cases.push_back({"train_" + name,
-                     [=](P, F f) { return "train --data " + q(f.voc) + " --epochs 1 --pipeline " + quoted; }, "--pipeline"});
+    cases.push_back(
+        {"train_" + name,
+         [=](P, F f) { return "train --data " + cvtk::testing::quoted(f.voc) + " --epochs 1 --pipeline " + quoted; },
+         "--pipeline"});
     cases.push_back({"preview_" + name,
-                     [=](P, F f) { return "augment preview --data " + q(f.voc) + " --out prev --pipeline " + quoted; },
+                     [=](P, F f) {
+                       return "augment preview --data " + cvtk::testing::quoted(f.voc) + " --out prev --pipeline " +
+                              quoted;
+                     },
                      "--pipeline"});
   }
   run_cases("pipelines", cases);
@@ -199,34 +207,38 @@ TEST(BrokenOptionsCli, ConfigFiles) {
   auto config = [](const std::string& text) {
     return [text](P d, F f) {
       write_text(d / "c.toml", text);
-      return "train --data " + q(f.voc) + " --config c.toml";
+      return "train --data " + cvtk::testing::quoted(f.voc) + " --config c.toml";
     };
   };
-  run_cases("configs", {
-                           {"missing", [](P, F f) { return "train --data " + q(f.voc) + " --config nothere.toml"; },
-                            "nothere.toml"},
-                           {"directory",
-                            [](P d, F f) {
-                              fs::create_directories(d / "cfg");
-                              return "train --data " + q(f.voc) + " --config cfg";
-                            },
-                            "cfg"},
-                           {"no_equals", config("epochs 3\n"), "c.toml:1"},
-                           {"unknown_key", config("# run\nepochs = 3\nepoch = 3\n"), "c.toml:3: unknown key 'epoch'"},
-                           {"bad_number", config("epochs = abc\n"), "c.toml:1"},
-                           {"out_of_range", config("size = 10\n"), "c.toml:1"},
-                           {"bad_choice", config("schedule = \"linear\"\n"), "c.toml:1"},
-                           {"binary", config(std::string("\x7f" "ELF\x02\x01\x01\0\0\0", 10)), "c.toml:1"},
-                           {"bad_list", config("multiscale = [240, abc]\n"), "c.toml:1"},
-                           {"bad_pipeline", config("pipeline = \"flop\"\n"), "flop"},
-                       });
+  run_cases(
+      "configs",
+      {
+          {"missing", [](P, F f) { return "train --data " + cvtk::testing::quoted(f.voc) + " --config nothere.toml"; },
+           "nothere.toml"},
+          {"directory",
+           [](P d, F f) {
+             fs::create_directories(d / "cfg");
+             return "train --data " + cvtk::testing::quoted(f.voc) + " --config cfg";
+           },
+           "cfg"},
+          {"no_equals", config("epochs 3\n"), "c.toml:1"},
+          {"unknown_key", config("# run\nepochs = 3\nepoch = 3\n"), "c.toml:3: unknown key 'epoch'"},
+          {"bad_number", config("epochs = abc\n"), "c.toml:1"},
+          {"out_of_range", config("size = 10\n"), "c.toml:1"},
+          {"bad_choice", config("schedule = \"linear\"\n"), "c.toml:1"},
+          {"binary",
+           config(std::string("\x7f"
+                              "ELF\x02\x01\x01\0\0\0",
+                              10)),
+           "c.toml:1"},
+          {"bad_list", config("multiscale = [240, abc]\n"), "c.toml:1"},
+          {"bad_pipeline", config("pipeline = \"flop\"\n"), "flop"},
+      });
 }
 
 // Checkpoints given to predict, eval --weights, train --init-weights and --resume.
 TEST(BrokenOptionsCli, Checkpoints) {
-  auto predict = [](const std::string& weights) {
-    return "predict --weights " + weights + " --source img.jpg";
-  };
+  auto predict = [](const std::string& weights) { return "predict --weights " + weights + " --source img.jpg"; };
   // Every checkpoint case needs an image to predict on: the dataset's first.
   auto with_image = [](P d, F f) {
     for (const auto& e : fs::directory_iterator(f.voc / "JPEGImages")) {
@@ -237,9 +249,26 @@ TEST(BrokenOptionsCli, Checkpoints) {
   run_cases(
       "checkpoints",
       {
-          {"missing", [=](P d, F f) { with_image(d, f); return predict("nothere.pt"); }, "nothere.pt"},
-          {"empty", [=](P d, F f) { with_image(d, f); write_text(d / "w.pt", ""); return predict("w.pt"); }, "w.pt"},
-          {"text", [=](P d, F f) { with_image(d, f); write_text(d / "w.pt", "hello\n"); return predict("w.pt"); }, "w.pt"},
+          {"missing",
+           [=](P d, F f) {
+             with_image(d, f);
+             return predict("nothere.pt");
+           },
+           "nothere.pt"},
+          {"empty",
+           [=](P d, F f) {
+             with_image(d, f);
+             write_text(d / "w.pt", "");
+             return predict("w.pt");
+           },
+           "w.pt"},
+          {"text",
+           [=](P d, F f) {
+             with_image(d, f);
+             write_text(d / "w.pt", "hello\n");
+             return predict("w.pt");
+           },
+           "w.pt"},
           {"truncated_half",
            [=](P d, F f) {
              with_image(d, f);
@@ -261,17 +290,18 @@ TEST(BrokenOptionsCli, Checkpoints) {
              return predict("w.pt");
            },
            "w.pt"},
-          {"eval_missing", [](P, F f) { return "eval --gt " + q(f.voc) + " --weights nothere.pt"; }, "nothere.pt"},
+          {"eval_missing", [](P, F f) { return "eval --gt " + cvtk::testing::quoted(f.voc) + " --weights nothere.pt"; },
+           "nothere.pt"},
           {"eval_truncated",
            [](P d, F f) {
              write_prefix(f.checkpoint, d / "w.pt", 4096);
-             return "eval --gt " + q(f.voc) + " --weights w.pt --json r.json";
+             return "eval --gt " + cvtk::testing::quoted(f.voc) + " --weights w.pt --json r.json";
            },
            "w.pt"},
           {"init_weights_text",
            [](P d, F f) {
              write_text(d / "w.pt", "not weights");
-             return "train --data " + q(f.voc) + " --epochs 1 --init-weights w.pt";
+             return "train --data " + cvtk::testing::quoted(f.voc) + " --epochs 1 --init-weights w.pt";
            },
            "w.pt"},
           {"resume_missing_dir", [](P, F) { return "train --resume nothere"; }, "nothere"},
@@ -298,40 +328,45 @@ TEST(BrokenOptionsCli, DetectionFiles) {
     return [json](P d, F f) {
       // IMG stands for an image id the ground truth has.
       write_text(d / "d.json", std::regex_replace(json, std::regex("IMG"), f.image_id));
-      return "eval --gt " + q(f.coco_json) + " --dets d.json --protocol coco --json report.json";
+      return "eval --gt " + cvtk::testing::quoted(f.coco_json) + " --dets d.json --protocol coco --json report.json";
     };
   };
   run_cases(
       "detections",
       {
-          {"missing", [](P, F f) { return "eval --gt " + q(f.coco_json) + " --dets nothere.json"; }, "nothere.json"},
+          {"missing", [](P, F f) { return "eval --gt " + cvtk::testing::quoted(f.coco_json) + " --dets nothere.json"; },
+           "nothere.json"},
           {"empty", dets(""), "d.json"},
           {"not_array", dets(R"({"image_id": 1})"), "d.json"},
           {"syntax", dets(R"([{"image_id": IMG, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.5},])"), "d.json"},
           {"no_score", dets(R"([{"image_id": IMG, "category_id": 1, "bbox": [1, 2, 3, 4]}])"), "score"},
-          {"score_string", dets(R"([{"image_id": IMG, "category_id": 1, "bbox": [1, 2, 3, 4], "score": "high"}])"), "score"},
+          {"score_string", dets(R"([{"image_id": IMG, "category_id": 1, "bbox": [1, 2, 3, 4], "score": "high"}])"),
+           "score"},
           {"bbox_short", dets(R"([{"image_id": IMG, "category_id": 1, "bbox": [1, 2, 3], "score": 0.5}])"), "bbox"},
-          {"bbox_nan", dets(R"([{"image_id": IMG, "category_id": 1, "bbox": [1, NaN, 3, 4], "score": 0.5}])"), "d.json"},
-          {"negative_width", dets(R"([{"image_id": IMG, "category_id": 1, "bbox": [1, 2, -3, 4], "score": 0.5}])"), "d.json"},
+          {"bbox_nan", dets(R"([{"image_id": IMG, "category_id": 1, "bbox": [1, NaN, 3, 4], "score": 0.5}])"),
+           "d.json"},
+          {"negative_width", dets(R"([{"image_id": IMG, "category_id": 1, "bbox": [1, 2, -3, 4], "score": 0.5}])"),
+           "d.json"},
           {"unknown_image", dets(R"([{"image_id": 987654, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.5}])"),
            "987654"},
-          {"unknown_category", dets(R"([{"image_id": IMG, "category_id": 77, "bbox": [1, 2, 3, 4], "score": 0.5}])"), "77"},
+          {"unknown_category", dets(R"([{"image_id": IMG, "category_id": 77, "bbox": [1, 2, 3, 4], "score": 0.5}])"),
+           "77"},
           {"voc_dir_empty",
            [](P d, F f) {
              fs::create_directories(d / "dets");
-             return "eval --gt " + q(f.voc) + " --split val --dets dets";
+             return "eval --gt " + cvtk::testing::quoted(f.voc) + " --split val --dets dets";
            },
            "dets"},
           {"voc_bad_line",
            [](P d, F f) {
              write_text(d / "dets" / "comp4_det_val_circle.txt", "000001 0.9 1 2 3\n");
-             return "eval --gt " + q(f.voc) + " --split val --dets dets";
+             return "eval --gt " + cvtk::testing::quoted(f.voc) + " --split val --dets dets";
            },
            "comp4_det_val_circle.txt"},
           {"voc_unknown_class",
            [](P d, F f) {
              write_text(d / "dets" / "comp4_det_val_zebra.txt", "000001 0.9 1 2 3 4\n");
-             return "eval --gt " + q(f.voc) + " --split val --dets dets";
+             return "eval --gt " + cvtk::testing::quoted(f.voc) + " --split val --dets dets";
            },
            "zebra"},
       });
@@ -340,84 +375,92 @@ TEST(BrokenOptionsCli, DetectionFiles) {
 // Output paths that cannot be written: nothing of the command's output may appear anywhere.
 TEST(BrokenOptionsCli, OutputPaths) {
   auto file_at = [](P d, const std::string& name) { write_text(d / name, "a file\n"); };
-  run_cases(
-      "outputs",
-      {
-          {"predict_out_is_file",
-           [=](P d, F f) {
-             file_at(d, "out");
-             return "predict --weights " + q(f.checkpoint) + " --source " + q(f.voc / "JPEGImages") + " --out out";
-           },
-           "out"},
-          {"predict_out_under_file",
-           [=](P d, F f) {
-             file_at(d, "out");
-             return "predict --weights " + q(f.checkpoint) + " --source " + q(f.voc / "JPEGImages") + " --out out/sub";
-           },
-           "out/sub"},
-          {"train_out_is_file",
-           [=](P d, F f) {
-             file_at(d, "run");
-             return "train --data " + q(f.voc) + " --epochs 1 --out run";
-           },
-           "run"},
-          {"preview_out_under_file",
-           [=](P d, F f) {
-             file_at(d, "p");
-             return "augment preview --data " + q(f.voc) + " --out p/q";
-           },
-           "p/q"},
-          {"convert_destination_under_file",
-           [=](P d, F f) {
-             file_at(d, "x");
-             return "data convert " + q(f.voc) + " x/y --to yolo";
-           },
-           "x/y"},
-          {"eval_json_under_file",
-           [=](P d, F f) {
-             file_at(d, "x");
-             return "eval --gt " + q(f.coco_json) + " --dets " + q(f.dets) + " --json x/r.json --csv r.csv";
-           },
-           "x/r.json"},
-          {"eval_csv_is_directory",
-           [=](P d, F f) {
-             fs::create_directories(d / "r.csv");
-             return "eval --gt " + q(f.coco_json) + " --dets " + q(f.dets) + " --json r.json --csv r.csv";
-           },
-           "r.csv"},
-          {"eval_html_under_file",
-           [=](P d, F f) {
-             file_at(d, "x");
-             return "eval --gt " + q(f.coco_json) + " --dets " + q(f.dets) + " --html x/r.html --json r.json";
-           },
-           "x/r.html"},
-          {"save_dets_under_file",
-           [=](P d, F f) {
-             file_at(d, "x");
-             return "eval --gt " + q(f.voc) + " --split val --weights " + q(f.checkpoint) + " --save-dets x/d.json";
-           },
-           "x/d.json"},
-          {"synth_out_is_file",
-           [=](P d, F) {
-             file_at(d, "s");
-             return std::string("synth s --train 2 --val 1");
-           },
-           "s"},
-      });
+  run_cases("outputs", {
+                           {"predict_out_is_file",
+                            [=](P d, F f) {
+                              file_at(d, "out");
+                              return "predict --weights " + cvtk::testing::quoted(f.checkpoint) + " --source " +
+                                     cvtk::testing::quoted(f.voc / "JPEGImages") + " --out out";
+                            },
+                            "out"},
+                           {"predict_out_under_file",
+                            [=](P d, F f) {
+                              file_at(d, "out");
+                              return "predict --weights " + cvtk::testing::quoted(f.checkpoint) + " --source " +
+                                     cvtk::testing::quoted(f.voc / "JPEGImages") + " --out out/sub";
+                            },
+                            "out/sub"},
+                           {"train_out_is_file",
+                            [=](P d, F f) {
+                              file_at(d, "run");
+                              return "train --data " + cvtk::testing::quoted(f.voc) + " --epochs 1 --out run";
+                            },
+                            "run"},
+                           {"preview_out_under_file",
+                            [=](P d, F f) {
+                              file_at(d, "p");
+                              return "augment preview --data " + cvtk::testing::quoted(f.voc) + " --out p/q";
+                            },
+                            "p/q"},
+                           {"convert_destination_under_file",
+                            [=](P d, F f) {
+                              file_at(d, "x");
+                              return "data convert " + cvtk::testing::quoted(f.voc) + " x/y --to yolo";
+                            },
+                            "x/y"},
+                           {"eval_json_under_file",
+                            [=](P d, F f) {
+                              file_at(d, "x");
+                              return "eval --gt " + cvtk::testing::quoted(f.coco_json) + " --dets " +
+                                     cvtk::testing::quoted(f.dets) + " --json x/r.json --csv r.csv";
+                            },
+                            "x/r.json"},
+                           {"eval_csv_is_directory",
+                            [=](P d, F f) {
+                              fs::create_directories(d / "r.csv");
+                              return "eval --gt " + cvtk::testing::quoted(f.coco_json) + " --dets " +
+                                     cvtk::testing::quoted(f.dets) + " --json r.json --csv r.csv";
+                            },
+                            "r.csv"},
+                           {"eval_html_under_file",
+                            [=](P d, F f) {
+                              file_at(d, "x");
+                              return "eval --gt " + cvtk::testing::quoted(f.coco_json) + " --dets " +
+                                     cvtk::testing::quoted(f.dets) + " --html x/r.html --json r.json";
+                            },
+                            "x/r.html"},
+                           {"save_dets_under_file",
+                            [=](P d, F f) {
+                              file_at(d, "x");
+                              return "eval --gt " + cvtk::testing::quoted(f.voc) + " --split val --weights " +
+                                     cvtk::testing::quoted(f.checkpoint) + " --save-dets x/d.json";
+                            },
+                            "x/d.json"},
+                           {"synth_out_is_file",
+                            [=](P d, F) {
+                              file_at(d, "s");
+                              return std::string("synth s --train 2 --val 1");
+                            },
+                            "s"},
+                       });
 }
 
 // Flag values: the flag and the value.
 TEST(BrokenOptionsCli, FlagValues) {
   auto train = [](const std::string& flags) {
-    return [flags](P, F f) { return "train --data " + q(f.voc) + " --epochs 1 " + flags; };
+    return [flags](P, F f) { return "train --data " + cvtk::testing::quoted(f.voc) + " --epochs 1 " + flags; };
   };
   auto predict = [](const std::string& flags) {
     return [flags](P, F f) {
-      return "predict --weights " + q(f.checkpoint) + " --source " + q(f.voc / "JPEGImages") + " " + flags;
+      return "predict --weights " + cvtk::testing::quoted(f.checkpoint) + " --source " +
+             cvtk::testing::quoted(f.voc / "JPEGImages") + " " + flags;
     };
   };
   auto eval = [](const std::string& flags) {
-    return [flags](P, F f) { return "eval --gt " + q(f.coco_json) + " --dets " + q(f.dets) + " " + flags; };
+    return [flags](P, F f) {
+      return "eval --gt " + cvtk::testing::quoted(f.coco_json) + " --dets " + cvtk::testing::quoted(f.dets) + " " +
+             flags;
+    };
   };
   run_cases("flags", {
                          {"train_batch_0", train("--batch 0"), "--batch"},
@@ -446,7 +489,11 @@ TEST(BrokenOptionsCli, FlagValues) {
                          {"eval_unknown_class", eval("--classes zebra"), "zebra"},
                          {"eval_max_dets_0", eval("--coco-max-dets 0 --protocol coco"), "max"},
                          {"eval_split_missing",
-                          [](P, F f) { return "eval --gt " + q(f.voc) + " --split nosuch --dets " + q(f.dets); }, "nosuch"},
+                          [](P, F f) {
+                            return "eval --gt " + cvtk::testing::quoted(f.voc) + " --split nosuch --dets " +
+                                   cvtk::testing::quoted(f.dets);
+                          },
+                          "nosuch"},
                          {"classify_unknown_arch",
                           [](P d, F) {
                             write_text(d / "w.pt", "x");
@@ -465,91 +512,93 @@ TEST(BrokenOptionsCli, Permissions) {
   auto copy_dataset = [](P d, F f) {
     fs::copy(f.voc, d / "data", fs::copy_options::recursive);
     for (auto& e : fs::recursive_directory_iterator(d / "data"))
-      fs::permissions(e.path(), e.is_directory() ? fs::perms::all : (fs::perms::owner_all | fs::perms::others_read |
-                                                                     fs::perms::group_read));
+      fs::permissions(e.path(), e.is_directory()
+                                    ? fs::perms::all
+                                    : (fs::perms::owner_all | fs::perms::others_read | fs::perms::group_read));
   };
-  run_cases(
-      "permissions",
-      {
-          {"checkpoint_unreadable",
-           [=](P d, F f) {
-             fs::copy_file(f.checkpoint, d / "w.pt");
-             locked(d / "w.pt");
-             return "predict --weights w.pt --source " + q(f.voc / "JPEGImages");
-           },
-           "w.pt", true},
-          {"annotation_unreadable",
-           [=](P d, F f) {
-             copy_dataset(d, f);
-             for (auto& e : fs::directory_iterator(d / "data" / "Annotations")) {
-               locked(e.path());
-               break;
-             }
-             return std::string("data stats data");
-           },
-           ".xml", true},
-          {"image_unreadable_predict",
-           [=](P d, F f) {
-             copy_dataset(d, f);
-             for (auto& e : fs::directory_iterator(d / "data" / "JPEGImages")) locked(e.path());
-             return "predict --weights " + q(f.checkpoint) + " --source data/JPEGImages";
-           },
-           ".jpg", true},
-          {"coco_check_unreadable",
-           [=](P d, F f) {
-             fs::copy_file(f.coco_json, d / "gt.json");
-             locked(d / "gt.json");
-             return std::string("data check gt.json");
-           },
-           "gt.json: cannot open the file", true},
-          {"coco_stats_unreadable",
-           [=](P d, F f) {
-             fs::copy_file(f.coco_json, d / "gt.json");
-             locked(d / "gt.json");
-             return std::string("data stats gt.json");
-           },
-           "gt.json: cannot open the file", true},
-          {"config_unreadable",
-           [=](P d, F f) {
-             write_text(d / "c.toml", "epochs = 1\n");
-             locked(d / "c.toml");
-             return "train --data " + q(f.voc) + " --config c.toml";
-           },
-           "c.toml", true},
-          {"dets_unreadable",
-           [=](P d, F f) {
-             fs::copy_file(f.dets, d / "d.json");
-             locked(d / "d.json");
-             return "eval --gt " + q(f.coco_json) + " --dets d.json";
-           },
-           "d.json", true},
-          {"predict_out_not_writable",
-           [=](P d, F f) {
-             fs::create_directories(d / "ro");
-             fs::permissions(d / "ro", fs::perms::owner_all | fs::perms::others_read | fs::perms::others_exec);
-             return "predict --weights " + q(f.checkpoint) + " --source " + q(f.voc / "JPEGImages") + " --out ro/p";
-           },
-           "ro/p", true},
-          {"train_out_not_writable",
-           [=](P d, F f) {
-             fs::create_directories(d / "ro");
-             fs::permissions(d / "ro", fs::perms::owner_all | fs::perms::others_read | fs::perms::others_exec);
-             return "train --data " + q(f.voc) + " --epochs 1 --out ro/run";
-           },
-           "ro/run", true},
-          {"eval_json_not_writable",
-           [=](P d, F f) {
-             fs::create_directories(d / "ro");
-             fs::permissions(d / "ro", fs::perms::owner_all | fs::perms::others_read | fs::perms::others_exec);
-             return "eval --gt " + q(f.coco_json) + " --dets " + q(f.dets) + " --json ro/r.json";
-           },
-           "ro/r.json", true},
-          {"convert_destination_not_writable",
-           [=](P d, F f) {
-             fs::create_directories(d / "ro");
-             fs::permissions(d / "ro", fs::perms::owner_all | fs::perms::others_read | fs::perms::others_exec);
-             return "data convert " + q(f.voc) + " ro/y --to yolo";
-           },
-           "ro/y", true},
-      });
+  run_cases("permissions",
+            {
+                {"checkpoint_unreadable",
+                 [=](P d, F f) {
+                   fs::copy_file(f.checkpoint, d / "w.pt");
+                   locked(d / "w.pt");
+                   return "predict --weights w.pt --source " + cvtk::testing::quoted(f.voc / "JPEGImages");
+                 },
+                 "w.pt", true},
+                {"annotation_unreadable",
+                 [=](P d, F f) {
+                   copy_dataset(d, f);
+                   for (auto& e : fs::directory_iterator(d / "data" / "Annotations")) {
+                     locked(e.path());
+                     break;
+                   }
+                   return std::string("data stats data");
+                 },
+                 ".xml", true},
+                {"image_unreadable_predict",
+                 [=](P d, F f) {
+                   copy_dataset(d, f);
+                   for (auto& e : fs::directory_iterator(d / "data" / "JPEGImages")) locked(e.path());
+                   return "predict --weights " + cvtk::testing::quoted(f.checkpoint) + " --source data/JPEGImages";
+                 },
+                 ".jpg", true},
+                {"coco_check_unreadable",
+                 [=](P d, F f) {
+                   fs::copy_file(f.coco_json, d / "gt.json");
+                   locked(d / "gt.json");
+                   return std::string("data check gt.json");
+                 },
+                 "gt.json: cannot open the file", true},
+                {"coco_stats_unreadable",
+                 [=](P d, F f) {
+                   fs::copy_file(f.coco_json, d / "gt.json");
+                   locked(d / "gt.json");
+                   return std::string("data stats gt.json");
+                 },
+                 "gt.json: cannot open the file", true},
+                {"config_unreadable",
+                 [=](P d, F f) {
+                   write_text(d / "c.toml", "epochs = 1\n");
+                   locked(d / "c.toml");
+                   return "train --data " + cvtk::testing::quoted(f.voc) + " --config c.toml";
+                 },
+                 "c.toml", true},
+                {"dets_unreadable",
+                 [=](P d, F f) {
+                   fs::copy_file(f.dets, d / "d.json");
+                   locked(d / "d.json");
+                   return "eval --gt " + cvtk::testing::quoted(f.coco_json) + " --dets d.json";
+                 },
+                 "d.json", true},
+                {"predict_out_not_writable",
+                 [=](P d, F f) {
+                   fs::create_directories(d / "ro");
+                   fs::permissions(d / "ro", fs::perms::owner_all | fs::perms::others_read | fs::perms::others_exec);
+                   return "predict --weights " + cvtk::testing::quoted(f.checkpoint) + " --source " +
+                          cvtk::testing::quoted(f.voc / "JPEGImages") + " --out ro/p";
+                 },
+                 "ro/p", true},
+                {"train_out_not_writable",
+                 [=](P d, F f) {
+                   fs::create_directories(d / "ro");
+                   fs::permissions(d / "ro", fs::perms::owner_all | fs::perms::others_read | fs::perms::others_exec);
+                   return "train --data " + cvtk::testing::quoted(f.voc) + " --epochs 1 --out ro/run";
+                 },
+                 "ro/run", true},
+                {"eval_json_not_writable",
+                 [=](P d, F f) {
+                   fs::create_directories(d / "ro");
+                   fs::permissions(d / "ro", fs::perms::owner_all | fs::perms::others_read | fs::perms::others_exec);
+                   return "eval --gt " + cvtk::testing::quoted(f.coco_json) + " --dets " +
+                          cvtk::testing::quoted(f.dets) + " --json ro/r.json";
+                 },
+                 "ro/r.json", true},
+                {"convert_destination_not_writable",
+                 [=](P d, F f) {
+                   fs::create_directories(d / "ro");
+                   fs::permissions(d / "ro", fs::perms::owner_all | fs::perms::others_read | fs::perms::others_exec);
+                   return "data convert " + cvtk::testing::quoted(f.voc) + " ro/y --to yolo";
+                 },
+                 "ro/y", true},
+            });
 }

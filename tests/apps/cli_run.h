@@ -54,9 +54,11 @@ inline ::testing::AssertionResult FailsWithOneLine(const CliRun& r) {
   while (!e.empty() && e.back() == '\n') e.pop_back();
   if (e.find('\n') != std::string::npos)
     return ::testing::AssertionFailure() << "more than one line on stderr:\n" << r.err;
-  if (e.rfind("cvtk: error: ", 0) != 0) return ::testing::AssertionFailure() << "stderr does not start with 'cvtk: error: ': " << e;
+  if (e.rfind("cvtk: error: ", 0) != 0)
+    return ::testing::AssertionFailure() << "stderr does not start with 'cvtk: error: ': " << e;
   for (const char* trace : {"frame #", "Exception raised from", "terminate called"})
-    if (e.find(trace) != std::string::npos) return ::testing::AssertionFailure() << "a stack trace reached the user: " << e;
+    if (e.find(trace) != std::string::npos)
+      return ::testing::AssertionFailure() << "a stack trace reached the user: " << e;
   return ::testing::AssertionSuccess();
 }
 

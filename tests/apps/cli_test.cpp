@@ -36,12 +36,14 @@ TEST(Cli, SynthCheckStatsConvert) {
   EXPECT_NE(st.output.find("split train: 8 images"), std::string::npos) << st.output;
   EXPECT_NE(st.output.find("split val: 4 images"), std::string::npos) << st.output;
   EXPECT_GT(fs::file_size(dir / "stats.png"), 1000u);
-  CliRun cv = run_cvtk("data convert " + (dir / "shapes").string() + " " + (dir / "coco").string() + " --to coco --split val");
+  CliRun cv =
+      run_cvtk("data convert " + (dir / "shapes").string() + " " + (dir / "coco").string() + " --to coco --split val");
   EXPECT_EQ(cv.code, 0) << cv.output;
   EXPECT_TRUE(fs::exists(dir / "coco" / "annotations" / "instances_val.json"));
   EXPECT_EQ(run_cvtk("data check " + (dir / "coco").string()).code, 0);
   // An existing destination is refused, and left as it was.
-  CliRun again = run_cvtk("data convert " + (dir / "shapes").string() + " " + (dir / "coco").string() + " --to coco --split val");
+  CliRun again =
+      run_cvtk("data convert " + (dir / "shapes").string() + " " + (dir / "coco").string() + " --to coco --split val");
   EXPECT_NE(again.code, 0);
   EXPECT_NE(again.output.find("already exists"), std::string::npos) << again.output;
 }
@@ -55,7 +57,8 @@ TEST(Cli, BadDatasetsGiveOneClearLineAndNoOutput) {
   EXPECT_EQ(conv.code, 2);
   EXPECT_NE(conv.output.find("a.xml: object 1: field 'bndbox/xmax'"), std::string::npos) << conv.output;
   EXPECT_FALSE(fs::exists(dir / "out"));
-  for (const auto& e : fs::directory_iterator(dir)) EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos);
+  for (const auto& e : fs::directory_iterator(dir))
+    EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos);
   CliRun check = run_cvtk("data check " + (dir / "voc").string());
   EXPECT_EQ(check.code, 1);
   EXPECT_NE(check.output.find("box_degenerate"), std::string::npos) << check.output;
@@ -68,8 +71,8 @@ TEST(Cli, EvalWritesEveryReportAndNothingOnBadInput) {
   const fs::path dir = cvtk::testing::scratch_dir("cli_eval");
   const fs::path golden = cvtk::testing::source_dir() / "tests" / "golden" / "coco" / "ties";
   CliRun ok = run_cvtk("eval --gt " + (golden / "gt.json").string() + " --dets " + (golden / "dets.json").string() +
-                       " --protocol all --json " + (dir / "r.json").string() + " --csv " + (dir / "r.csv").string() + " --plots " +
-                       (dir / "plots").string() + " --html " + (dir / "r.html").string());
+                       " --protocol all --json " + (dir / "r.json").string() + " --csv " + (dir / "r.csv").string() +
+                       " --plots " + (dir / "plots").string() + " --html " + (dir / "r.html").string());
   ASSERT_EQ(ok.code, 0) << ok.output;
   EXPECT_NE(ok.output.find("protocol  coco"), std::string::npos);
   EXPECT_NE(ok.output.find("protocol  voc07"), std::string::npos);
@@ -79,8 +82,8 @@ TEST(Cli, EvalWritesEveryReportAndNothingOnBadInput) {
   // A detection with a NaN score: one line naming file, entry and field; no output files.
   write_text(dir / "bad.json", R"([{"image_id": 1000, "category_id": 4, "bbox": [1, 1, 5, 5], "score": 0.5},
     {"image_id": 1000, "category_id": 4, "bbox": [1, 1, -5, 5], "score": 0.5}])");
-  CliRun bad = run_cvtk("eval --gt " + (golden / "gt.json").string() + " --dets " + (dir / "bad.json").string() + " --json " +
-                        (dir / "bad_out.json").string());
+  CliRun bad = run_cvtk("eval --gt " + (golden / "gt.json").string() + " --dets " + (dir / "bad.json").string() +
+                        " --json " + (dir / "bad_out.json").string());
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.output.find("bad.json: [1]: field 'bbox'"), std::string::npos) << bad.output;
   EXPECT_FALSE(fs::exists(dir / "bad_out.json"));
@@ -107,8 +110,8 @@ TEST(Cli, TrainEvalPredictAsAUserRunsThem) {
   for (const char* f : {"options.toml", "last.pt", "best.pt", "results.csv", "results.jsonl"})
     EXPECT_TRUE(fs::exists(dir / "run" / f)) << f;
   // The saved options are a config file the command reads back.
-  CliRun c = run_cvtk("train --config " + (dir / "run" / "options.toml").string() + " --out " + (dir / "run2").string() +
-                      " --val-split none");
+  CliRun c = run_cvtk("train --config " + (dir / "run" / "options.toml").string() + " --out " +
+                      (dir / "run2").string() + " --val-split none");
   EXPECT_EQ(c.code, 0) << c.output;
   EXPECT_TRUE(fs::exists(dir / "run2" / "last.pt"));
 

@@ -43,8 +43,8 @@ TEST(ExitCodes, TopLevel) {
 }
 
 TEST(ExitCodes, EverySubcommandHelpIsZeroAndUnknownFlagIsTwo) {
-  for (const char* sub : {"data check", "data stats", "data convert", "synth", "augment preview", "augment list", "models",
-                          "classify", "train", "eval", "predict"}) {
+  for (const char* sub : {"data check", "data stats", "data convert", "synth", "augment preview", "augment list",
+                          "models", "classify", "train", "eval", "predict"}) {
     EXPECT_EQ(run_cvtk(std::string(sub) + " --help").code, 0) << sub;
     auto bad = run_cvtk_stderr(std::string(sub) + " --no-such-flag");
     EXPECT_TRUE(FailsWithOneLine(bad)) << sub;
@@ -69,7 +69,10 @@ TEST(ExitCodes, NumbersThatAreNotNumbersAreNamedPlainly) {
 TEST(ExitCodes, DataCommands) {
   const fs::path dir = cvtk::testing::scratch_dir("exit_data");
   const std::string shapes = (dir / "shapes").string();
-  ASSERT_EQ(run_cvtk("synth " + shapes + " --train 4 --val 2 --seed 1 --width 64 --height 64 --min-size 8 --max-size 32").code, 0);
+  ASSERT_EQ(
+      run_cvtk("synth " + shapes + " --train 4 --val 2 --seed 1 --width 64 --height 64 --min-size 8 --max-size 32")
+          .code,
+      0);
   EXPECT_EQ(run_cvtk("data check " + shapes).code, 0);
   EXPECT_EQ(run_cvtk("data stats " + shapes).code, 0);
   EXPECT_EQ(run_cvtk("data convert " + shapes + " " + (dir / "coco").string() + " --to coco").code, 0);
@@ -80,10 +83,11 @@ TEST(ExitCodes, DataCommands) {
   EXPECT_EQ(run_cvtk("data check " + (dir / "voc").string()).code, 1);
   // Input errors: 2, one line.
   const std::string nowhere = (dir / "nowhere").string();
-  for (const std::string& cmd : {"data check " + nowhere, "data stats " + nowhere,
-                                 "data convert " + nowhere + " " + (dir / "out").string() + " --to voc",
-                                 "data convert " + shapes + " " + (dir / "out").string() + " --to nonsense",
-                                 "data convert " + (dir / "voc").string() + " " + (dir / "out").string() + " --to yolo"}) {
+  for (const std::string& cmd :
+       {"data check " + nowhere, "data stats " + nowhere,
+        "data convert " + nowhere + " " + (dir / "out").string() + " --to voc",
+        "data convert " + shapes + " " + (dir / "out").string() + " --to nonsense",
+        "data convert " + (dir / "voc").string() + " " + (dir / "out").string() + " --to yolo"}) {
     auto r = run_cvtk_stderr(cmd);
     EXPECT_TRUE(FailsWithOneLine(r)) << cmd;
     EXPECT_FALSE(fs::exists(dir / "out")) << cmd;
@@ -99,16 +103,22 @@ TEST(ExitCodes, DataCommands) {
 TEST(ExitCodes, AugmentAndModels) {
   const fs::path dir = cvtk::testing::scratch_dir("exit_augment");
   const std::string shapes = (dir / "shapes").string();
-  ASSERT_EQ(run_cvtk("synth " + shapes + " --train 2 --val 1 --seed 1 --width 64 --height 64 --min-size 8 --max-size 32").code, 0);
+  ASSERT_EQ(
+      run_cvtk("synth " + shapes + " --train 2 --val 1 --seed 1 --width 64 --height 64 --min-size 8 --max-size 32")
+          .code,
+      0);
   EXPECT_EQ(run_cvtk("augment list").code, 0);
   EXPECT_EQ(run_cvtk("models").code, 0);
-  EXPECT_EQ(run_cvtk("augment preview --data " + shapes + " --split train --n 2 --out " + (dir / "ok").string()).code, 0);
+  EXPECT_EQ(run_cvtk("augment preview --data " + shapes + " --split train --n 2 --out " + (dir / "ok").string()).code,
+            0);
   for (const char* spec : {"hflip(p=2)", "nosuch()", "resize(320,", "erase(mode=sideways)", "hflip(p=0.5) )"}) {
-    auto r = run_cvtk_stderr("augment preview --data " + shapes + " --pipeline '" + spec + "' --out " + (dir / "bad").string());
+    auto r = run_cvtk_stderr("augment preview --data " + shapes + " --pipeline '" + spec + "' --out " +
+                             (dir / "bad").string());
     EXPECT_TRUE(FailsWithOneLine(r)) << spec;
     EXPECT_FALSE(fs::exists(dir / "bad")) << spec;
   }
-  auto missing = run_cvtk_stderr("augment preview --data " + (dir / "nowhere").string() + " --out " + (dir / "bad").string());
+  auto missing =
+      run_cvtk_stderr("augment preview --data " + (dir / "nowhere").string() + " --out " + (dir / "bad").string());
   EXPECT_TRUE(FailsWithOneLine(missing));
   EXPECT_FALSE(fs::exists(dir / "bad"));
 }
@@ -121,8 +131,8 @@ TEST(ExitCodes, ClassifyNeedsRealWeights) {
   auto none = run_cvtk_stderr("classify --arch shufflenet_v2_x0_5 --image " + (dir / "x.jpg").string());
   EXPECT_TRUE(FailsWithOneLine(none));
   EXPECT_NE(none.err.find("--weights"), std::string::npos) << none.err;
-  auto junk = run_cvtk_stderr("classify --arch shufflenet_v2_x0_5 --weights " + (dir / "junk.pt").string() + " --image " +
-                              (dir / "x.jpg").string());
+  auto junk = run_cvtk_stderr("classify --arch shufflenet_v2_x0_5 --weights " + (dir / "junk.pt").string() +
+                              " --image " + (dir / "x.jpg").string());
   EXPECT_TRUE(FailsWithOneLine(junk));
   EXPECT_NE(junk.err.find("junk.pt"), std::string::npos) << junk.err;
   EXPECT_TRUE(FailsWithOneLine(run_cvtk_stderr("classify --arch no_such_net --weights " + (dir / "junk.pt").string() +
@@ -139,7 +149,8 @@ TEST(ExitCodes, EvalAndPredictInputErrors) {
         "eval --gt " + gt + " --dets " + (dir / "dets.json").string() + " --protocol voc2012",
         "eval --gt " + gt + " --weights " + (dir / "missing.pt").string(),
         "eval --gt " + gt + " --dets " + (dir / "dets.json").string() + " --weights " + (dir / "missing.pt").string(),
-        "predict --weights " + (dir / "missing.pt").string() + " --source " + dir.string() + " --out " + (dir / "p").string(),
+        "predict --weights " + (dir / "missing.pt").string() + " --source " + dir.string() + " --out " +
+            (dir / "p").string(),
         "predict --source " + dir.string()}) {
     auto r = run_cvtk_stderr(cmd);
     EXPECT_TRUE(FailsWithOneLine(r)) << cmd;

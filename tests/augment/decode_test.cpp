@@ -38,8 +38,8 @@ cv::Mat scene_bgr(int h, int w, uint64_t seed) {
   cv::GaussianBlur(m, m, cv::Size(0, 0), 3);
   for (int k = 0; k < 6; ++k) {
     const cv::Point c(rng.uniform(0, w), rng.uniform(0, h));
-    cv::circle(m, c, rng.uniform(3, std::max(4, w / 6)), cv::Scalar(rng.uniform(0, 256), rng.uniform(0, 256), rng.uniform(0, 256)),
-               cv::FILLED, cv::LINE_AA);
+    cv::circle(m, c, rng.uniform(3, std::max(4, w / 6)),
+               cv::Scalar(rng.uniform(0, 256), rng.uniform(0, 256), rng.uniform(0, 256)), cv::FILLED, cv::LINE_AA);
   }
   return m;
 }
@@ -128,7 +128,9 @@ TEST(Decode, ResizedFallsBackToExactDecodeThenResize) {
 TEST(Decode, ResizedOnDatasetImages) {
   CVTK_REQUIRE_SHARED(shared);
   const fs::path images = shared / "data" / "bccd" / "JPEGImages";
-  if (!fs::is_directory(images)) GTEST_SKIP() << images << " not found";
+  if (!fs::is_directory(images)) {
+    GTEST_SKIP() << images << " not found";
+  }
   int checked = 0;
   for (const auto& e : fs::directory_iterator(images)) {
     if (checked == 8) break;
@@ -143,8 +145,9 @@ TEST(Pipeline, LeadingStretchOnlyForAPlainBilinearResizeFirst) {
   EXPECT_EQ(parse_pipeline("resize() hflip(p=0.5)").leading_stretch(ctx), cv::Size(96, 64));
   EXPECT_EQ(parse_pipeline("resize(40,30) erase()").leading_stretch(ctx), cv::Size(40, 30));
   EXPECT_EQ(parse_pipeline("resize()").leading_stretch(Context{}), cv::Size());
-  for (const char* spec : {"resize(scale=0.5)", "resize(mode=letterbox)", "resize(interp=nearest)", "resize(interp=area)",
-                           "hflip(p=0.5) resize()", "erase(p=0.5) resize()", "photometric() resize()"})
+  for (const char* spec :
+       {"resize(scale=0.5)", "resize(mode=letterbox)", "resize(interp=nearest)", "resize(interp=area)",
+        "hflip(p=0.5) resize()", "erase(p=0.5) resize()", "photometric() resize()"})
     EXPECT_EQ(parse_pipeline(spec).leading_stretch(ctx), cv::Size()) << spec;
 }
 
@@ -184,7 +187,8 @@ Dataset jpeg_dataset(const fs::path& dir, int n) {
     r.width = 96 + 16 * (i % 3);
     r.height = 64 + 8 * (i % 2);
     cv::imwrite((dir / r.file).string(), scene_bgr(r.height, r.width, static_cast<uint64_t>(40 + i)));
-    for (int k = 0; k <= i % 3; ++k) r.objects.push_back(Object{Box{4.0 + 9 * k, 3.0 + 4 * k, 50.0 + 9 * k, 40.0 + 5 * k}, k % 2});
+    for (int k = 0; k <= i % 3; ++k)
+      r.objects.push_back(Object{Box{4.0 + 9 * k, 3.0 + 4 * k, 50.0 + 9 * k, 40.0 + 5 * k}, k % 2});
     ds.images.push_back(r);
   }
   return ds;
@@ -279,8 +283,10 @@ void expect_decode_error(const fs::path& file, const std::string& part) {
   const std::string printed = stderr_of([&] {
     for (int path = 0; path < 2; ++path) {
       try {
-        if (path == 0) cvtk::image::decode_image(file);
-        else cvtk::image::decode_image_resized(file, {32, 24});
+        if (path == 0)
+          cvtk::image::decode_image(file);
+        else
+          cvtk::image::decode_image_resized(file, {32, 24});
         ADD_FAILURE() << file << " decoded (path " << path << ")";
       } catch (const cvtk::data::FormatError& e) {
         EXPECT_NE(std::string(e.what()).find(file.string()), std::string::npos) << e.what();

@@ -247,8 +247,10 @@ TEST(Loader, DecodeCacheGivesTheSameBatches) {
     const LoaderStats st = cached.stats();
     EXPECT_EQ(st.images, 3 * 13u);
     EXPECT_EQ(st.skipped, 3u);  // the corrupt file, once per epoch
-    if (spec == kTrainSpec) EXPECT_EQ(st.cache_hits, 2 * 13u);  // full-size decodes: every good image after epoch 0
-    else EXPECT_GT(st.cache_hits, 0u);  // decoded to the batch's size: a hit once a record meets a size again
+    if (spec == kTrainSpec)
+      EXPECT_EQ(st.cache_hits, 2 * 13u);  // full-size decodes: every good image after epoch 0
+    else
+      EXPECT_GT(st.cache_hits, 0u);  // decoded to the batch's size: a hit once a record meets a size again
     EXPECT_GT(st.cache_mb, 0.0);
     EXPECT_EQ(plain.stats().cache_hits, 0u);
   }
@@ -382,8 +384,8 @@ TEST(Draw, BoxesLabelsAndMosaic) {
   cvtk::image::draw_boxes(img, {{Box{10, 20, 40, 50}, "cell", 0.87, 1}, {Box{0, 0, 10, 10}, "", -1, 0}});
   const cv::Scalar c = cvtk::image::class_colour(1);
   EXPECT_EQ(img.at<cv::Vec3b>(35, 10), cv::Vec3b(uchar(c[0]), uchar(c[1]), uchar(c[2])));  // left edge
-  EXPECT_EQ(img.at<cv::Vec3b>(35, 25), cv::Vec3b(0, 0, 0));                                   // inside
-  EXPECT_GT(cv::countNonZero(img(cv::Rect(10, 0, 40, 19)).reshape(1)), 20);                   // label above
+  EXPECT_EQ(img.at<cv::Vec3b>(35, 25), cv::Vec3b(0, 0, 0));                                // inside
+  EXPECT_GT(cv::countNonZero(img(cv::Rect(10, 0, 40, 19)).reshape(1)), 20);                // label above
   const cv::Mat m = cvtk::image::mosaic({img, img, cv::Mat(30, 30, CV_8UC3, cv::Scalar::all(9))}, 2);
   EXPECT_EQ(m.size(), cv::Size(160, 120));
   EXPECT_EQ(m.at<cv::Vec3b>(65, 5), cv::Vec3b(9, 9, 9));

@@ -23,8 +23,9 @@ TEST(Pipeline, ParsesSpecs) {
   ASSERT_EQ(p.size(), 3u);
   EXPECT_EQ(p.transforms()[0]->name(), "hflip");
   EXPECT_EQ(p.transforms()[2]->describe(), "resize(320,320,interp=bilinear,mode=stretch)");
-  EXPECT_EQ(p.describe(), "hflip(p=0.5)\nerase(p=0.5,sl=0.02,sh=0.2,r1=0.3,fill=random,attempts=100,mode=object)\n"
-                          "resize(320,320,interp=bilinear,mode=stretch)\n");
+  EXPECT_EQ(p.describe(),
+            "hflip(p=0.5)\nerase(p=0.5,sl=0.02,sh=0.2,r1=0.3,fill=random,attempts=100,mode=object)\n"
+            "resize(320,320,interp=bilinear,mode=stretch)\n");
   EXPECT_EQ(parse_pipeline("hflip").transforms()[0]->describe(), "hflip(p=0.5)");
   EXPECT_EQ(parse_pipeline("resize(256)").transforms()[0]->describe(), "resize(256,256,interp=bilinear,mode=stretch)");
 }

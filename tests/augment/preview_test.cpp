@@ -110,6 +110,7 @@ TEST(Preview, NeverOverwritesAndWritesNothingWhenNoImageReads) {
 TEST(Preview, ListShowsEveryTransformAndPreset) {
   std::ostringstream out;
   print_registry(out);
-  for (const TransformInfo& t : transform_registry()) EXPECT_NE(out.str().find("  " + t.name + " ["), std::string::npos);
+  for (const TransformInfo& t : transform_registry())
+    EXPECT_NE(out.str().find("  " + t.name + " ["), std::string::npos);
   for (const std::string& p : preset_names()) EXPECT_NE(out.str().find("  " + p + "\n"), std::string::npos);
 }

@@ -87,7 +87,8 @@ TEST(RandomErasing, ObjectModeRegionsInsideTheirBoxes) {
       bool inside_some = false;
       for (size_t k = 0; k < boxes.size(); ++k) {
         const Box& b = boxes[k];
-        const int x1 = int(std::ceil(b.x1)), y1 = int(std::ceil(b.y1)), x2 = int(std::floor(b.x2)), y2 = int(std::floor(b.y2));
+        const int x1 = int(std::ceil(b.x1)), y1 = int(std::ceil(b.y1)), x2 = int(std::floor(b.x2)),
+                  y2 = int(std::floor(b.y2));
         if (r.x >= x1 && r.y >= y1 && r.x + r.width <= x2 && r.y + r.height <= y2) {
           inside_some = true;
           // The box interior acts as the image for the ranges.
@@ -119,9 +120,15 @@ TEST(RandomErasing, FillModes) {
     const auto rects = t.erase(s, rng);
     ASSERT_EQ(rects.size(), 1u) << fill;
     const cv::Scalar m = cv::mean(s.image(rects[0]));
-    if (std::string(fill) == "zero") EXPECT_EQ(m, cv::Scalar(0, 0, 0, 0));
-    if (std::string(fill) == "mean") EXPECT_EQ(m, cv::Scalar(124, 116, 104, 0));
-    if (std::string(fill) == "const") EXPECT_EQ(m, cv::Scalar(200, 200, 200, 0));
+    if (std::string(fill) == "zero") {
+      EXPECT_EQ(m, cv::Scalar(0, 0, 0, 0));
+    }
+    if (std::string(fill) == "mean") {
+      EXPECT_EQ(m, cv::Scalar(124, 116, 104, 0));
+    }
+    if (std::string(fill) == "const") {
+      EXPECT_EQ(m, cv::Scalar(200, 200, 200, 0));
+    }
     if (std::string(fill) == "random") {
       for (int c = 0; c < 3; ++c) EXPECT_NEAR(m[c], 127.5, 8) << c;
     }
@@ -155,9 +162,7 @@ TEST(RandomErasing, DropPolicyUsesVisibleFraction) {
 }
 
 TEST(RandomErasing, DefaultsFollowThePaper) {
-  const auto d = [](const std::string& spec) {
-    return make_random_erasing(parse_spec_tokens(spec)[0])->describe();
-  };
+  const auto d = [](const std::string& spec) { return make_random_erasing(parse_spec_tokens(spec)[0])->describe(); };
   EXPECT_EQ(d("erase()"), "erase(p=0.5,sl=0.02,sh=0.4,r1=0.3,fill=random,attempts=100,mode=image,boxes=keep)");
   EXPECT_EQ(d("erase(mode=object)"), "erase(p=0.5,sl=0.02,sh=0.2,r1=0.3,fill=random,attempts=100,mode=object)");
   EXPECT_NE(d("erase(mode=both,boxes=drop,min_visible=0.3)").find("sh=0.2"), std::string::npos);

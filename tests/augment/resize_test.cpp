@@ -28,11 +28,13 @@ torch::Tensor to_nchw(const cv::Mat& m) {
 
 cv::Mat from_nchw(const torch::Tensor& t) {
   torch::Tensor hwc = t[0].permute({1, 2, 0}).contiguous();
-  cv::Mat m(static_cast<int>(hwc.size(0)), static_cast<int>(hwc.size(1)), CV_32FC(static_cast<int>(hwc.size(2))), hwc.data_ptr<float>());
+  cv::Mat m(static_cast<int>(hwc.size(0)), static_cast<int>(hwc.size(1)), CV_32FC(static_cast<int>(hwc.size(2))),
+            hwc.data_ptr<float>());
   return m.clone();
 }
 
-torch::Tensor interpolate(const torch::Tensor& x, int h, int w, torch::nn::functional::InterpolateFuncOptions::mode_t mode,
+torch::Tensor interpolate(const torch::Tensor& x, int h, int w,
+                          torch::nn::functional::InterpolateFuncOptions::mode_t mode,
                           std::optional<bool> align = std::nullopt) {
   auto o = F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(mode);
   if (align) o.align_corners(*align);
@@ -46,7 +48,8 @@ double max_abs(const cv::Mat& a, const cv::Mat& b) {
   return cv::norm(fa, fb, cv::NORM_INF);
 }
 
-const std::vector<std::pair<int, int>> kSizePairs = {{36, 56}, {22, 50}, {7, 12}, {13, 13}, {40, 80}, {50, 22}, {64, 32}, {31, 97}, {90, 61}};
+const std::vector<std::pair<int, int>> kSizePairs = {{36, 56}, {22, 50}, {7, 12},  {13, 13}, {40, 80},
+                                                     {50, 22}, {64, 32}, {31, 97}, {90, 61}};
 
 TEST(Resize, NearestEqualsTorchBitForBit) {
   for (auto [n_in, n_out] : kSizePairs) {
@@ -111,7 +114,8 @@ TEST(Resize, AreaEqualsTorchOnlyForIntegerDownscaling) {
   cv::Mat f;
   random_image(48, 48, CV_8UC3, 5).convertTo(f, CV_32F);
   auto area = [&](int n) {
-    return max_abs(resize_image(f, cv::Size(n, n), Interp::area), from_nchw(interpolate(to_nchw(f), n, n, torch::kArea)));
+    return max_abs(resize_image(f, cv::Size(n, n), Interp::area),
+                   from_nchw(interpolate(to_nchw(f), n, n, torch::kArea)));
   };
   EXPECT_LE(area(24), 1e-4);
   EXPECT_LE(area(12), 1e-4);

@@ -20,10 +20,11 @@ namespace {
 std::vector<std::string> specs_to_check() {
   std::vector<std::string> specs;
   for (const TransformInfo& t : transform_registry()) specs.push_back(t.example);
-  for (const char* extra : {"hflip(p=1)", "expand(p=1,max_ratio=3)", "iou_crop(trials=200)", "resize(scale=0.5)",
-                            "resize(97,61,interp=nearest)", "resize(interp=bicubic)", "resize(128,128,mode=letterbox,pad=0)",
-                            "resize(300,200,interp=area)", "resize(150,150,interp=lanczos)", "erase(p=1,mode=image)",
-                            "erase(p=1,mode=object,fill=zero)", "photometric(p=1)"})
+  for (const char* extra :
+       {"hflip(p=1)", "expand(p=1,max_ratio=3)", "iou_crop(trials=200)", "resize(scale=0.5)",
+        "resize(97,61,interp=nearest)", "resize(interp=bicubic)", "resize(128,128,mode=letterbox,pad=0)",
+        "resize(300,200,interp=area)", "resize(150,150,interp=lanczos)", "erase(p=1,mode=image)",
+        "erase(p=1,mode=object,fill=zero)", "photometric(p=1)"})
     specs.push_back(extra);
   return specs;
 }
@@ -63,7 +64,8 @@ TEST_P(TransformCheck, BoxesFollowPixelsAndMapBack) {
     // 1. The full sample on a smooth gradient image: R encodes x, G encodes y of the original.
     cv::Mat grad(H, W, CV_8UC3);
     for (int y = 0; y < H; ++y)
-      for (int x = 0; x < W; ++x) grad.at<cv::Vec3b>(y, x) = cv::Vec3b(uchar((x + 0.5) * 255.0 / W), uchar((y + 0.5) * 255.0 / H), 128);
+      for (int x = 0; x < W; ++x)
+        grad.at<cv::Vec3b>(y, x) = cv::Vec3b(uchar((x + 0.5) * 255.0 / W), uchar((y + 0.5) * 255.0 / H), 128);
     Sample s = base_sample(grad.clone(), boxes);
     Rng rng(1, 0, seed);
     t.apply(s, rng, kContext);
@@ -133,7 +135,9 @@ TEST_P(TransformCheck, BoxesFollowPixelsAndMapBack) {
       ++checked;
     }
   }
-  if (geometric) EXPECT_GT(checked, 10) << t.describe();
+  if (geometric) {
+    EXPECT_GT(checked, 10) << t.describe();
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, TransformCheck, ::testing::ValuesIn(specs_to_check()),

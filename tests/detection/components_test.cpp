@@ -20,7 +20,8 @@ TEST(Anchors, TwentyFivePerCellCentredOnTheCell) {
   ASSERT_EQ(grid.size(0), 20 * 20 * 25);
   // Cell (y=2, x=3), anchor ratio index 4 (h/w = 2), scale index 1 (64): index ((2*20)+3)*25 + 4*5 + 1.
   auto a = grid[(2 * 20 + 3) * 25 + 4 * 5 + 1];
-  const double cx = (a[0].item<double>() + a[2].item<double>()) / 2, cy = (a[1].item<double>() + a[3].item<double>()) / 2;
+  const double cx = (a[0].item<double>() + a[2].item<double>()) / 2,
+               cy = (a[1].item<double>() + a[3].item<double>()) / 2;
   EXPECT_NEAR(cx, 3.5 * 16, 1e-4);
   EXPECT_NEAR(cy, 2.5 * 16, 1e-4);
   const double w = a[2].item<double>() - a[0].item<double>(), h = a[3].item<double>() - a[1].item<double>();
@@ -94,8 +95,7 @@ TEST(BoxCoder, ScalarLoopMatchesTensorOps) {
 
 TEST(Matcher, ThresholdsAndLowQualityMatches) {
   // 2 ground truths x 5 references.
-  auto iou = torch::tensor({{0.80f, 0.50f, 0.20f, 0.00f, 0.00f},
-                            {0.10f, 0.60f, 0.25f, 0.65f, 0.00f}});
+  auto iou = torch::tensor({{0.80f, 0.50f, 0.20f, 0.00f, 0.00f}, {0.10f, 0.60f, 0.25f, 0.65f, 0.00f}});
   MatcherOptions o{0.7, 0.3, false};
   auto m = match_boxes(iou, 5, o);
   std::vector<int64_t> expect = {0, Match::kIgnore, Match::kBackground, Match::kIgnore, Match::kBackground};

@@ -85,7 +85,8 @@ std::vector<std::vector<data::Detection>> predicted(const DetectorOptions& o, in
   return per_image;
 }
 
-void expect_same(const std::vector<Detection>& mine, const std::vector<data::Detection>& reference, const std::string& what) {
+void expect_same(const std::vector<Detection>& mine, const std::vector<data::Detection>& reference,
+                 const std::string& what) {
   ASSERT_EQ(mine.size(), reference.size()) << what;
   ASSERT_FALSE(mine.empty()) << what;
   for (size_t k = 0; k < mine.size(); ++k) {
@@ -191,7 +192,8 @@ TEST(Detector, CallsFromSeveralThreadsGiveTheSerialResults) {
   for (size_t t = 0; t < parallel.size(); ++t)
     threads.emplace_back([&, t] { parallel[t] = detector.detect_file(s.images[t % s.images.size()]); });
   for (auto& t : threads) t.join();
-  for (size_t t = 0; t < parallel.size(); ++t) expect_same(parallel[t], serial[t % s.images.size()], "thread " + std::to_string(t));
+  for (size_t t = 0; t < parallel.size(); ++t)
+    expect_same(parallel[t], serial[t % s.images.size()], "thread " + std::to_string(t));
 }
 
 TEST(Detector, ErrorsNameTheirCause) {

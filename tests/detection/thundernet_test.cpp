@@ -60,9 +60,11 @@ TEST(ContextEnhancement, IsTheSumOfItsThreeBranches) {
   // an odd C4 size (nearest upsampling from 3 to 5 repeats rows 0, 1 and 2 unevenly).
   torch::NoGradGuard no_grad;
   const auto c4b = torch::randn({2, 4, 5, 5}), c5b = torch::randn({2, 6, 3, 3});
-  const auto reference = conv("c4_lat", c4b) +
-                         F::interpolate(conv("c5_lat", c5b), F::InterpolateFuncOptions().size(std::vector<int64_t>{5, 5}).mode(torch::kNearest)) +
-                         conv("c_glb", c5b.mean({2, 3}, true));
+  const auto reference =
+      conv("c4_lat", c4b) +
+      F::interpolate(conv("c5_lat", c5b),
+                     F::InterpolateFuncOptions().size(std::vector<int64_t>{5, 5}).mode(torch::kNearest)) +
+      conv("c_glb", c5b.mean({2, 3}, true));
   const auto cl = torch::MemoryFormat::ChannelsLast;
   EXPECT_TRUE(torch::allclose(cem->forward(c4b.contiguous(cl), c5b.contiguous(cl)), reference, 1e-5, 1e-5));
 }
@@ -120,7 +122,8 @@ TEST(ThunderNet, RcnnLossReachesTheRpnTrunkThroughSam) {
   EXPECT_GT(params["rpn.trunk.3.weight"].grad().abs().sum().item<double>(), 0);  // via SAM
   EXPECT_GT(params["sam.conv.weight"].grad().abs().sum().item<double>(), 0);
   EXPECT_GT(params["backbone.conv1.0.weight"].grad().abs().sum().item<double>(), 0);
-  EXPECT_FALSE(params["rpn.cls.weight"].grad().defined() && params["rpn.cls.weight"].grad().abs().sum().item<double>() > 0);
+  EXPECT_FALSE(params["rpn.cls.weight"].grad().defined() &&
+               params["rpn.cls.weight"].grad().abs().sum().item<double>() > 0);
 }
 
 TEST(ThunderNet, EmptyImagesAreNegatives) {
@@ -241,8 +244,10 @@ TEST(ThunderNet, InferenceOptimisationKeepsDetections) {
   {
     torch::NoGradGuard no_grad;
     for (auto& b : plain->named_buffers())
-      if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 2.0);
-      else if (b.key().find("running_mean") != std::string::npos) b.value().uniform_(-0.1, 0.1);
+      if (b.key().find("running_var") != std::string::npos)
+        b.value().uniform_(0.5, 2.0);
+      else if (b.key().find("running_mean") != std::string::npos)
+        b.value().uniform_(-0.1, 0.1);
   }
   cvtk::vision::load_state_dict(*fast, cvtk::vision::state_dict(*plain));
   plain->eval();
@@ -322,9 +327,11 @@ TEST(RegionProposal, ProposalsMatchAStepByStepReference) {
   BoxCoder coder;
   for (int64_t i = 0; i < 2; ++i) {
     auto [top, idx] = out.logits[i].topk(o.pre_nms_test);
-    auto boxes = clip_boxes(coder.decode(out.deltas[i].index_select(0, idx), out.anchors.index_select(0, idx)), width, height);
+    auto boxes =
+        clip_boxes(coder.decode(out.deltas[i].index_select(0, idx), out.anchors.index_select(0, idx)), width, height);
     auto keep = torch::nonzero(((boxes.select(1, 2) - boxes.select(1, 0)) >= o.min_size) &
-                               ((boxes.select(1, 3) - boxes.select(1, 1)) >= o.min_size)).view(-1);
+                               ((boxes.select(1, 3) - boxes.select(1, 1)) >= o.min_size))
+                    .view(-1);
     boxes = boxes.index_select(0, keep);
     auto kept = nms(boxes, top.index_select(0, keep), o.nms_iou);
     auto expected = boxes.index_select(0, kept.narrow(0, 0, std::min<int64_t>(kept.numel(), o.post_nms_test)));

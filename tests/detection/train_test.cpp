@@ -60,13 +60,6 @@ TrainOptions tiny_options(const std::filesystem::path& out) {
   return o;
 }
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 }  // namespace
 
 TEST(Train, RunsAndWritesCheckpointsAndLogs) {
@@ -79,13 +72,13 @@ TEST(Train, RunsAndWritesCheckpointsAndLogs) {
   EXPECT_TRUE(std::filesystem::exists(dir / "best.pt"));
   EXPECT_TRUE(std::filesystem::exists(dir / "last.pt"));
   EXPECT_GE(r.last_map50, 0);
-  const auto csv = slurp(dir / "results.csv");
+  const auto csv = cvtk::testing::read_file(dir / "results.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3);  // header + 2 epochs
-  const auto jsonl = slurp(dir / "results.jsonl");
+  const auto jsonl = cvtk::testing::read_file(dir / "results.jsonl");
   EXPECT_EQ(std::count(jsonl.begin(), jsonl.end(), '\n'), 2);
   EXPECT_NE(jsonl.find("\"val_coco_ap\""), std::string::npos);
   // options.toml reads back to the same options.
-  auto saved = from_config_text(slurp(dir / "options.toml"), "options.toml");
+  auto saved = from_config_text(cvtk::testing::read_file(dir / "options.toml"), "options.toml");
   EXPECT_EQ(saved.epochs, 2);
   EXPECT_EQ(saved.size, 128);
   std::fclose(log);
@@ -94,7 +87,8 @@ TEST(Train, RunsAndWritesCheckpointsAndLogs) {
 // Runs tiny_options with `optimizer` straight through and again interrupted inside epoch 2 and
 // resumed; the final weights (and EMA) must be bit-identical.
 void expect_exact_resume(const std::string& optimizer) {
-  auto a = cvtk::testing::scratch_dir("train_uninterrupted_" + optimizer), b = cvtk::testing::scratch_dir("train_interrupted_" + optimizer);
+  auto a = cvtk::testing::scratch_dir("train_uninterrupted_" + optimizer),
+       b = cvtk::testing::scratch_dir("train_interrupted_" + optimizer);
   std::FILE* log = std::tmpfile();
   auto first = tiny_options(a);
   first.optimizer = optimizer;
@@ -289,7 +283,7 @@ TEST(Train, ResumesFromAnotherWorkingDirectory) {
   o.max_steps = 4;
   auto part = train(o, log);
   std::filesystem::current_path(base / "elsewhere");
-  const auto saved = from_config_text(slurp(base / "run" / "options.toml"), "options.toml");
+  const auto saved = from_config_text(cvtk::testing::read_file(base / "run" / "options.toml"), "options.toml");
   TrainOptions resume;
   resume.resume = "../run";
   resume.epochs = 0;  // the saved run's length
@@ -364,7 +358,8 @@ std::filesystem::path untrained_checkpoint(const std::filesystem::path& dir) {
 size_t count_files(const std::filesystem::path& dir, const std::string& ext) {
   size_t n = 0;
   if (!std::filesystem::exists(dir)) return 0;
-  for (auto& e : std::filesystem::recursive_directory_iterator(dir)) n += e.is_regular_file() && e.path().extension() == ext;
+  for (auto& e : std::filesystem::recursive_directory_iterator(dir))
+    n += e.is_regular_file() && e.path().extension() == ext;
   return n;
 }
 
@@ -386,11 +381,12 @@ TEST(Predict, WritesResultsAndDrawings) {
   std::ostringstream msg;
   EXPECT_EQ(run_predict(o, msg), 0);
   EXPECT_TRUE(std::filesystem::exists(dir / "out" / "predictions.json"));
-  const auto csv = slurp(dir / "out" / "images.csv");
+  const auto csv = cvtk::testing::read_file(dir / "out" / "images.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 17);  // header + 16 images
   EXPECT_EQ(count_files(dir / "out" / "images", ".jpg"), 3u);
   // The header states the inference configuration and that --score is the output threshold.
-  EXPECT_NE(msg.str().find("inference: size 128, score >= 0, NMS 0.5, max 100 per image, pipeline eval"), std::string::npos)
+  EXPECT_NE(msg.str().find("inference: size 128, score >= 0, NMS 0.5, max 100 per image, pipeline eval"),
+            std::string::npos)
       << msg.str();
   EXPECT_NE(msg.str().find("checkpoint's: size 128, score >= 0.05"), std::string::npos) << msg.str();
   o.source = dir / "nothing_here";
@@ -443,7 +439,7 @@ TEST(Predict, DrawnImagesAreNamedByRelativePath) {
   EXPECT_TRUE(std::filesystem::exists(dir / "out" / "images" / "b" / "y.jpg"));
   EXPECT_EQ(count_files(dir / "out" / "images", ".jpg"), 3u);
   EXPECT_NE(msg.str().find("3 drawn images"), std::string::npos) << msg.str();
-  const auto csv = slurp(dir / "out" / "images.csv");
+  const auto csv = cvtk::testing::read_file(dir / "out" / "images.csv");
   EXPECT_NE(csv.find("b/y.png,240,160,images/b/y.jpg"), std::string::npos) << csv;
 }
 
@@ -456,7 +452,7 @@ TEST(Predict, NoReadableInputIsAnErrorAndWritesNothing) {
   o.out = dir / "out";
   std::ostringstream msg;
   std::ofstream(dir / "empty.jpg").close();  // zero bytes
-  const auto jpeg = slurp(tiny_dataset() / "JPEGImages" / "val_00000.jpg");
+  const auto jpeg = cvtk::testing::read_file(tiny_dataset() / "JPEGImages" / "val_00000.jpg");
   std::ofstream(dir / "cut.jpg", std::ios::binary) << jpeg.substr(0, 200);  // truncated
   std::ofstream(dir / "clip.mp4", std::ios::binary) << jpeg;
   for (const char* name : {"empty.jpg", "cut.jpg"}) {

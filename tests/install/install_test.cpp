@@ -26,15 +26,6 @@ using cvtk::testing::run_shell;
 
 namespace {
 
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -45,11 +36,13 @@ struct Found {
 };
 
 std::ostream& operator<<(std::ostream& os, const Found& f) {
-  return os << "[" << f.x1 << ", " << f.y1 << ", " << f.w << ", " << f.h << "] class " << f.category_id << " score " << f.score;
+  return os << "[" << f.x1 << ", " << f.y1 << ", " << f.w << ", " << f.h << "] class " << f.category_id << " score "
+            << f.score;
 }
 
 bool operator==(const Found& a, const Found& b) {
-  return a.x1 == b.x1 && a.y1 == b.y1 && a.w == b.w && a.h == b.h && a.score == b.score && a.category_id == b.category_id;
+  return a.x1 == b.x1 && a.y1 == b.y1 && a.w == b.w && a.h == b.h && a.score == b.score &&
+         a.category_id == b.category_id;
 }
 
 struct ExampleOutput {
@@ -82,7 +75,8 @@ ExampleOutput parse_example(const std::string& text) {
 // predictions.json's entries in file order.
 std::vector<Found> parse_predictions(const std::string& json) {
   std::vector<Found> found;
-  const std::regex entry(R"re("category_id": (\d+), "bbox": \[([^,\]]+), ([^,\]]+), ([^,\]]+), ([^,\]]+)\], "score": ([^}]+)\})re");
+  const std::regex entry(
+      R"re("category_id": (\d+), "bbox": \[([^,\]]+), ([^,\]]+), ([^,\]]+), ([^,\]]+)\], "score": ([^}]+)\})re");
   for (auto it = std::sregex_iterator(json.begin(), json.end(), entry); it != std::sregex_iterator(); ++it) {
     const auto& m = *it;
     auto num = [&](int k) { return std::strtod(m[k].str().c_str(), nullptr); };
@@ -110,7 +104,9 @@ TEST(Install, ExampleBuiltAgainstThePrefixDetectsAsPredictDoes) {
 
   // The install.
   auto t0 = clock::now();
-  CliRun r = run_shell(q(cmake) + " --install " + q(cvtk::testing::binary_dir()) + " --prefix " + q(prefix) + config_flag + " 2>&1");
+  CliRun r =
+      run_shell(cvtk::testing::quoted(cmake) + " --install " + cvtk::testing::quoted(cvtk::testing::binary_dir()) +
+                " --prefix " + cvtk::testing::quoted(prefix) + config_flag + " 2>&1");
   ASSERT_EQ(r.code, 0) << r.output;
   times << "install " << seconds_since(t0) << " s; ";
   EXPECT_TRUE(fs::exists(prefix / "include" / "cvtk" / "detection" / "detector.h"));
@@ -124,7 +120,7 @@ TEST(Install, ExampleBuiltAgainstThePrefixDetectsAsPredictDoes) {
   // The export names no path of this checkout or build (they would break a package built from it) and
   // no precompiled header.
   for (auto& e : fs::directory_iterator(cmake_dir)) {
-    const std::string text = slurp(e.path());
+    const std::string text = cvtk::testing::read_file(e.path());
     EXPECT_EQ(text.find(cvtk::testing::source_dir().string()), std::string::npos) << e.path();
     EXPECT_EQ(text.find(cvtk::testing::binary_dir().string()), std::string::npos) << e.path();
     EXPECT_EQ(text.find("cmake_pch"), std::string::npos) << e.path();
@@ -133,16 +129,20 @@ TEST(Install, ExampleBuiltAgainstThePrefixDetectsAsPredictDoes) {
 
   // The example against the prefix alone: a fresh build directory, no registry, no inherited prefix path.
   t0 = clock::now();
-  r = run_shell("env -u CMAKE_PREFIX_PATH " + q(cmake) + " -S " + q(cvtk::testing::source_dir() / "examples" / "detect_image") +
-                " -B " + q(example_build) + " -G " + q(CVTK_CMAKE_GENERATOR) + " -DCMAKE_MAKE_PROGRAM=" + q(CVTK_MAKE_PROGRAM) +
-                " -DCMAKE_CXX_COMPILER=" + q(CVTK_CXX_COMPILER) + (config.empty() ? "" : " -DCMAKE_BUILD_TYPE=" + config) +
-                " -DCMAKE_PREFIX_PATH=" + q(prefix) + " -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF 2>&1");
+  r = run_shell("env -u CMAKE_PREFIX_PATH " + cvtk::testing::quoted(cmake) + " -S " +
+                cvtk::testing::quoted(cvtk::testing::source_dir() / "examples" / "detect_image") + " -B " +
+                cvtk::testing::quoted(example_build) + " -G " + cvtk::testing::quoted(CVTK_CMAKE_GENERATOR) +
+                " -DCMAKE_MAKE_PROGRAM=" + cvtk::testing::quoted(CVTK_MAKE_PROGRAM) + " -DCMAKE_CXX_COMPILER=" +
+                cvtk::testing::quoted(CVTK_CXX_COMPILER) + (config.empty() ? "" : " -DCMAKE_BUILD_TYPE=" + config) +
+                " -DCMAKE_PREFIX_PATH=" + cvtk::testing::quoted(prefix) +
+                " -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF 2>&1");
   ASSERT_EQ(r.code, 0) << r.output;
-  const std::string cache = slurp(example_build / "CMakeCache.txt");
+  const std::string cache = cvtk::testing::read_file(example_build / "CMakeCache.txt");
   std::smatch m;
   ASSERT_TRUE(std::regex_search(cache, m, std::regex("cvtk_DIR:PATH=(.*)")));
   EXPECT_EQ(fs::weakly_canonical(m[1].str()), fs::weakly_canonical(cmake_dir)) << "found cvtk outside the prefix";
-  r = run_shell(q(cmake) + " --build " + q(example_build) + config_flag + " 2>&1");
+  r = run_shell(cvtk::testing::quoted(cmake) + " --build " + cvtk::testing::quoted(example_build) + config_flag +
+                " 2>&1");
   ASSERT_EQ(r.code, 0) << r.output;
   times << "example configure + build " << seconds_since(t0) << " s; ";
   fs::path example = example_build / "detect_image";
@@ -151,11 +151,14 @@ TEST(Install, ExampleBuiltAgainstThePrefixDetectsAsPredictDoes) {
 
   // A tiny checkpoint.
   t0 = clock::now();
-  const std::string bin = q(cvtk::testing::cvtk_binary());
-  r = run_shell(bin + " synth " + q(dir / "shapes") + " --train 4 --val 2 --width 64 --height 64 --min-size 12 --max-size 30 2>&1");
+  const std::string bin = cvtk::testing::quoted(cvtk::testing::cvtk_binary());
+  r = run_shell(bin + " synth " + cvtk::testing::quoted(dir / "shapes") +
+                " --train 4 --val 2 --width 64 --height 64 --min-size 12 --max-size 30 2>&1");
   ASSERT_EQ(r.code, 0) << r.output;
-  r = run_shell(bin + " train --data " + q(dir / "shapes") + " --epochs 1 --max-steps 1 --size 64 --batch 2 --rcnn-rois 16" +
-                " --threads 2 --loader-threads 1 --val-split none --out " + q(dir / "run") + " 2>&1");
+  r = run_shell(bin + " train --data " + cvtk::testing::quoted(dir / "shapes") +
+                " --epochs 1 --max-steps 1 --size 64 --batch 2 --rcnn-rois 16" +
+                " --threads 2 --loader-threads 1 --val-split none --out " + cvtk::testing::quoted(dir / "run") +
+                " 2>&1");
   const fs::path checkpoint = dir / "run" / "last.pt";
   ASSERT_EQ(r.code, 0) << r.output;
   ASSERT_TRUE(fs::exists(checkpoint)) << r.output;
@@ -172,7 +175,8 @@ TEST(Install, ExampleBuiltAgainstThePrefixDetectsAsPredictDoes) {
   const std::vector<std::string> changes = {"", " --score 0.1 --nms-iou 0.4 --max-dets 5 --size 96"};
   for (size_t k = 0; k < changes.size(); ++k) {
     SCOPED_TRACE("options:" + (changes[k].empty() ? std::string(" the checkpoint's") : changes[k]));
-    r = run_shell(q(example) + " " + q(checkpoint) + " " + q(image) + " --threads 2" + changes[k] + " 2>&1");
+    r = run_shell(cvtk::testing::quoted(example) + " " + cvtk::testing::quoted(checkpoint) + " " +
+                  cvtk::testing::quoted(image) + " --threads 2" + changes[k] + " 2>&1");
     ASSERT_EQ(r.code, 0) << r.output;
     const ExampleOutput ex = parse_example(r.output);
     ASSERT_FALSE(ex.inference.empty()) << r.output;
@@ -185,19 +189,24 @@ TEST(Install, ExampleBuiltAgainstThePrefixDetectsAsPredictDoes) {
       score = "";
     }
     const fs::path out = dir / ("predict" + std::to_string(k));
-    CliRun p = run_shell(bin + " predict --weights " + q(checkpoint) + " --source " + q(image) + " --out " + q(out) +
+    CliRun p = run_shell(bin + " predict --weights " + cvtk::testing::quoted(checkpoint) + " --source " +
+                         cvtk::testing::quoted(image) + " --out " + cvtk::testing::quoted(out) +
                          " --no-draw --threads 2" + score + changes[k] + " 2>&1");
     ASSERT_EQ(p.code, 0) << p.output;
-    EXPECT_NE(p.output.find("inference: " + ex.inference), std::string::npos) << "example: " << ex.inference << "\npredict:\n" << p.output;
-    const auto predicted = parse_predictions(slurp(out / "predictions.json"));
-    ASSERT_EQ(ex.found.size(), predicted.size()) << r.output << "\n" << slurp(out / "predictions.json");
+    EXPECT_NE(p.output.find("inference: " + ex.inference), std::string::npos)
+        << "example: " << ex.inference << "\npredict:\n"
+        << p.output;
+    const auto predicted = parse_predictions(cvtk::testing::read_file(out / "predictions.json"));
+    ASSERT_EQ(ex.found.size(), predicted.size()) << r.output << "\n"
+                                                 << cvtk::testing::read_file(out / "predictions.json");
     for (size_t i = 0; i < predicted.size(); ++i) EXPECT_EQ(ex.found[i], predicted[i]) << "detection " << i;
     for (const auto& name : ex.names) EXPECT_FALSE(name.empty());
   }
   times << "two example + predict pairs " << seconds_since(t0) << " s";
 
   // An error names the file.
-  r = run_shell(q(example) + " " + q(dir / "missing.pt") + " " + q(image) + " 2>&1");
+  r = run_shell(cvtk::testing::quoted(example) + " " + cvtk::testing::quoted(dir / "missing.pt") + " " +
+                cvtk::testing::quoted(image) + " 2>&1");
   EXPECT_EQ(r.code, 1) << r.output;
   EXPECT_NE(r.output.find("missing.pt"), std::string::npos) << r.output;
 

@@ -49,7 +49,8 @@ TEST(VocRules, ElevenPointAndAllPointByHand) {
   // Two objects; detections ranked TP, FP, TP: recall 0.5, 0.5, 1; precision 1, 0.5, 2/3.
   auto gt = make_gt(1, 1);
   gt.images[0].objects = {obj({0, 0, 10, 10}), obj({50, 50, 60, 60})};
-  std::vector<Detection> dets = {{1, 0, 0.9, {0, 0, 10, 10}}, {1, 0, 0.8, {100, 100, 110, 110}}, {1, 0, 0.7, {50, 50, 60, 60}}};
+  std::vector<Detection> dets = {
+      {1, 0, 0.9, {0, 0, 10, 10}}, {1, 0, 0.8, {100, 100, 110, 110}}, {1, 0, 0.7, {50, 50, 60, 60}}};
   // All-point: 0.5 * 1 + 0.5 * 2/3.
   EXPECT_NEAR(ap(gt, dets, "voc"), 0.5 + 0.5 * 2.0 / 3, 1e-12);
   // 11-point: t = 0..0.5 -> 1 (6 points), t = 0.6..1 -> 2/3 (5 points).
@@ -111,8 +112,10 @@ TEST(CocoRules, CrowdRegionsAbsorbDetectionsAndAreIgnored) {
   gt.images[0].objects = {obj({0, 0, 10, 10}), obj({100, 100, 200, 200}, 0, false, true)};
   // Three detections inside the crowd region (IoU with it is intersection / detection area = 1):
   // all ignored, not false positives. One TP on the object.
-  std::vector<Detection> dets = {{1, 0, 0.9, {110, 110, 120, 120}}, {1, 0, 0.8, {130, 130, 140, 140}},
-                                 {1, 0, 0.7, {0, 0, 10, 10}}, {1, 0, 0.6, {150, 150, 160, 160}}};
+  std::vector<Detection> dets = {{1, 0, 0.9, {110, 110, 120, 120}},
+                                 {1, 0, 0.8, {130, 130, 140, 140}},
+                                 {1, 0, 0.7, {0, 0, 10, 10}},
+                                 {1, 0, 0.6, {150, 150, 160, 160}}};
   auto r = metrics::evaluate(gt, dets, metrics::coco_protocol());
   EXPECT_NEAR(r.classes[0].ap, 1.0 - 2.220446049250313e-16, 1e-15);  // pycocotools' eps in precision
   EXPECT_EQ(r.classes[0].gt, 1u);
@@ -134,7 +137,8 @@ TEST(CocoRules, MaxDetsCutsPerImagePerCategory) {
   auto gt = make_gt(1, 1);
   gt.images[0].objects = {obj({0, 0, 10, 10}), obj({50, 50, 60, 60})};
   // The best-scored detection is a FP; with maxDets 1 only it counts, so AR@1 is 0; AR@10 is 1.
-  std::vector<Detection> dets = {{1, 0, 0.9, {100, 100, 110, 110}}, {1, 0, 0.8, {0, 0, 10, 10}}, {1, 0, 0.7, {50, 50, 60, 60}}};
+  std::vector<Detection> dets = {
+      {1, 0, 0.9, {100, 100, 110, 110}}, {1, 0, 0.8, {0, 0, 10, 10}}, {1, 0, 0.7, {50, 50, 60, 60}}};
   auto r = metrics::evaluate(gt, dets, metrics::coco_protocol());
   EXPECT_EQ(r.find("AR@1")->value, 0.0);
   EXPECT_NEAR(r.find("AR@10")->value, 1.0, 1e-12);
@@ -178,7 +182,8 @@ TEST(Properties, PerfectDetectionsScoreOneAndResultsIgnoreOrderAndThreads) {
       noisy.push_back({im.id, label, u(rng), {x + u(rng) * 4, y + u(rng) * 4, x + w, y + h}});
       noisy.push_back({im.id, static_cast<int>(u(rng) * 4), u(rng), {x, y, x + 20, y + 20}});
     }
-  for (const char* name : {"voc07", "voc"}) EXPECT_NEAR(metrics::evaluate(gt, perfect, metrics::protocol_by_name(name)).headline(), 1.0, 1e-12);
+  for (const char* name : {"voc07", "voc"})
+    EXPECT_NEAR(metrics::evaluate(gt, perfect, metrics::protocol_by_name(name)).headline(), 1.0, 1e-12);
   EXPECT_NEAR(metrics::evaluate(gt, perfect, metrics::coco_protocol()).headline(), 1.0, 1e-12);
   // Scores are distinct here, so the input order must not matter; nor the thread count.
   auto shuffled = noisy;
@@ -192,7 +197,8 @@ TEST(Properties, PerfectDetectionsScoreOneAndResultsIgnoreOrderAndThreads) {
     const auto a = metrics::evaluate(gt, noisy, p1);
     const auto b = metrics::evaluate(reversed_gt, shuffled, p2);
     ASSERT_EQ(a.summary.size(), b.summary.size());
-    for (size_t i = 0; i < a.summary.size(); ++i) EXPECT_EQ(a.summary[i].value, b.summary[i].value) << name << " " << a.summary[i].name;
+    for (size_t i = 0; i < a.summary.size(); ++i)
+      EXPECT_EQ(a.summary[i].value, b.summary[i].value) << name << " " << a.summary[i].name;
     EXPECT_GT(a.headline(), 0.05) << name;
     EXPECT_LT(a.headline(), 0.95) << name;
   }
@@ -202,7 +208,8 @@ TEST(BadInput, InMemoryDetectionsAreChecked) {
   auto gt = make_gt(1, 1);
   EXPECT_THROW(metrics::evaluate(gt, {{7, 0, 0.5, {0, 0, 1, 1}}}, metrics::voc_protocol()), std::invalid_argument);
   EXPECT_THROW(metrics::evaluate(gt, {{1, 3, 0.5, {0, 0, 1, 1}}}, metrics::voc_protocol()), std::invalid_argument);
-  EXPECT_THROW(metrics::evaluate(gt, {{1, 0, std::nan(""), {0, 0, 1, 1}}}, metrics::voc_protocol()), std::invalid_argument);
+  EXPECT_THROW(metrics::evaluate(gt, {{1, 0, std::nan(""), {0, 0, 1, 1}}}, metrics::voc_protocol()),
+               std::invalid_argument);
   EXPECT_THROW(metrics::evaluate(gt, {{1, 0, 0.5, {5, 0, 1, 1}}}, metrics::voc_protocol()), std::invalid_argument);
   metrics::Protocol p = metrics::voc_protocol();
   p.classes = {"nope"};

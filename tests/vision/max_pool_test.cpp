@@ -15,10 +15,13 @@ using cvtk::vision::max_pool2d;
 void expect_matches_aten() {
   torch::NoGradGuard no_grad;
   torch::manual_seed(5);
-  struct Case { int64_t n, c, h, w, k, s, p; };
+  struct Case {
+    int64_t n, c, h, w, k, s, p;
+  };
   for (const Case t : {Case{1, 24, 160, 160, 3, 2, 1}, Case{2, 5, 17, 9, 3, 2, 1}, Case{1, 64, 35, 35, 3, 2, 0},
                        Case{3, 3, 8, 11, 2, 2, 0}, Case{1, 7, 6, 6, 3, 1, 1}, Case{1, 1, 5, 4, 5, 3, 2}}) {
-    SCOPED_TRACE(::testing::Message() << "c " << t.c << " h " << t.h << " w " << t.w << " k " << t.k << " s " << t.s << " p " << t.p);
+    SCOPED_TRACE(::testing::Message() << "c " << t.c << " h " << t.h << " w " << t.w << " k " << t.k << " s " << t.s
+                                      << " p " << t.p);
     auto x = torch::randn({t.n, t.c, t.h, t.w}) - 3;  // mostly negative: padding must not win
     x.view(-1)[7] = std::numeric_limits<float>::quiet_NaN();
     const auto cl = x.contiguous(torch::MemoryFormat::ChannelsLast);

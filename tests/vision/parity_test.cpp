@@ -12,7 +12,8 @@ using cvtk::testing::close;
 class TorchvisionParity : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (!cvtk::testing::have_torchvision()) GTEST_SKIP() << "/usr/bin/python3 with torchvision not found: skipping parity";
+    if (!cvtk::testing::have_torchvision())
+      GTEST_SKIP() << "/usr/bin/python3 with torchvision not found: skipping parity";
     at::set_num_threads(2);
   }
 };
@@ -41,7 +42,8 @@ TEST_P(TorchvisionParity, EvalLogitsAndFeatures) {
   EXPECT_TRUE(close(net->forward(x), fx.at("eval.logits")));
   EXPECT_TRUE(close(net->forward(x.slice(0, 0, 1)), fx.at("eval.logits").slice(0, 0, 1)));
   const auto prepared = net->features(x);
-  for (const auto& spec : specs) EXPECT_TRUE(close(vision::BackboneImpl::pick(prepared, spec.name), fx.at("eval." + spec.name))) << spec.name;
+  for (const auto& spec : specs)
+    EXPECT_TRUE(close(vision::BackboneImpl::pick(prepared, spec.name), fx.at("eval." + spec.name))) << spec.name;
 }
 
 TEST_P(TorchvisionParity, TrainModeFeaturesAndBatchNormStatistics) {
@@ -62,9 +64,12 @@ TEST_P(TorchvisionParity, TrainModeFeaturesAndBatchNormStatistics) {
     auto it = fx.find("train.state." + key);
     if (it == fx.end()) continue;
     ++stats;
-    if (key.find("num_batches_tracked") != std::string::npos) EXPECT_TRUE(torch::equal(t, it->second)) << key;
+    if (key.find("num_batches_tracked") != std::string::npos) {
+      EXPECT_TRUE(torch::equal(t, it->second)) << key;
+    }
     // Running means of maps that follow a BatchNorm are ~0: judged against the maps' unit scale.
-    else EXPECT_TRUE(close(t, it->second, 1e-4, 0.01)) << key;
+    else
+      EXPECT_TRUE(close(t, it->second, 1e-4, 0.01)) << key;
   }
   size_t expected = 0;  // models without BatchNorm (Swin) have none
   for (const auto& [k, t] : fx) expected += k.rfind("train.state.", 0) == 0;
@@ -80,8 +85,8 @@ TEST_P(TorchvisionParity, WeightsRoundTripThroughTorchvision) {
   vision::save_weights(*net, dir / "cvtk.pt");
   const torch::Tensor x = torch::randn({1, 3, net->default_input_size(), net->default_input_size()});
   vision::write_weights({{"x", x}}, dir / "input.pt");
-  ASSERT_TRUE(cvtk::testing::run_python("import " + name + " " + (dir / "cvtk.pt").string() + " --input " + (dir / "input.pt").string() +
-                                        " --output " + (dir / "out.pt").string()));
+  ASSERT_TRUE(cvtk::testing::run_python("import " + name + " " + (dir / "cvtk.pt").string() + " --input " +
+                                        (dir / "input.pt").string() + " --output " + (dir / "out.pt").string()));
   torch::NoGradGuard no_grad;
   torch::Tensor theirs;
   for (const auto& [k, t] : vision::read_weights(dir / "out.pt"))
@@ -97,11 +102,15 @@ TEST_P(TorchvisionParity, WeightsRoundTripThroughTorchvision) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backbones, TorchvisionParity,
-                         ::testing::Values("shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0", "swin_t", "swin_s", "swin_b", "inception_v3", "googlenet"),
+                         ::testing::Values("shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5",
+                                           "shufflenet_v2_x2_0", "swin_t", "swin_s", "swin_b", "inception_v3",
+                                           "googlenet"),
                          [](const auto& info) { return info.param; });
 
 TEST(TransformInput, MatchesTorchvisionForInceptionAndGoogLeNet) {
-  if (!cvtk::testing::have_torchvision()) GTEST_SKIP() << "/usr/bin/python3 with torchvision not found";
+  if (!cvtk::testing::have_torchvision()) {
+    GTEST_SKIP() << "/usr/bin/python3 with torchvision not found";
+  }
   at::set_num_threads(2);
   for (const std::string name : {"inception_v3", "googlenet"}) {
     SCOPED_TRACE(name);
@@ -119,8 +128,8 @@ TEST(TransformInput, MatchesTorchvisionForInceptionAndGoogLeNet) {
 TEST(Weights, MismatchesAreListed) {
   vision::Backbone net = vision::create_backbone("shufflenet_v2_x0_5");
   auto sd = vision::state_dict(*net);
-  sd.erase(sd.begin());                                   // conv1.0.weight missing
-  sd.emplace_back("extra.weight", torch::zeros({1}));     // unexpected
+  sd.erase(sd.begin());                                // conv1.0.weight missing
+  sd.emplace_back("extra.weight", torch::zeros({1}));  // unexpected
   for (auto& [k, t] : sd)
     if (k == "fc.weight") t = torch::zeros({10, 1024});  // mis-shaped
   try {

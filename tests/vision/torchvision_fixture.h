@@ -28,7 +28,8 @@ inline bool run_python(const std::string& args) {
 }
 
 // The fixture's tensors by key ("weights.<name>", "input", "eval.logits", "eval.c4", "train.state.<name>").
-inline std::map<std::string, torch::Tensor> torchvision_fixture(const std::string& model, int batch, const std::string& extra = "") {
+inline std::map<std::string, torch::Tensor> torchvision_fixture(const std::string& model, int batch,
+                                                                const std::string& extra = "") {
   const auto dir = binary_dir() / "test_fixtures";
   std::filesystem::create_directories(dir);
   const auto file = dir / (model + "_b" + std::to_string(batch) + (extra.empty() ? "" : "_t") + ".pt");

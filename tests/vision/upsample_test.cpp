@@ -61,8 +61,8 @@ TEST(Upsample, PixelShuffleOrdersSubpixelsAsDocumented) {
     for (int64_t c : {0, 2})
       for (int64_t i = 0; i < f; ++i)
         for (int64_t j = 0; j < f; ++j) {
-          const auto expected = conv.select(1, c * f * f + i * f + j);                                // [2, 5, 7]
-          const auto got = y.select(1, c).slice(1, i, 5 * f, f).slice(2, j, 7 * f, f);                // [2, 5, 7]
+          const auto expected = conv.select(1, c * f * f + i * f + j);                  // [2, 5, 7]
+          const auto got = y.select(1, c).slice(1, i, 5 * f, f).slice(2, j, 7 * f, f);  // [2, 5, 7]
           EXPECT_LT(max_diff(got, expected), 1e-5) << "x" << f << " c " << c << " sub-pixel " << i << "," << j;
         }
   }
@@ -73,8 +73,10 @@ TEST(Upsample, TransposedStartsAsBilinearAwayFromTheBorder) {
   const auto x = torch::randn({2, 3, 9, 11});
   for (int64_t f : kFactors) {
     const auto y = make_upsampler("transposed", 3, f).forward(x);
-    const auto ref = F::interpolate(
-        x, F::InterpolateFuncOptions().size(std::vector<int64_t>{9 * f, 11 * f}).mode(torch::kBilinear).align_corners(false));
+    const auto ref = F::interpolate(x, F::InterpolateFuncOptions()
+                                           .size(std::vector<int64_t>{9 * f, 11 * f})
+                                           .mode(torch::kBilinear)
+                                           .align_corners(false));
     const int64_t m = f > 1 ? f : 0;
     const auto inner = [&](const torch::Tensor& t) { return t.slice(2, m, 9 * f - m).slice(3, m, 11 * f - m); };
     EXPECT_LT(max_diff(inner(y), inner(ref)), 1e-5) << "x" << f;

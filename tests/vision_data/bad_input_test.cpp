@@ -20,12 +20,13 @@ namespace {
 
 using cvtk::testing::write_text;
 
-std::string voc_xml(const std::string& objects, const std::string& size = "<size><width>100</width><height>80</height></size>") {
+std::string voc_xml(const std::string& objects,
+                    const std::string& size = "<size><width>100</width><height>80</height></size>") {
   return "<annotation><filename>a.jpg</filename>" + size + objects + "</annotation>";
 }
 
-std::string voc_object(const std::string& name, const std::string& xmin, const std::string& ymin, const std::string& xmax,
-                       const std::string& ymax) {
+std::string voc_object(const std::string& name, const std::string& xmin, const std::string& ymin,
+                       const std::string& xmax, const std::string& ymax) {
   return "<object><name>" + name + "</name><bndbox><xmin>" + xmin + "</xmin><ymin>" + ymin + "</ymin><xmax>" + xmax +
          "</xmax><ymax>" + ymax + "</ymax></bndbox></object>";
 }
@@ -57,11 +58,16 @@ TEST(BadVoc, EachProblemNamesFileEntryAndField) {
       {"malformed", "<annotation><size>", "byte 17", ""},
       {"no_size", "<annotation><object/></annotation>", "", "size"},
       {"bad_width", voc_xml("", "<size><width>wide</width><height>80</height></size>"), "", "size/width"},
-      {"missing_xmax", "<annotation><size><width>100</width><height>80</height></size><object><name>cat</name><bndbox><xmin>1</xmin><ymin>1</ymin><ymax>5</ymax></bndbox></object></annotation>", "object 1", "bndbox/xmax"},
-      {"xmax_lt_xmin", voc_xml(voc_object("cat", "1", "1", "5", "5") + voc_object("cat", "10", "1", "5", "5")), "object 2", "bndbox/xmax"},
+      {"missing_xmax",
+       "<annotation><size><width>100</width><height>80</height></size><object><name>cat</name><bndbox><xmin>1</"
+       "xmin><ymin>1</ymin><ymax>5</ymax></bndbox></object></annotation>",
+       "object 1", "bndbox/xmax"},
+      {"xmax_lt_xmin", voc_xml(voc_object("cat", "1", "1", "5", "5") + voc_object("cat", "10", "1", "5", "5")),
+       "object 2", "bndbox/xmax"},
       {"outside", voc_xml(voc_object("cat", "1", "1", "101", "5")), "object 1", "bndbox"},
       {"no_name", voc_xml("<object><bndbox/></object>"), "object 1", "name"},
-      {"bad_difficult", voc_xml("<object><name>cat</name><difficult>yes</difficult></object>"), "object 1", "difficult"},
+      {"bad_difficult", voc_xml("<object><name>cat</name><difficult>yes</difficult></object>"), "object 1",
+       "difficult"},
       {"not_utf8", voc_xml(voc_object("c\xff\xfe", "1", "1", "5", "5")), "object 1", "name"},
   };
   for (const auto& c : cases) {
@@ -106,23 +112,37 @@ struct JsonCase {
 TEST(BadCoco, EachProblemNamesFileEntryAndField) {
   const std::string images = R"("images": [{"id": 1, "file_name": "a.jpg", "width": 100, "height": 80}])";
   const std::string cats = R"("categories": [{"id": 1, "name": "cat"}])";
-  auto with_ann = [&](const std::string& ann) { return "{" + images + ", " + cats + R"(, "annotations": [)" + ann + "]}"; };
+  auto with_ann = [&](const std::string& ann) {
+    return "{" + images + ", " + cats + R"(, "annotations": [)" + ann + "]}";
+  };
   const std::string good = R"({"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 5, 5]})";
   const std::vector<JsonCase> cases = {
       {"malformed", "{\"images\": [", "images[0]", ""},
       {"not_object", "[1, 2]", "", ""},
       {"no_images", "{" + cats + "}", "", "images"},
-      {"image_missing_width", "{" + cats + R"(, "images": [{"id": 1, "file_name": "a.jpg", "height": 3}]})", "images[0]", "width"},
-      {"image_id_string", "{" + cats + R"(, "images": [{"id": "x", "file_name": "a.jpg", "width": 3, "height": 3}]})", "images[0]", "id"},
-      {"dup_image", "{" + cats + R"(, "images": [{"id": 1, "file_name": "a.jpg", "width": 3, "height": 3}, {"id": 1, "file_name": "b.jpg", "width": 3, "height": 3}]})", "images[1]", "id"},
-      {"bbox_short", with_ann(R"({"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 5]})"), "annotations[0]", "bbox"},
-      {"bbox_negative", with_ann(good + R"(, {"id": 2, "image_id": 1, "category_id": 1, "bbox": [1, 1, -5, 5]})"), "annotations[1]", "bbox"},
-      {"bbox_outside", with_ann(R"({"id": 1, "image_id": 1, "category_id": 1, "bbox": [90, 1, 20, 5]})"), "annotations[0]", "bbox"},
-      {"unknown_category", with_ann(R"({"id": 1, "image_id": 1, "category_id": 4, "bbox": [1, 1, 5, 5]})"), "annotations[0]", "category_id"},
-      {"unknown_image", with_ann(R"({"id": 1, "image_id": 9, "category_id": 1, "bbox": [1, 1, 5, 5]})"), "annotations[0]", "image_id"},
+      {"image_missing_width", "{" + cats + R"(, "images": [{"id": 1, "file_name": "a.jpg", "height": 3}]})",
+       "images[0]", "width"},
+      {"image_id_string", "{" + cats + R"(, "images": [{"id": "x", "file_name": "a.jpg", "width": 3, "height": 3}]})",
+       "images[0]", "id"},
+      {"dup_image",
+       "{" + cats +
+           R"(, "images": [{"id": 1, "file_name": "a.jpg", "width": 3, "height": 3}, {"id": 1, "file_name": "b.jpg", "width": 3, "height": 3}]})",
+       "images[1]", "id"},
+      {"bbox_short", with_ann(R"({"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 5]})"), "annotations[0]",
+       "bbox"},
+      {"bbox_negative", with_ann(good + R"(, {"id": 2, "image_id": 1, "category_id": 1, "bbox": [1, 1, -5, 5]})"),
+       "annotations[1]", "bbox"},
+      {"bbox_outside", with_ann(R"({"id": 1, "image_id": 1, "category_id": 1, "bbox": [90, 1, 20, 5]})"),
+       "annotations[0]", "bbox"},
+      {"unknown_category", with_ann(R"({"id": 1, "image_id": 1, "category_id": 4, "bbox": [1, 1, 5, 5]})"),
+       "annotations[0]", "category_id"},
+      {"unknown_image", with_ann(R"({"id": 1, "image_id": 9, "category_id": 1, "bbox": [1, 1, 5, 5]})"),
+       "annotations[0]", "image_id"},
       {"dup_ann", with_ann(good + ", " + good), "annotations[1]", "id"},
-      {"crowd_2", with_ann(R"({"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 5, 5], "iscrowd": 2})"), "annotations[0]", "iscrowd"},
-      {"area_string", with_ann(R"({"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 5, 5], "area": "big"})"), "annotations[0]", "area"},
+      {"crowd_2", with_ann(R"({"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 5, 5], "iscrowd": 2})"),
+       "annotations[0]", "iscrowd"},
+      {"area_string", with_ann(R"({"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 5, 5], "area": "big"})"),
+       "annotations[0]", "area"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -147,11 +167,15 @@ TEST(BadResults, EachProblemNamesFileEntryAndField) {
   const Dataset gt = read_coco(dir / "gt.json");
   const std::string good = R"({"image_id": 1, "category_id": 1, "bbox": [1, 1, 5, 5], "score": 0.5})";
   const std::vector<JsonCase> cases = {
-      {"nan_score", "[" + good + R"(, {"image_id": 1, "category_id": 1, "bbox": [1, 1, 5, 5], "score": NaN}])", "[1]", "score"},
-      {"string_score", "[" + good + R"(, {"image_id": 1, "category_id": 1, "bbox": [1, 1, 5, 5], "score": "high"}])", "[1]", "score"},
+      {"nan_score", "[" + good + R"(, {"image_id": 1, "category_id": 1, "bbox": [1, 1, 5, 5], "score": NaN}])", "[1]",
+       "score"},
+      {"string_score", "[" + good + R"(, {"image_id": 1, "category_id": 1, "bbox": [1, 1, 5, 5], "score": "high"}])",
+       "[1]", "score"},
       {"negative_w", R"([{"image_id": 1, "category_id": 1, "bbox": [1, 1, -5, 5], "score": 0.5}])", "[0]", "bbox"},
-      {"unknown_image", R"([{"image_id": 2, "category_id": 1, "bbox": [1, 1, 5, 5], "score": 0.5}])", "[0]", "image_id"},
-      {"unknown_cat", R"([{"image_id": 1, "category_id": 3, "bbox": [1, 1, 5, 5], "score": 0.5}])", "[0]", "category_id"},
+      {"unknown_image", R"([{"image_id": 2, "category_id": 1, "bbox": [1, 1, 5, 5], "score": 0.5}])", "[0]",
+       "image_id"},
+      {"unknown_cat", R"([{"image_id": 1, "category_id": 3, "bbox": [1, 1, 5, 5], "score": 0.5}])", "[0]",
+       "category_id"},
       {"missing_score", R"([{"image_id": 1, "category_id": 1, "bbox": [1, 1, 5, 5]}])", "[0]", "score"},
       {"object", R"({"image_id": 1})", "", ""},
       {"empty", "", "", ""},
@@ -159,10 +183,12 @@ TEST(BadResults, EachProblemNamesFileEntryAndField) {
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
     write_text(dir / (std::string(c.name) + ".json"), c.json);
-    expect_format_error([&] { read_coco_results(dir / (std::string(c.name) + ".json"), gt); }, c.name, c.entry, c.field);
+    expect_format_error([&] { read_coco_results(dir / (std::string(c.name) + ".json"), gt); }, c.name, c.entry,
+                        c.field);
   }
   // skip_unknown counts instead of failing.
-  write_text(dir / "mixed.json", "[" + good + R"(, {"image_id": 2, "category_id": 1, "bbox": [1, 1, 5, 5], "score": 0.5},
+  write_text(dir / "mixed.json",
+             "[" + good + R"(, {"image_id": 2, "category_id": 1, "bbox": [1, 1, 5, 5], "score": 0.5},
       {"image_id": 1, "category_id": 7, "bbox": [1, 1, 5, 5], "score": 0.5}])");
   DetectionReadOptions skip;
   skip.skip_unknown = true;
@@ -176,7 +202,8 @@ TEST(BadResults, EachProblemNamesFileEntryAndField) {
 TEST(Check, ListsEveryProblemAndCountsThem) {
   const fs::path root = cvtk::testing::scratch_dir("check_voc");
   write_text(root / "classes.txt", "cat\ndog\n");
-  write_text(root / "Annotations" / "a.xml", voc_xml(voc_object("cat", "1", "1", "120", "5") + voc_object("bird", "1", "1", "5", "5")));
+  write_text(root / "Annotations" / "a.xml",
+             voc_xml(voc_object("cat", "1", "1", "120", "5") + voc_object("bird", "1", "1", "5", "5")));
   write_text(root / "Annotations" / "b.xml", "<annotation>");
   write_text(root / "Annotations" / "c.xml", voc_xml(""));
   write_text(root / "JPEGImages" / "c.jpg", "not a jpeg");

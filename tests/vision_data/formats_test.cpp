@@ -73,7 +73,8 @@ TEST(VocReader, ConvertsOneBasedInclusiveIndicesToContinuousBoxes) {
 TEST(VocReader, CollectsClassNamesInByteOrderWithoutAClassFile) {
   const fs::path root = cvtk::testing::scratch_dir("voc_classes");
   auto obj = [](const char* name) {
-    return std::string("<object><name>") + name + "</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>5</xmax><ymax>5</ymax></bndbox></object>";
+    return std::string("<object><name>") + name +
+           "</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>5</xmax><ymax>5</ymax></bndbox></object>";
   };
   write_text(root / "Annotations" / "b.xml", std::string(kVocHeader) + obj("zebra") + obj("Ant") + "</annotation>");
   write_text(root / "Annotations" / "a.xml", std::string(kVocHeader) + obj("bee") + "</annotation>");
@@ -205,7 +206,8 @@ TEST(Detections, VocFilesRoundTripInVocIndices) {
   const fs::path dir = cvtk::testing::scratch_dir("voc_dets");
   write_text(dir / "ds" / "Annotations" / "a.xml",
              std::string(kVocHeader) +
-                 "<object><name>cat</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>5</xmax><ymax>5</ymax></bndbox></object></annotation>");
+                 "<object><name>cat</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>5</xmax><ymax>5</ymax></bndbox></"
+                 "object></annotation>");
   const Dataset gt = read_voc(dir / "ds");
   std::vector<Detection> dets = {{gt.images[0].id, 0, 0.9, Box{0, 0, 5, 5}}};
   write_voc_detections(dets, gt, dir / "dets", "test");

@@ -24,7 +24,9 @@ class BlockImpl : public torch::nn::Module {
     b3 = register_module("branch3", torch::nn::Sequential(basic(in, c5r, 1), basic(c5r, c5, 3, 1, 1)));
     b4 = register_module("branch4", torch::nn::Sequential(pool(3, 1, 1), basic(in, pp, 1)));
   }
-  torch::Tensor forward(const torch::Tensor& x) { return torch::cat({b1(x), b2->forward(x), b3->forward(x), b4->forward(x)}, 1); }
+  torch::Tensor forward(const torch::Tensor& x) {
+    return torch::cat({b1(x), b2->forward(x), b3->forward(x), b4->forward(x)}, 1);
+  }
   ConvBnRelu b1{nullptr};
   torch::nn::Sequential b2{nullptr}, b3{nullptr}, b4{nullptr};
 };
@@ -85,7 +87,8 @@ std::vector<FeatureSpec> GoogLeNetImpl::feature_specs() const {
   return {{"c2", 192, 4}, {"c3", 480, 8}, {"c4", 832, 16}, {"c5", 1024, 32}};
 }
 
-torch::Tensor GoogLeNetImpl::run(const torch::Tensor& input, FeatureMaps* maps, torch::Tensor* aux1, torch::Tensor* aux2) {
+torch::Tensor GoogLeNetImpl::run(const torch::Tensor& input, FeatureMaps* maps, torch::Tensor* aux1,
+                                 torch::Tensor* aux2) {
   torch::Tensor x = inference_input(options_.transform_input ? inception_transform_input(input) : input);
   const bool aux = is_training() && !aux1_.is_empty();
   for (auto& [name, m] : layers_) {

@@ -10,7 +10,8 @@ namespace {
 
 constexpr double kBnEps = 0.001;  // torchvision's BasicConv2d
 
-ConvBnRelu basic(int64_t in, int64_t out, std::vector<int64_t> k, std::vector<int64_t> s = {1, 1}, std::vector<int64_t> p = {0, 0}) {
+ConvBnRelu basic(int64_t in, int64_t out, std::vector<int64_t> k, std::vector<int64_t> s = {1, 1},
+                 std::vector<int64_t> p = {0, 0}) {
   if (k.size() == 1) k = {k[0], k[0]};
   if (s.size() == 1) s = {s[0], s[0]};
   if (p.size() == 1) p = {p[0], p[0]};
@@ -68,8 +69,8 @@ class InceptionCImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x) {
     return torch::cat({b1(x), s3(s2(s1(x))), d5(d4(d3(d2(d1(x))))), bp(avg3(x))}, 1);
   }
-  ConvBnRelu b1{nullptr}, s1{nullptr}, s2{nullptr}, s3{nullptr}, d1{nullptr}, d2{nullptr}, d3{nullptr}, d4{nullptr}, d5{nullptr},
-      bp{nullptr};
+  ConvBnRelu b1{nullptr}, s1{nullptr}, s2{nullptr}, s3{nullptr}, d1{nullptr}, d2{nullptr}, d3{nullptr}, d4{nullptr},
+      d5{nullptr}, bp{nullptr};
 };
 TORCH_MODULE(InceptionC);
 
@@ -106,7 +107,8 @@ class InceptionEImpl : public torch::nn::Module {
     auto d = d2(d1(x));
     return torch::cat({b1(x), torch::cat({a2a(a), a2b(a)}, 1), torch::cat({d3a(d), d3b(d)}, 1), bp(avg3(x))}, 1);
   }
-  ConvBnRelu b1{nullptr}, a1{nullptr}, a2a{nullptr}, a2b{nullptr}, d1{nullptr}, d2{nullptr}, d3a{nullptr}, d3b{nullptr}, bp{nullptr};
+  ConvBnRelu b1{nullptr}, a1{nullptr}, a2a{nullptr}, a2b{nullptr}, d1{nullptr}, d2{nullptr}, d3a{nullptr}, d3b{nullptr},
+      bp{nullptr};
 };
 TORCH_MODULE(InceptionE);
 

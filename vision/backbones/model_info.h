@@ -16,9 +16,9 @@ struct FeatureShape {
 
 struct ModelInfo {
   std::string name;
-  int64_t parameters = 0;           // with the classifier head
-  int64_t input_size = 0;           // square side
-  int64_t macs = 0;                 // one image, classifier included (conv, linear, attention products)
+  int64_t parameters = 0;  // with the classifier head
+  int64_t input_size = 0;  // square side
+  int64_t macs = 0;        // one image, classifier included (conv, linear, attention products)
   std::vector<FeatureShape> features;
 };
 

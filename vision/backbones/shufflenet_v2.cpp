@@ -39,26 +39,30 @@ ShuffleUnitImpl::ShuffleUnitImpl(const ShuffleUnitOptions& o) : o_(o) {
   const int64_t k = o.kernel;
   if (o.flavour == ShuffleFlavour::kTorchvision) {
     const int64_t bf = o.oup / 2;
-    TORCH_CHECK(o.stride == 2 || o.inp == 2 * bf, "shuffle unit: stride-1 units need inp == oup, got ", o.inp, " and ", o.oup);
+    TORCH_CHECK(o.stride == 2 || o.inp == 2 * bf, "shuffle unit: stride-1 units need inp == oup, got ", o.inp, " and ",
+                o.oup);
     proj_ = torch::nn::Sequential();
     if (o.stride == 2)
-      proj_ = torch::nn::Sequential(conv(o.inp, o.inp, k, 2, o.inp), BatchNorm2d(o.inp), conv(o.inp, bf, 1), BatchNorm2d(bf), ReLU());
+      proj_ = torch::nn::Sequential(conv(o.inp, o.inp, k, 2, o.inp), BatchNorm2d(o.inp), conv(o.inp, bf, 1),
+                                    BatchNorm2d(bf), ReLU());
     const int64_t in_main = o.stride == 2 ? o.inp : bf;
-    main_ = torch::nn::Sequential(conv(in_main, bf, 1), BatchNorm2d(bf), ReLU(), conv(bf, bf, k, o.stride, bf), BatchNorm2d(bf),
-                                  conv(bf, bf, 1), BatchNorm2d(bf), ReLU());
+    main_ = torch::nn::Sequential(conv(in_main, bf, 1), BatchNorm2d(bf), ReLU(), conv(bf, bf, k, o.stride, bf),
+                                  BatchNorm2d(bf), conv(bf, bf, 1), BatchNorm2d(bf), ReLU());
     register_module("branch1", proj_);
     register_module("branch2", main_);
   } else {
     const int64_t mid = o.oup / 2;
     if (o.stride == 2) {
-      proj_ = torch::nn::Sequential(conv(o.inp, o.inp, k, 2, o.inp), BatchNorm2d(o.inp), conv(o.inp, o.inp, 1), BatchNorm2d(o.inp), ReLU());
+      proj_ = torch::nn::Sequential(conv(o.inp, o.inp, k, 2, o.inp), BatchNorm2d(o.inp), conv(o.inp, o.inp, 1),
+                                    BatchNorm2d(o.inp), ReLU());
       register_module("branch_proj", proj_);
-      main_ = torch::nn::Sequential(conv(o.inp, mid, 1), BatchNorm2d(mid), ReLU(), conv(mid, mid, k, 2, mid), BatchNorm2d(mid),
-                                    conv(mid, o.oup - o.inp, 1), BatchNorm2d(o.oup - o.inp), ReLU());
+      main_ = torch::nn::Sequential(conv(o.inp, mid, 1), BatchNorm2d(mid), ReLU(), conv(mid, mid, k, 2, mid),
+                                    BatchNorm2d(mid), conv(mid, o.oup - o.inp, 1), BatchNorm2d(o.oup - o.inp), ReLU());
     } else {
-      TORCH_CHECK(o.inp == o.oup && o.oup % 2 == 0, "shuffle unit: stride-1 units need inp == oup (even), got ", o.inp, " and ", o.oup);
-      main_ = torch::nn::Sequential(conv(mid, mid, 1), BatchNorm2d(mid), ReLU(), conv(mid, mid, k, 1, mid), BatchNorm2d(mid),
-                                    conv(mid, mid, 1), BatchNorm2d(mid), ReLU());
+      TORCH_CHECK(o.inp == o.oup && o.oup % 2 == 0, "shuffle unit: stride-1 units need inp == oup (even), got ", o.inp,
+                  " and ", o.oup);
+      main_ = torch::nn::Sequential(conv(mid, mid, 1), BatchNorm2d(mid), ReLU(), conv(mid, mid, k, 1, mid),
+                                    BatchNorm2d(mid), conv(mid, mid, 1), BatchNorm2d(mid), ReLU());
     }
     register_module("branch_main", main_);
   }
@@ -77,31 +81,39 @@ torch::Tensor ShuffleUnitImpl::forward(const torch::Tensor& x) {
       auto halves = x.chunk(2, 1);
       out = torch::cat({halves[0], forward_folded(main_, folded_main_, is_training(), halves[1])}, 1);
     } else {
-      out = torch::cat({forward_folded(proj_, folded_proj_, is_training(), x), forward_folded(main_, folded_main_, is_training(), x)}, 1);
+      out = torch::cat({forward_folded(proj_, folded_proj_, is_training(), x),
+                        forward_folded(main_, folded_main_, is_training(), x)},
+                       1);
     }
     return cvtk::vision::channel_shuffle(out, 2);
   }
-  if (o_.stride == 2) return torch::cat({forward_folded(proj_, folded_proj_, is_training(), x), forward_folded(main_, folded_main_, is_training(), x)}, 1);
+  if (o_.stride == 2)
+    return torch::cat(
+        {forward_folded(proj_, folded_proj_, is_training(), x), forward_folded(main_, folded_main_, is_training(), x)},
+        1);
   // Even channels pass through, odd ones feed the main branch; a strided view in either memory format.
   auto pass = x.slice(1, 0, x.size(1), 2), main = x.slice(1, 1, x.size(1), 2);
   return torch::cat({pass, forward_folded(main_, folded_main_, is_training(), main)}, 1);
 }
 
 bool ShuffleUnitImpl::prepared(const torch::Tensor& x) const {
-  return !is_training() && all_folded(folded_main_) && (o_.stride == 1 || all_folded(folded_proj_)) && x.device().is_cpu() &&
-         x.scalar_type() == torch::kFloat && !tracked({x}) && pixel_rows(x);
+  return !is_training() && all_folded(folded_main_) && (o_.stride == 1 || all_folded(folded_proj_)) &&
+         x.device().is_cpu() && x.scalar_type() == torch::kFloat && !tracked(*this, x) && pixel_rows(x);
 }
 
 torch::Tensor ShuffleUnitImpl::forward_prepared(const torch::Tensor& x, bool in_split, bool out_split) {
-  TORCH_CHECK(prepared(x), "shuffle unit: forward_prepared needs a folded unit in eval mode and a pixel-major float map");
+  TORCH_CHECK(prepared(x),
+              "shuffle unit: forward_prepared needs a folded unit in eval mode and a pixel-major float map");
   folded_main_.refresh();
   if (o_.stride == 2) folded_proj_.refresh();
   const int64_t c = x.size(1);
   if (o_.flavour == ShuffleFlavour::kTorchvision) {
     // Halves are channel ranges of a pixel-major map, read in place by the matrix products.
-    const PendingMap proj = o_.stride == 1 ? PendingMap{x.narrow(1, 0, c / 2), {}, false} : run_pending(folded_proj_, x);
+    const PendingMap proj =
+        o_.stride == 1 ? PendingMap{x.narrow(1, 0, c / 2), {}, false} : run_pending(folded_proj_, x);
     const PendingMap main = run_pending(folded_main_, o_.stride == 1 ? x.narrow(1, c / 2, c - c / 2) : x);
-    return concat_channels(proj.value, proj.bias, proj.relu, main.value, main.bias, main.relu, ChannelOrder::kInterleave);
+    return concat_channels(proj.value, proj.bias, proj.relu, main.value, main.bias, main.relu,
+                           ChannelOrder::kInterleave);
   }
   TORCH_CHECK(in_split == (o_.stride == 1), "shuffle unit: stride-", o_.stride, " Megvii units take ",
               o_.stride == 1 ? "even-first" : "ordinary", " channel order in forward_prepared");
@@ -112,7 +124,8 @@ torch::Tensor ShuffleUnitImpl::forward_prepared(const torch::Tensor& x, bool in_
   return concat_channels(proj.value, proj.bias, proj.relu, main.value, main.bias, main.relu, order);
 }
 
-ShuffleNetV2Impl::ShuffleNetV2Impl(ShuffleNetV2Config config, const BackboneOptions& options) : config_(std::move(config)) {
+ShuffleNetV2Impl::ShuffleNetV2Impl(ShuffleNetV2Config config, const BackboneOptions& options)
+    : config_(std::move(config)) {
   const auto& ch = config_.channels;
   TORCH_CHECK(ch.size() == 4 && config_.repeats.size() == 3, "shufflenet: need 4 channel widths and 3 stage repeats");
   conv1 = register_module("conv1", torch::nn::Sequential(conv(3, ch[0], 3, 2), BatchNorm2d(ch[0]), ReLU()));
@@ -121,14 +134,18 @@ ShuffleNetV2Impl::ShuffleNetV2Impl(ShuffleNetV2Config config, const BackboneOpti
   for (int s = 0; s < 3; ++s) {
     torch::nn::Sequential seq;
     for (int64_t u = 0; u < config_.repeats[s]; ++u)
-      seq->push_back(ShuffleUnit(ShuffleUnitOptions{u == 0 ? in : ch[s + 1], ch[s + 1], u == 0 ? 2 : 1, config_.kernel, config_.flavour}));
+      seq->push_back(ShuffleUnit(
+          ShuffleUnitOptions{u == 0 ? in : ch[s + 1], ch[s + 1], u == 0 ? 2 : 1, config_.kernel, config_.flavour}));
     *stages[s] = register_module("stage" + std::to_string(s + 2), seq);
     in = ch[s + 1];
   }
-  if (config_.conv5 > 0) conv5 = register_module("conv5", torch::nn::Sequential(conv(in, config_.conv5, 1), BatchNorm2d(config_.conv5), ReLU()));
+  if (config_.conv5 > 0)
+    conv5 =
+        register_module("conv5", torch::nn::Sequential(conv(in, config_.conv5, 1), BatchNorm2d(config_.conv5), ReLU()));
   if (options.with_classifier) {
     const int64_t c5 = config_.conv5 > 0 ? config_.conv5 : in;
-    fc = register_module("fc", torch::nn::Linear(torch::nn::LinearOptions(c5, options.num_classes).bias(config_.fc_bias)));
+    fc = register_module("fc",
+                         torch::nn::Linear(torch::nn::LinearOptions(c5, options.num_classes).bias(config_.fc_bias)));
   }
 }
 
@@ -185,9 +202,12 @@ ShuffleNetV2Config shufflenet_v2_config(const std::string& width) {
   ShuffleNetV2Config c;
   c.name = "shufflenet_v2_x" + width;
   c.conv5 = 1024;
-  if (width == "0_5") c.channels = {24, 48, 96, 192};
-  else if (width == "1_0") c.channels = {24, 116, 232, 464};
-  else if (width == "1_5") c.channels = {24, 176, 352, 704};
+  if (width == "0_5")
+    c.channels = {24, 48, 96, 192};
+  else if (width == "1_0")
+    c.channels = {24, 116, 232, 464};
+  else if (width == "1_5")
+    c.channels = {24, 176, 352, 704};
   else if (width == "2_0") {
     c.channels = {24, 244, 488, 976};
     c.conv5 = 2048;

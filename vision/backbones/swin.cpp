@@ -10,17 +10,19 @@
 #include "vision/nn/init.h"
 #include "vision/nn/layers.h"
 #include "vision/nn/macs.h"
+#include "vision/nn/tracked.h"
 
 // The BLAS that LibTorch itself links: the fused attention calls it once per window and head.
-extern "C" void sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k, const float* alpha,
-                       const float* a, const int* lda, const float* b, const int* ldb, const float* beta, float* c, const int* ldc);
+extern "C" void sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
+                       const float* alpha, const float* a, const int* lda, const float* b, const int* ldb,
+                       const float* beta, float* c, const int* ldc);
 
 namespace cvtk::vision {
 namespace {
 
 // Column-major C = alpha op(A) op(B) + beta C, as BLAS defines it.
-void gemm(char ta, char tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb, float beta, float* c,
-          int ldc) {
+void gemm(char ta, char tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
+          float beta, float* c, int ldc) {
   sgemm_(&ta, &tb, &m, &n, &k, &alpha, a, &lda, b, &ldb, &beta, c, &ldc);
 }
 
@@ -58,10 +60,11 @@ class Scratch {
   Workspace* ws_;
 };
 
-torch::Tensor fused_window_attention(const torch::Tensor& qkv, const torch::Tensor& bias, int64_t windows, int64_t heads, Scratch& scratch) {
+torch::Tensor fused_window_attention(const torch::Tensor& qkv, const torch::Tensor& bias, int64_t windows,
+                                     int64_t heads, Scratch& scratch) {
   const int64_t N = bias.size(-1), C = qkv.size(1) / 3, d = C / heads, nb = bias.size(0);
-  TORCH_CHECK(qkv.is_contiguous() && qkv.scalar_type() == torch::kFloat && qkv.size(0) == windows * N, "fused attention: bad qkv ",
-              qkv.sizes());
+  TORCH_CHECK(qkv.is_contiguous() && qkv.scalar_type() == torch::kFloat && qkv.size(0) == windows * N,
+              "fused attention: bad qkv ", qkv.sizes());
   const float scale = static_cast<float>(std::pow(static_cast<double>(d), -0.5));
   const float* rows = qkv.data_ptr<float>();
   const float* b = bias.data_ptr<float>();
@@ -118,10 +121,12 @@ class WindowAttentionImpl : public torch::nn::Module {
       : dim_(dim), window_(window), shift_(shift), heads_(heads) {
     qkv = register_module("qkv", torch::nn::Linear(dim, 3 * dim));
     proj = register_module("proj", torch::nn::Linear(dim, dim));
-    bias_table = register_parameter("relative_position_bias_table", torch::zeros({(2 * window - 1) * (2 * window - 1), heads}));
+    bias_table =
+        register_parameter("relative_position_bias_table", torch::zeros({(2 * window - 1) * (2 * window - 1), heads}));
     trunc_normal_(bias_table, 0, 0.02, -2, 2);
     // index(i, j) = (hi - hj + M - 1) * (2M - 1) + (wi - wj + M - 1) for tokens i, j of a window.
-    auto coords = torch::stack(torch::meshgrid({torch::arange(window), torch::arange(window)}, "ij")).flatten(1);  // [2, N]
+    auto coords =
+        torch::stack(torch::meshgrid({torch::arange(window), torch::arange(window)}, "ij")).flatten(1);  // [2, N]
     auto rel = (coords.unsqueeze(2) - coords.unsqueeze(1)).permute({1, 2, 0}).contiguous() + (window - 1);
     auto index = rel.select(2, 0) * (2 * window - 1) + rel.select(2, 1);
     position_index = register_buffer("relative_position_index", index.flatten());
@@ -131,12 +136,12 @@ class WindowAttentionImpl : public torch::nn::Module {
   // with the position bias and shift mask added up: built once per shape in eval after preparation.
   struct Plan {
     int64_t batch = -1, height = -1, width = -1;
-    int64_t windows = 0;       // batch * windows per image
-    bool identity = false;     // window order is token order (one unshifted, unpadded window)
-    bool padded = false;       // gather reads a zero row appended after the tokens
-    torch::Tensor gather;      // [windows * N]: token row of each window-order row
-    torch::Tensor scatter;     // [batch * H * W]: window-order row of each token
-    torch::Tensor bias;        // [1 or windows per image, heads, N, N]
+    int64_t windows = 0;    // batch * windows per image
+    bool identity = false;  // window order is token order (one unshifted, unpadded window)
+    bool padded = false;    // gather reads a zero row appended after the tokens
+    torch::Tensor gather;   // [windows * N]: token row of each window-order row
+    torch::Tensor scatter;  // [batch * H * W]: window-order row of each token
+    torch::Tensor bias;     // [1 or windows per image, heads, N, N]
   };
 
   const Plan& plan(int64_t B, int64_t H, int64_t W) {
@@ -158,14 +163,17 @@ class WindowAttentionImpl : public torch::nn::Module {
     const auto order = grid.view({Hp / M, M, Wp / M, M}).permute({0, 2, 1, 3}).reshape({-1});
     p.identity = !p.padded && nW == 1 && sh + sw == 0;
     const auto image = torch::arange(B, longs).view({B, 1});
-    p.gather = (order.view({1, -1}) + image * (H * W)).masked_fill_(order.view({1, -1}) == H * W, B * H * W).reshape({-1});
+    p.gather =
+        (order.view({1, -1}) + image * (H * W)).masked_fill_(order.view({1, -1}) == H * W, B * H * W).reshape({-1});
     const auto valid = order < H * W;
     auto inverse = torch::empty({H * W}, longs);
     inverse.index_put_({order.masked_select(valid)}, torch::arange(nW * N, longs).masked_select(valid));
     p.scatter = (inverse.view({1, -1}) + image * (nW * N)).reshape({-1});
     auto bias = bias_table.index_select(0, position_index).view({N, N, heads_}).permute({2, 0, 1});
-    if (sh + sw > 0) p.bias = (bias.unsqueeze(0) + shift_mask(Hp, Wp, sh, sw, bias.options()).unsqueeze(1)).contiguous();
-    else p.bias = bias.unsqueeze(0).contiguous();
+    if (sh + sw > 0)
+      p.bias = (bias.unsqueeze(0) + shift_mask(Hp, Wp, sh, sw, bias.options()).unsqueeze(1)).contiguous();
+    else
+      p.bias = bias.unsqueeze(0).contiguous();
     plan_ = std::move(p);
     plan_sources_.track({bias_table, position_index});
     return plan_;
@@ -178,7 +186,8 @@ class WindowAttentionImpl : public torch::nn::Module {
     const int64_t hs[4] = {0, Hp - M, Hp - sh, Hp}, ws[4] = {0, Wp - M, Wp - sw, Wp};
     int64_t label = 0;
     for (int i = 0; i < 3; ++i)
-      for (int j = 0; j < 3; ++j) mask.slice(0, hs[i], hs[i + 1]).slice(1, ws[j], ws[j + 1]).fill_(static_cast<double>(label++));
+      for (int j = 0; j < 3; ++j)
+        mask.slice(0, hs[i], hs[i + 1]).slice(1, ws[j], ws[j + 1]).fill_(static_cast<double>(label++));
     mask = mask.view({Hp / M, M, Wp / M, M}).permute({0, 2, 1, 3}).reshape({nW, N});
     mask = mask.unsqueeze(1) - mask.unsqueeze(2);
     return torch::where(mask != 0, torch::full({}, -100.0, mask.options()), torch::zeros({}, mask.options()));
@@ -227,16 +236,18 @@ TORCH_MODULE(WindowAttention);
 
 class SwinBlockImpl : public torch::nn::Module, public InferenceFoldable {
  public:
-  SwinBlockImpl(int64_t dim, int64_t heads, int64_t window, int64_t shift, double mlp_ratio, double drop_path) : drop_path_(drop_path) {
+  SwinBlockImpl(int64_t dim, int64_t heads, int64_t window, int64_t shift, double mlp_ratio, double drop_path)
+      : drop_path_(drop_path) {
     norm1 = register_module("norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5)));
     attn = register_module("attn", WindowAttention(dim, window, shift, heads));
     norm2 = register_module("norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5)));
     const int64_t hidden = static_cast<int64_t>(dim * mlp_ratio);
-    mlp = register_module("mlp", torch::nn::Sequential(torch::nn::Linear(dim, hidden), torch::nn::GELU(), torch::nn::Dropout(0.0),
-                                                       torch::nn::Linear(hidden, dim), torch::nn::Dropout(0.0)));
+    mlp = register_module(
+        "mlp", torch::nn::Sequential(torch::nn::Linear(dim, hidden), torch::nn::GELU(), torch::nn::Dropout(0.0),
+                                     torch::nn::Linear(hidden, dim), torch::nn::Dropout(0.0)));
   }
   torch::Tensor forward(torch::Tensor x) {
-    if (prepared_ && !is_training()) return forward_prepared(x.contiguous());
+    if (prepared_ && !is_training() && !tracked(*this, x)) return forward_prepared(x.contiguous());
     x = x + stochastic_depth(attn->forward(norm1->forward(x)), drop_path_, is_training());
     return x + stochastic_depth(counted(mlp, norm2->forward(x)), drop_path_, is_training());
   }
@@ -255,7 +266,8 @@ class SwinBlockImpl : public torch::nn::Module, public InferenceFoldable {
     const int64_t B = x.size(0), H = x.size(1), W = x.size(2), C = x.size(3), T = B * H * W;
     const auto& p = attn->plan(B, H, W);
     std::unique_lock<std::mutex> lock;
-    if (workspace_ && !torch::GradMode::is_enabled()) lock = std::unique_lock<std::mutex>(workspace_->busy, std::try_to_lock);
+    if (workspace_ && !torch::GradMode::is_enabled())
+      lock = std::unique_lock<std::mutex>(workspace_->busy, std::try_to_lock);
     Scratch scratch(lock.owns_lock() ? workspace_.get() : nullptr);
     torch::Tensor tokens = norm1->forward(x).view({T, C}), rows = tokens;
     if (p.padded) tokens = torch::cat({tokens, torch::zeros({1, C}, tokens.options())});
@@ -349,7 +361,8 @@ SwinImpl::SwinImpl(SwinConfig config, const BackboneOptions& options) : config_(
     torch::nn::Sequential stage;
     for (int64_t j = 0; j < config_.depths[s]; ++j, ++block) {
       const double p = config_.stochastic_depth * static_cast<double>(block) / static_cast<double>(total - 1);
-      stage->push_back(SwinBlock(dim, config_.heads[s], config_.window, j % 2 == 0 ? 0 : config_.window / 2, config_.mlp_ratio, p));
+      stage->push_back(
+          SwinBlock(dim, config_.heads[s], config_.window, j % 2 == 0 ? 0 : config_.window / 2, config_.mlp_ratio, p));
     }
     features_->push_back(stage);
     if (s + 1 < config_.depths.size()) features_->push_back(PatchMerging(dim));

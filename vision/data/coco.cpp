@@ -28,8 +28,8 @@ constexpr int64_t kMaxSide = 1 << 30;
 fs::path guess_image_root(const fs::path& json_file, const std::string& first_file_name) {
   const fs::path dir = json_file.has_parent_path() ? json_file.parent_path() : fs::path(".");
   std::error_code ec;
-  for (const fs::path& candidate : {dir, dir / "images", dir / "JPEGImages", dir.parent_path() / "images",
-                                 dir / "val2017", dir / "train2017"})
+  for (const fs::path& candidate :
+       {dir, dir / "images", dir / "JPEGImages", dir.parent_path() / "images", dir / "val2017", dir / "train2017"})
     if (!first_file_name.empty() && fs::exists(candidate / first_file_name, ec)) return candidate;
   return dir;
 }
@@ -42,7 +42,8 @@ std::string stem_name(const std::string& file_name) {
 // COCO file names are relative to an image folder; the VOC and YOLO layouts keep theirs in a
 // top-level JPEGImages/ or images/[<split>/] folder, which is layout, not part of the name.
 std::string coco_file_name(const ImageRecord& rec, const std::string& split) {
-  for (const std::string& prefix : {std::string("JPEGImages/"), "images/" + split + (split.empty() ? "" : "/"), std::string("images/")})
+  for (const std::string& prefix :
+       {std::string("JPEGImages/"), "images/" + split + (split.empty() ? "" : "/"), std::string("images/")})
     if (rec.file.rfind(prefix, 0) == 0) return rec.file.substr(prefix.size());
   return rec.file;
 }
@@ -266,8 +267,8 @@ void write_coco(const Dataset& ds, const fs::path& json_file) {
       if (o.id > 0) used_ann.insert(o.id);
   const bool keep_ids = used_ann.size() == ds.object_count();
   for (const ImageRecord& rec : ds.images) {
-    images.push_back({{"id", rec.id}, {"file_name", coco_file_name(rec, ds.split)},
-                      {"width", rec.width}, {"height", rec.height}});
+    images.push_back(
+        {{"id", rec.id}, {"file_name", coco_file_name(rec, ds.split)}, {"width", rec.width}, {"height", rec.height}});
     for (const Object& o : rec.objects) {
       const double w = o.box.width(), h = o.box.height();
       anns.push_back({{"id", keep_ids ? o.id : next_ann},

@@ -25,10 +25,14 @@ Format parse_format(const std::string& name) {
 
 std::string format_name(Format f) {
   switch (f) {
-    case Format::kVoc: return "voc";
-    case Format::kCoco: return "coco";
-    case Format::kYolo: return "yolo";
-    case Format::kAuto: return "auto";
+    case Format::kVoc:
+      return "voc";
+    case Format::kCoco:
+      return "coco";
+    case Format::kYolo:
+      return "yolo";
+    case Format::kAuto:
+      return "auto";
   }
   return "?";
 }
@@ -72,8 +76,10 @@ fs::path coco_json_in_directory(const fs::path& dir, const std::string& split) {
 Dataset read_dataset(const fs::path& path, const ReadOptions& options) {
   Format f = options.format == Format::kAuto ? detect_format(path) : options.format;
   switch (f) {
-    case Format::kVoc: return read_voc(path, options);
-    case Format::kYolo: return read_yolo(path, options);
+    case Format::kVoc:
+      return read_voc(path, options);
+    case Format::kYolo:
+      return read_yolo(path, options);
     case Format::kCoco: {
       std::error_code ec;
       if (fs::is_directory(path, ec)) {
@@ -83,15 +89,20 @@ Dataset read_dataset(const fs::path& path, const ReadOptions& options) {
       }
       return read_coco(path, options);
     }
-    case Format::kAuto: break;
+    case Format::kAuto:
+      break;
   }
   throw IoError(path.string() + ": unknown format");
 }
 
 void write_dataset(const Dataset& dataset, const fs::path& path, const WriteOptions& options) {
   switch (options.format) {
-    case Format::kVoc: write_voc(dataset, path, options); return;
-    case Format::kYolo: write_yolo(dataset, path, options); return;
+    case Format::kVoc:
+      write_voc(dataset, path, options);
+      return;
+    case Format::kYolo:
+      write_yolo(dataset, path, options);
+      return;
     case Format::kCoco: {
       if (path.extension() == ".json") {
         write_coco(dataset, path);
@@ -100,7 +111,8 @@ void write_dataset(const Dataset& dataset, const fs::path& path, const WriteOpti
       // A directory: images/ with copies, and annotations/instances_<split>.json naming them.
       StagedOutput out(path, /*replace=*/false);
       Dataset copy = dataset;
-      const std::string split = !options.split.empty() ? options.split : (dataset.split.empty() ? "all" : dataset.split);
+      const std::string split =
+          !options.split.empty() ? options.split : (dataset.split.empty() ? "all" : dataset.split);
       fs::create_directories(out.staging() / "images");
       for (ImageRecord& rec : copy.images) {
         std::string name = fs::path(rec.file).filename().string();
@@ -115,7 +127,8 @@ void write_dataset(const Dataset& dataset, const fs::path& path, const WriteOpti
       out.commit();
       return;
     }
-    case Format::kAuto: break;
+    case Format::kAuto:
+      break;
   }
   throw std::invalid_argument("write_dataset: choose a format (voc, coco or yolo)");
 }

@@ -68,7 +68,7 @@ Dataset read_dataset(const std::filesystem::path& path, const ReadOptions& optio
 // Writes go to temporary files renamed into place, so a failure leaves no partial file.
 struct WriteOptions {
   Format format = Format::kVoc;
-  std::string split;       // overrides dataset.split for the ImageSets / images/<split> name
+  std::string split;        // overrides dataset.split for the ImageSets / images/<split> name
   bool copy_images = true;  // copy image files next to the annotations (false: annotations only)
 };
 void write_dataset(const Dataset& dataset, const std::filesystem::path& path, const WriteOptions& options);

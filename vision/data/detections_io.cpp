@@ -86,9 +86,7 @@ std::string unknown_integer_id(const Dataset& gt, int64_t id) {
   return m;
 }
 
-bool outside(const Box& b, const ImageRecord& r) {
-  return b.x1 < 0 || b.y1 < 0 || b.x2 > r.width || b.y2 > r.height;
-}
+bool outside(const Box& b, const ImageRecord& r) { return b.x1 < 0 || b.y1 < 0 || b.x2 > r.width || b.y2 > r.height; }
 
 }  // namespace
 
@@ -99,7 +97,8 @@ DetectionSet read_coco_results(const fs::path& path, const Dataset& gt, const De
   simdjson::dom::element doc = detail::parse_json_file(parser, bytes, file);
   simdjson::dom::array arr;
   if (doc.get_array().get(arr))
-    throw FormatError(file, "", "", std::string("expected a JSON array of detections, got ") + detail::json_type_name(doc.type()));
+    throw FormatError(file, "", "",
+                      std::string("expected a JSON array of detections, got ") + detail::json_type_name(doc.type()));
   GroundTruthIndex index(gt);
   detail::IssueSink sink(nullptr);
   DetectionSet out;
@@ -109,7 +108,8 @@ DetectionSet read_coco_results(const fs::path& path, const Dataset& gt, const De
   for (simdjson::dom::element el : arr) {
     detail::JsonEntry e{file, "", i++, sink};
     simdjson::dom::object o;
-    if (el.get_object().get(o)) e.fail("", "bad_value", std::string("expected an object, got ") + detail::json_type_name(el.type()));
+    if (el.get_object().get(o))
+      e.fail("", "bad_value", std::string("expected an object, got ") + detail::json_type_name(el.type()));
     Detection d;
     // The image: by integer id, or by file name when image_id is a string.
     size_t image = 0;
@@ -175,10 +175,10 @@ std::string coco_results_text(const std::vector<Detection>& detections, const Da
   for (const Detection& d : detections) {
     text += first ? "\n" : ",\n";
     first = false;
-    text += "{\"image_id\": " + std::to_string(d.image_id) + ", \"category_id\": " + std::to_string(gt.category_id(d.label)) +
-            ", \"bbox\": [" + format_number(d.box.x1) + ", " + format_number(d.box.y1) + ", " +
-            format_number(d.box.width()) + ", " + format_number(d.box.height()) + "], \"score\": " +
-            format_number(d.score) + "}";
+    text += "{\"image_id\": " + std::to_string(d.image_id) +
+            ", \"category_id\": " + std::to_string(gt.category_id(d.label)) + ", \"bbox\": [" +
+            format_number(d.box.x1) + ", " + format_number(d.box.y1) + ", " + format_number(d.box.width()) + ", " +
+            format_number(d.box.height()) + "], \"score\": " + format_number(d.score) + "}";
   }
   text += "\n]\n";
   return text;
@@ -228,7 +228,8 @@ DetectionSet read_voc_detections(const fs::path& dir, const Dataset& gt, const s
       static const char* kFields[] = {"score", "xmin", "ymin", "xmax", "ymax"};
       for (int f = 0; f < 5; ++f) {
         std::string t;
-        if (!(tokens >> t)) throw FormatError(file, entry, kFields[f], "missing (expected: image score xmin ymin xmax ymax)");
+        if (!(tokens >> t))
+          throw FormatError(file, entry, kFields[f], "missing (expected: image score xmin ymin xmax ymax)");
         char* end = nullptr;
         errno = 0;
         v[f] = std::strtod(t.c_str(), &end);
@@ -269,10 +270,14 @@ void write_voc_detections(const std::vector<Detection>& detections, const Datase
   std::vector<std::string> texts(gt.classes.size());
   for (const Detection& d : detections) {
     auto it = by_id.find(d.image_id);
-    if (it == by_id.end()) throw std::invalid_argument("write_voc_detections: image id " + std::to_string(d.image_id) + " is not in the ground truth");
-    if (d.label < 0 || static_cast<size_t>(d.label) >= texts.size()) throw std::invalid_argument("write_voc_detections: label out of range");
-    texts[d.label] += gt.images[it->second].name + " " + format_number(d.score) + " " + format_number(d.box.x1 + 1) + " " +
-                      format_number(d.box.y1 + 1) + " " + format_number(d.box.x2) + " " + format_number(d.box.y2) + "\n";
+    if (it == by_id.end())
+      throw std::invalid_argument("write_voc_detections: image id " + std::to_string(d.image_id) +
+                                  " is not in the ground truth");
+    if (d.label < 0 || static_cast<size_t>(d.label) >= texts.size())
+      throw std::invalid_argument("write_voc_detections: label out of range");
+    texts[d.label] += gt.images[it->second].name + " " + format_number(d.score) + " " + format_number(d.box.x1 + 1) +
+                      " " + format_number(d.box.y1 + 1) + " " + format_number(d.box.x2) + " " +
+                      format_number(d.box.y2) + "\n";
   }
   std::error_code ec;
   fs::create_directories(dir, ec);

@@ -31,7 +31,7 @@ struct DetectionReadOptions {
 
 struct DetectionSet {
   std::vector<Detection> detections;  // in file order
-  size_t skipped_unknown_image = 0;  // matched no image, or more than one (skip_unknown)
+  size_t skipped_unknown_image = 0;   // matched no image, or more than one (skip_unknown)
   size_t skipped_unknown_class = 0;
   // Detections whose box reaches outside its image. Models often predict such boxes and the reference
   // evaluators accept them, so they are kept and only counted.

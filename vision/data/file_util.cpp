@@ -63,11 +63,16 @@ bool is_valid_utf8(const std::string& text) {
   while (i < n) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
     size_t extra;
-    if (c < 0x80) extra = 0;
-    else if ((c >> 5) == 0x6) extra = 1;
-    else if ((c >> 4) == 0xE) extra = 2;
-    else if ((c >> 3) == 0x1E) extra = 3;
-    else return false;
+    if (c < 0x80)
+      extra = 0;
+    else if ((c >> 5) == 0x6)
+      extra = 1;
+    else if ((c >> 4) == 0xE)
+      extra = 2;
+    else if ((c >> 3) == 0x1E)
+      extra = 3;
+    else
+      return false;
     if (i + extra >= n && extra > 0) return false;
     for (size_t k = 1; k <= extra; ++k)
       if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) return false;

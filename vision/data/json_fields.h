@@ -37,14 +37,21 @@ struct JsonEntry {
 inline const char* json_type_name(simdjson::dom::element_type t) {
   using T = simdjson::dom::element_type;
   switch (t) {
-    case T::ARRAY: return "an array";
-    case T::OBJECT: return "an object";
+    case T::ARRAY:
+      return "an array";
+    case T::OBJECT:
+      return "an object";
     case T::INT64:
-    case T::UINT64: return "an integer";
-    case T::DOUBLE: return "a number";
-    case T::STRING: return "a string";
-    case T::BOOL: return "a boolean";
-    case T::NULL_VALUE: return "null";
+    case T::UINT64:
+      return "an integer";
+    case T::DOUBLE:
+      return "a number";
+    case T::STRING:
+      return "a string";
+    case T::BOOL:
+      return "a boolean";
+    case T::NULL_VALUE:
+      return "null";
   }
   return "a value";
 }
@@ -63,8 +70,8 @@ inline std::string describe_json_value(simdjson::dom::element v) {
 }
 
 // Integer field; a double with an integral value (1.0) is accepted as JSON writers often emit them.
-inline bool get_int(const JsonEntry& e, simdjson::dom::object obj, const char* key, int64_t& out,
-                    bool required = true, bool* present = nullptr) {
+inline bool get_int(const JsonEntry& e, simdjson::dom::object obj, const char* key, int64_t& out, bool required = true,
+                    bool* present = nullptr) {
   simdjson::dom::element v;
   if (obj.at_key(key).get(v)) {
     if (present) *present = false;
@@ -95,8 +102,7 @@ inline bool get_number(const JsonEntry& e, simdjson::dom::object obj, const char
   }
   if (present) *present = true;
   double d;
-  if (v.get_double().get(d))
-    return e.fail(key, "bad_value", "expected a number, got " + describe_json_value(v));
+  if (v.get_double().get(d)) return e.fail(key, "bad_value", "expected a number, got " + describe_json_value(v));
   if (!std::isfinite(d)) return e.fail(key, "bad_value", "not a finite number");
   out = d;
   return true;
@@ -106,8 +112,7 @@ inline bool get_string(const JsonEntry& e, simdjson::dom::object obj, const char
   simdjson::dom::element v;
   if (obj.at_key(key).get(v)) return e.fail(key, "missing_field", "missing");
   std::string_view s;
-  if (v.get_string().get(s))
-    return e.fail(key, "bad_value", "expected a string, got " + describe_json_value(v));
+  if (v.get_string().get(s)) return e.fail(key, "bad_value", "expected a string, got " + describe_json_value(v));
   out.assign(s.data(), s.size());
   return true;
 }
@@ -125,8 +130,8 @@ inline bool get_xywh(const JsonEntry& e, simdjson::dom::object obj, const char* 
   for (simdjson::dom::element x : a) {
     double d;
     if (x.get_double().get(d) || !std::isfinite(d))
-      return e.fail(key, "bad_value", "element " + std::to_string(k) + " is " + describe_json_value(x) +
-                                          ", expected a finite number");
+      return e.fail(key, "bad_value",
+                    "element " + std::to_string(k) + " is " + describe_json_value(x) + ", expected a finite number");
     out[k++] = d;
   }
   if (out[2] < 0 || out[3] < 0)

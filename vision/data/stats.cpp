@@ -111,8 +111,9 @@ void print_stats(const SplitStats& st, std::ostream& out) {
                 "box size px: min  p10  med  p90  max", "aspect w/h: p10  med  p90");
   out << line;
   auto row = [&](const std::string& name, size_t images, size_t objects, const Distribution& s, const Distribution& a) {
-    std::snprintf(line, sizeof line, "  %*s %7zu %8zu | %11.0f %4.0f %4.0f %4.0f %4.0f | %15.2f %4.2f %4.2f\n", int(width),
-                  name.c_str(), images, objects, s.min, s.p10, s.median, s.p90, s.max, a.p10, a.median, a.p90);
+    std::snprintf(line, sizeof line, "  %*s %7zu %8zu | %11.0f %4.0f %4.0f %4.0f %4.0f | %15.2f %4.2f %4.2f\n",
+                  int(width), name.c_str(), images, objects, s.min, s.p10, s.median, s.p90, s.max, a.p10, a.median,
+                  a.p90);
     out << line;
   };
   for (const auto& c : st.classes) row(c.name, c.images, c.objects, c.size, c.aspect);
@@ -146,7 +147,8 @@ void bars(cv::Mat& img, cv::Rect r, const std::string& title, const std::vector<
   const double slot = double(r.width) / n;
   for (int i = 0; i < n; ++i) {
     const int h = static_cast<int>(plot_h * values[i] / top);
-    const int x0 = r.x + static_cast<int>(i * slot + slot * 0.15), x1 = r.x + static_cast<int>((i + 1) * slot - slot * 0.15);
+    const int x0 = r.x + static_cast<int>(i * slot + slot * 0.15),
+              x1 = r.x + static_cast<int>((i + 1) * slot - slot * 0.15);
     cv::rectangle(img, cv::Rect(x0, r.y + plot_h - h, std::max(1, x1 - x0), h), kBar, cv::FILLED);
     if (!labels[i].empty()) {
       int base;
@@ -195,8 +197,8 @@ void plot_stats(const std::vector<SplitStats>& stats, const fs::path& png_file) 
     bars(img, {margin, y, panel_w, panel_h}, split + ": objects per class", names, counts);
     histogram(img, {2 * margin + panel_w, y, panel_w, panel_h}, split + ": box size sqrt(area), px", st.size.values, 4,
               std::max(8.0, st.size.max * 1.01), 24, true);
-    histogram(img, {3 * margin + 2 * panel_w, y, panel_w, panel_h}, split + ": aspect w/h", st.aspect.values, 0.1, 10, 24,
-              true);
+    histogram(img, {3 * margin + 2 * panel_w, y, panel_w, panel_h}, split + ": aspect w/h", st.aspect.values, 0.1, 10,
+              24, true);
   }
   std::vector<uchar> png;
   if (!cv::imencode(".png", img, png)) throw IoError(png_file.string() + ": cannot encode the chart");

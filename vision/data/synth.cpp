@@ -58,18 +58,27 @@ std::vector<cv::Point2d> shape_polygon(Shape shape, cv::Point2d c, double radius
     }
   };
   switch (shape) {
-    case kCircle: ring(48, 1.0, 1.0); break;
-    case kSquare: ring(4, 1.0, 1.0); break;
-    case kTriangle: ring(3, 1.0, 1.0); break;
-    case kStar: ring(10, 1.0, 0.45); break;
+    case kCircle:
+      ring(48, 1.0, 1.0);
+      break;
+    case kSquare:
+      ring(4, 1.0, 1.0);
+      break;
+    case kTriangle:
+      ring(3, 1.0, 1.0);
+      break;
+    case kStar:
+      ring(10, 1.0, 0.45);
+      break;
     case kCross: {
       const double t = 0.33;  // half arm width
-      const double pts[12][2] = {{-t, -1}, {t, -1}, {t, -t}, {1, -t}, {1, t}, {t, t},
-                                 {t, 1}, {-t, 1}, {-t, t}, {-1, t}, {-1, -t}, {-t, -t}};
+      const double pts[12][2] = {{-t, -1}, {t, -1}, {t, -t}, {1, -t}, {1, t},   {t, t},
+                                 {t, 1},   {-t, 1}, {-t, t}, {-1, t}, {-1, -t}, {-t, -t}};
       for (auto& p : pts) local.emplace_back(p[0] / std::sqrt(1 + t * t), p[1] / std::sqrt(1 + t * t));
       break;
     }
-    default: break;
+    default:
+      break;
   }
   std::vector<cv::Point2d> out;
   const double ca = std::cos(angle), sa = std::sin(angle);
@@ -169,8 +178,8 @@ ImageRecord draw_image(Rng& rng, const SynthOptions& o, cv::Mat& img) {
       if (d > 120) break;
       colour = random_colour(rng);
     }
-    cv::fillPoly(img, std::vector<std::vector<cv::Point>>{pts}, cv::Scalar(colour[0], colour[1], colour[2]), cv::LINE_AA,
-                 kSubpixelBits);
+    cv::fillPoly(img, std::vector<std::vector<cv::Point>>{pts}, cv::Scalar(colour[0], colour[1], colour[2]),
+                 cv::LINE_AA, kSubpixelBits);
     Object obj;
     obj.box = box;
     obj.label = static_cast<int>(shape);

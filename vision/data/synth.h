@@ -19,8 +19,8 @@ struct SynthOptions {
   int val_images = 100;
   int width = 320;  // pixels
   int height = 320;
-  int max_objects = 6;   // per image; 1..max_objects, some images get none
-  int min_size = 24;     // shape size (circumscribed diameter) range, pixels
+  int max_objects = 6;  // per image; 1..max_objects, some images get none
+  int min_size = 24;    // shape size (circumscribed diameter) range, pixels
   int max_size = 112;
   double max_occlusion = 0.35;
   double empty_fraction = 0.03;  // images without objects (negatives)

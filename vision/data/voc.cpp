@@ -51,8 +51,8 @@ std::string trim(const std::string& s) {
 }
 
 // Parses a number field; reports a missing or non-numeric value.
-bool parse_number(const pugi::xml_node& parent, const char* tag, const std::string& file,
-                  const std::string& entry, const std::string& field, detail::IssueSink& sink, double& out) {
+bool parse_number(const pugi::xml_node& parent, const char* tag, const std::string& file, const std::string& entry,
+                  const std::string& field, detail::IssueSink& sink, double& out) {
   pugi::xml_node n = parent.child(tag);
   if (!n) {
     sink.report(file, entry, field, "missing_field", "missing");
@@ -135,8 +135,7 @@ std::string find_image_file(const fs::path& root, const std::string& id, const s
     const std::string candidate = "JPEGImages/" + id + ext;
     if (fs::exists(root / candidate, ec)) return candidate;
   }
-  if (!filename_tag.empty() && fs::exists(root / "JPEGImages" / filename_tag, ec))
-    return "JPEGImages/" + filename_tag;
+  if (!filename_tag.empty() && fs::exists(root / "JPEGImages" / filename_tag, ec)) return "JPEGImages/" + filename_tag;
   return "JPEGImages/" + id + ".jpg";
 }
 
@@ -255,8 +254,8 @@ void parse_annotation(const fs::path& root, const std::string& id, const ReadOpt
       raw.object.id = index;
       if (xmax < xmin || ymax < ymin) {
         sink.report(file, entry, xmax < xmin ? "bndbox/xmax" : "bndbox/ymax", "box_degenerate",
-                    "box has xmax < xmin or ymax < ymin (" + format_number(xmin) + "," + format_number(ymin) +
-                        "," + format_number(xmax) + "," + format_number(ymax) + ")");
+                    "box has xmax < xmin or ymax < ymin (" + format_number(xmin) + "," + format_number(ymin) + "," +
+                        format_number(xmax) + "," + format_number(ymax) + ")");
       } else if (!b.inside(rec.width, rec.height)) {
         if (options.clip_boxes) {
           b.x1 = std::clamp(b.x1, 0.0, w);
@@ -362,8 +361,7 @@ Dataset read_voc(const fs::path& root, const ReadOptions& options) {
       auto it = class_index.find(raw.name);
       if (it == class_index.end()) {
         sink.report((root / "Annotations" / (ids[i] + ".xml")).string(), "object " + std::to_string(raw.object.id),
-                    "name", "unknown_class",
-                    "class " + quote(raw.name) + " is not in " + classes_file.string());
+                    "name", "unknown_class", "class " + quote(raw.name) + " is not in " + classes_file.string());
         continue;
       }
       raw.object.label = it->second;
@@ -393,11 +391,20 @@ std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -433,9 +440,11 @@ void write_voc(const Dataset& ds, const fs::path& root, const WriteOptions& opti
   for (const ImageRecord& rec : ds.images) {
     const std::string id = voc_name(rec.name);
     if (!names.insert(id).second)
-      throw FormatError(ds.source, "image '" + rec.name + "'", "name", "two images map to the same VOC id '" + id + "'");
+      throw FormatError(ds.source, "image '" + rec.name + "'", "name",
+                        "two images map to the same VOC id '" + id + "'");
     const fs::path src = ds.image_root / rec.file;
-    const std::string ext = fs::path(rec.file).extension().string().empty() ? ".jpg" : fs::path(rec.file).extension().string();
+    const std::string ext =
+        fs::path(rec.file).extension().string().empty() ? ".jpg" : fs::path(rec.file).extension().string();
     if (options.copy_images) {
       std::error_code ec;
       if (!fs::exists(src, ec)) throw IoError(src.string() + ": image file not found (needed to copy it)");

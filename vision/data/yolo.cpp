@@ -241,7 +241,8 @@ void write_yolo(const Dataset& ds, const fs::path& root, const WriteOptions& opt
     std::string stem = rec.name;
     std::replace(stem.begin(), stem.end(), '/', '_');
     if (!names.insert(stem).second)
-      throw FormatError(ds.source, "image '" + rec.name + "'", "name", "two images map to the same YOLO file '" + stem + "'");
+      throw FormatError(ds.source, "image '" + rec.name + "'", "name",
+                        "two images map to the same YOLO file '" + stem + "'");
     const fs::path src = ds.image_root / rec.file;
     std::string ext = fs::path(rec.file).extension().string();
     if (ext.empty()) ext = ".jpg";

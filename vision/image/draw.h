@@ -10,10 +10,10 @@
 namespace cvtk::image {
 
 struct DrawBox {
-  data::Box box;       // in the image's pixel coordinates
-  std::string label;   // drawn above the box; may be empty
-  double score = -1;   // drawn after the label with 2 decimals when >= 0
-  int class_index = 0; // picks the colour from a fixed palette
+  data::Box box;        // in the image's pixel coordinates
+  std::string label;    // drawn above the box; may be empty
+  double score = -1;    // drawn after the label with 2 decimals when >= 0
+  int class_index = 0;  // picks the colour from a fixed palette
 };
 
 // The palette colour (RGB) of a class index.

@@ -107,7 +107,8 @@ bool read_planes(jpeg_decompress_struct& info, ErrorManager& err, JSAMPROW* cons
   JSAMPARRAY slices[MAX_COMPONENTS];
   while (info.output_scanline < info.output_height) {
     const JDIMENSION imcu = info.output_scanline / lines;
-    for (int c = 0; c < info.num_components; ++c) slices[c] = rows[c] + imcu * static_cast<JDIMENSION>(rows_per_imcu[c]);
+    for (int c = 0; c < info.num_components; ++c)
+      slices[c] = rows[c] + imcu * static_cast<JDIMENSION>(rows_per_imcu[c]);
     if (jpeg_read_raw_data(&info, slices, lines) == 0) return false;
   }
   jpeg_finish_decompress(&info);
@@ -250,7 +251,8 @@ Status decode_resized(const unsigned char* data, size_t size, cv::Size target, c
   if (!ready) return Status::kUnsupported;
 
   const int nc = info.num_components;
-  const int imcu_cols = static_cast<int>((w + info.max_h_samp_factor * DCTSIZE - 1) / (info.max_h_samp_factor * DCTSIZE));
+  const int imcu_cols =
+      static_cast<int>((w + info.max_h_samp_factor * DCTSIZE - 1) / (info.max_h_samp_factor * DCTSIZE));
   // Per-thread buffers, kept between images (about 0.6 MB a thread for 640x480): fresh ones would
   // cost page faults on every image, the luma plane alone being above malloc's mmap threshold.
   thread_local cv::Mat planes[MAX_COMPONENTS], resized[3], ycrcb;
@@ -279,9 +281,12 @@ Status decode_resized(const unsigned char* data, size_t size, cv::Size target, c
   for (int c = 0; c < nc; ++c) {
     const cv::Mat plane = planes[c](valid[c]);
     cv::Mat& out = resized[c == 0 ? 0 : 3 - c];
-    if (plane.size() == target) plane.copyTo(out);  // never a view: `out` outlives this image's planes
-    else if (plane.cols == target.width) resample_rows(plane, out, target.height);
-    else cv::resize(plane, out, target, 0, 0, cv::INTER_LINEAR);
+    if (plane.size() == target)
+      plane.copyTo(out);  // never a view: `out` outlives this image's planes
+    else if (plane.cols == target.width)
+      resample_rows(plane, out, target.height);
+    else
+      cv::resize(plane, out, target, 0, 0, cv::INTER_LINEAR);
   }
   if (nc == 3) {
     cv::merge(resized, 3, ycrcb);

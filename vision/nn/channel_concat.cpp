@@ -54,9 +54,9 @@ torch::Tensor concat_channels(const torch::Tensor& a, const torch::Tensor& bias_
   int64_t sa = 0, sb = 0;
   TORCH_CHECK(!bias_a.defined() || bias_a.numel() == ca, "concat_channels: bias_a needs ", ca, " values");
   TORCH_CHECK(!bias_b.defined() || bias_b.numel() == cb, "concat_channels: bias_b needs ", cb, " values");
-  const bool fast = !tracked({a, b, bias_a, bias_b}) && a.device().is_cpu() && b.device().is_cpu() && a.scalar_type() == torch::kFloat &&
-                    b.scalar_type() == torch::kFloat && pixel_rows(a, &sa) && pixel_rows(b, &sb) &&
-                    valid_bias(bias_a, ca) && valid_bias(bias_b, cb);
+  const bool fast = !tracked({a, b, bias_a, bias_b}) && a.device().is_cpu() && b.device().is_cpu() &&
+                    a.scalar_type() == torch::kFloat && b.scalar_type() == torch::kFloat && pixel_rows(a, &sa) &&
+                    pixel_rows(b, &sb) && valid_bias(bias_a, ca) && valid_bias(bias_b, cb);
   if (!fast) return reorder(torch::cat({finish(a, bias_a, relu_a), finish(b, bias_b, relu_b)}, 1), order);
   thread_local std::vector<float> zeros;  // the bias of an input without one, without an allocation per call
   if (zeros.size() < size_t(std::max(ca, cb))) zeros.assign(size_t(std::max(ca, cb)), 0.f);

@@ -34,8 +34,10 @@ void init_megvii(torch::nn::Module& module, const std::string& first_conv) {
 void init_truncated_normal(torch::nn::Module& module, double std) {
   torch::NoGradGuard no_grad;
   for (auto& item : module.named_modules("", /*include_self=*/false)) {
-    if (auto c = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(item.value())) trunc_normal_(c->weight, 0, std, -2, 2);
-    else if (auto l = std::dynamic_pointer_cast<torch::nn::LinearImpl>(item.value())) trunc_normal_(l->weight, 0, std, -2, 2);
+    if (auto c = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(item.value()))
+      trunc_normal_(c->weight, 0, std, -2, 2);
+    else if (auto l = std::dynamic_pointer_cast<torch::nn::LinearImpl>(item.value()))
+      trunc_normal_(l->weight, 0, std, -2, 2);
     else if (auto bn = std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(item.value())) {
       bn->weight.fill_(1);
       bn->bias.zero_();

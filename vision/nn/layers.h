@@ -95,8 +95,8 @@ class FoldedSequential {
   FoldedSequential(const torch::nn::Sequential& seq, bool channels_last);
   bool defined() const { return !seq_.is_empty(); }
   int folded() const;  // how many BatchNorms this folded
-  void invalidate();    // fold again before the next folded forward
-  void refresh();       // fold again now if a source tensor changed
+  void invalidate();   // fold again before the next folded forward
+  void refresh();      // fold again now if a source tensor changed
   size_t size() const { return convs_.size(); }
   // Step i when it is a folded convolution (else undefined), for callers that fuse across steps.
   const FoldedConv& step(size_t i) const { return convs_.at(i); }
@@ -112,7 +112,8 @@ class FoldedSequential {
 
 // A Sequential's forward for modules that hold a FoldedSequential of it: the folded steps in eval mode
 // when folded is defined; otherwise the Sequential itself, MACs counted (training invalidates folded).
-torch::Tensor forward_folded(torch::nn::Sequential& seq, FoldedSequential& folded, bool training, const torch::Tensor& x);
+torch::Tensor forward_folded(torch::nn::Sequential& seq, FoldedSequential& folded, bool training,
+                             const torch::Tensor& x);
 
 // Conv2d (no bias) -> BatchNorm2d -> ReLU, with torchvision's BasicConv2d parameter names
 // (conv.weight, bn.*). Spatial map: as the convolution's kernel, stride and padding.

@@ -65,8 +65,10 @@ __attribute__((target("avx2"))) void pool_row_avx2(const PoolGeometry& g, int64_
           seen_nan = _mm256_or_ps(seen_nan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
         }
       m = _mm256_blendv_ps(m, nan, seen_nan);
-      if (full) _mm256_storeu_ps(dst + cb, m);
-      else _mm256_maskstore_ps(dst + cb, mask, m);
+      if (full)
+        _mm256_storeu_ps(dst + cb, m);
+      else
+        _mm256_maskstore_ps(dst + cb, mask, m);
     }
   }
 }
@@ -77,10 +79,11 @@ __attribute__((target("avx2"))) void pool_row_avx2(const PoolGeometry& g, int64_
 
 torch::Tensor max_pool2d(const torch::Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
   const bool fast = x.dim() == 4 && x.device().is_cpu() && x.scalar_type() == torch::kFloat &&
-                    x.is_contiguous(torch::MemoryFormat::ChannelsLast) && !tracked({x}) &&
-                    kernel > 0 && stride > 0 && padding >= 0 && 2 * padding <= kernel;
+                    x.is_contiguous(torch::MemoryFormat::ChannelsLast) && !tracked({x}) && kernel > 0 && stride > 0 &&
+                    padding >= 0 && 2 * padding <= kernel;
   const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-  const int64_t oh = fast ? (h + 2 * padding - kernel) / stride + 1 : 0, ow = fast ? (w + 2 * padding - kernel) / stride + 1 : 0;
+  const int64_t oh = fast ? (h + 2 * padding - kernel) / stride + 1 : 0,
+                ow = fast ? (w + 2 * padding - kernel) / stride + 1 : 0;
   if (!fast || oh <= 0 || ow <= 0 || c == 0) return torch::max_pool2d(x, kernel, stride, padding);
   auto out = torch::empty({n, c, oh, ow}, x.options().memory_format(torch::MemoryFormat::ChannelsLast));
   const PoolGeometry g{x.data_ptr<float>(), out.data_ptr<float>(), c, h, w, oh, ow, kernel, stride, padding};

@@ -6,6 +6,7 @@
 
 #include <initializer_list>
 
+#include <torch/nn/module.h>
 #include <torch/types.h>
 
 namespace cvtk::vision {
@@ -14,6 +15,18 @@ inline bool tracked(std::initializer_list<torch::Tensor> tensors) {
   if (!c10::GradMode::is_enabled()) return false;
   for (const auto& t : tensors)
     if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
+// The same question for a module's forward on x: x or any of the module's parameters. This is the
+// rule every module's eval-only path (folded BatchNorms, fused units, prepared blocks) applies before
+// it runs: where autograd would record, the plain forward runs instead, so gradients reach the
+// parameters exactly as in the unprepared model. Free under NoGradGuard / InferenceMode.
+inline bool tracked(const torch::nn::Module& module, const torch::Tensor& x) {
+  if (!c10::GradMode::is_enabled()) return false;
+  if (x.defined() && x.requires_grad()) return true;
+  for (const auto& p : module.parameters())
+    if (p.requires_grad()) return true;
   return false;
 }
 

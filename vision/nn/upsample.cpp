@@ -11,7 +11,8 @@ namespace {
 class PixelShuffleUpImpl : public torch::nn::Module {
  public:
   PixelShuffleUpImpl(int64_t channels, int64_t factor)
-      : conv(register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, channels * factor * factor, 1)))),
+      : conv(register_module("conv",
+                             torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, channels * factor * factor, 1)))),
         shuffle(register_module("shuffle", torch::nn::PixelShuffle(factor))) {}
   torch::Tensor forward(const torch::Tensor& x) { return shuffle->forward(counted(conv, x)); }
   torch::nn::Conv2d conv;
@@ -31,8 +32,11 @@ torch::nn::AnyModule interpolation(Mode mode, int64_t factor, bool interpolating
 // is the outer product of a triangle filter centred between (even k) or on (odd k) its middle taps.
 torch::nn::AnyModule bilinear_transposed(int64_t channels, int64_t factor) {
   const int64_t k = 2 * factor - factor % 2, pad = factor / 2;
-  torch::nn::ConvTranspose2d up(
-      torch::nn::ConvTranspose2dOptions(channels, channels, k).stride(factor).padding(pad).groups(channels).bias(false));
+  torch::nn::ConvTranspose2d up(torch::nn::ConvTranspose2dOptions(channels, channels, k)
+                                    .stride(factor)
+                                    .padding(pad)
+                                    .groups(channels)
+                                    .bias(false));
   torch::NoGradGuard no_grad;
   const double centre = k % 2 == 1 ? double(factor - 1) : factor - 0.5;
   auto ramp = 1 - (torch::arange(k, torch::kFloat) - centre).abs() / double(factor);
@@ -45,7 +49,8 @@ torch::nn::AnyModule bilinear_transposed(int64_t channels, int64_t factor) {
 std::vector<std::string> upsampler_kinds() { return {"nearest", "bilinear", "bicubic", "pixelshuffle", "transposed"}; }
 
 torch::nn::AnyModule make_upsampler(const std::string& kind, int64_t channels, int64_t factor) {
-  if (factor < 1) throw std::invalid_argument("upsampler " + kind + ": factor must be at least 1, got " + std::to_string(factor));
+  if (factor < 1)
+    throw std::invalid_argument("upsampler " + kind + ": factor must be at least 1, got " + std::to_string(factor));
   if (channels < 1)
     throw std::invalid_argument("upsampler " + kind + ": channels must be at least 1, got " + std::to_string(channels));
   if (kind == "nearest") return interpolation(torch::kNearest, factor, false);

@@ -30,8 +30,8 @@ struct LoadReport {
 // unexpected or mis-shaped key throws std::runtime_error listing them all and nothing is copied.
 LoadReport load_state_dict(torch::nn::Module& module, const StateDict& weights, bool strict = true);
 
-StateDict read_weights(const std::filesystem::path& file);                           // throws naming the file
-void write_weights(const StateDict& weights, const std::filesystem::path& file);     // atomic
+StateDict read_weights(const std::filesystem::path& file);                        // throws naming the file
+void write_weights(const StateDict& weights, const std::filesystem::path& file);  // atomic
 void save_weights(const torch::nn::Module& module, const std::filesystem::path& file);
 LoadReport load_weights(torch::nn::Module& module, const std::filesystem::path& file, bool strict = true);
 
