@@ -2,7 +2,10 @@
 // Helpers shared by the test binaries: where ../shared and the cvtk binary are, scratch directories.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <functional>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -54,6 +57,18 @@ inline void write_text(const std::filesystem::path& p, const std::string& text) 
 inline std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Calls fn(0), ..., fn(n - 1) on two threads, each index once. For corpora of command-line cases,
+// where most of a case is the program loading, so two at a time halves the wall time.
+inline void for_each_on_two_threads(size_t n, const std::function<void(size_t)>& fn) {
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i; (i = next++) < n;) fn(i);
+  };
+  std::thread a(worker), b(worker);
+  a.join();
+  b.join();
 }
 
 // A path quoted for a shell command line (paths with single quotes are not supported).

@@ -11,7 +11,6 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
-#include <thread>
 
 #include "tests/common.h"
 
@@ -132,28 +131,21 @@ void expect_one_error_line(const CliResult& r, const std::string& what, const st
 void run_corpus(const std::string& suite, const std::vector<Case>& cases) {
   const fs::path scratch = cvtk::testing::scratch_dir("bad_cli_" + suite);
   std::vector<Outcome> outcomes(cases.size());
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i; (i = next++) < cases.size();) {
-      const Case& c = cases[i];
-      Outcome& o = outcomes[i];
-      const fs::path dir = scratch / c.name;
-      fs::create_directories(dir);
-      o.dataset = c.make(dir / "data");
-      o.destination = dir / "converted";
-      const std::string ds = "'" + o.dataset.string() + "'";
-      o.check = run_cvtk(dir, "data check " + ds + " " + c.check_flags);
-      // stats and convert read the same way (strict): each case runs one of them, in turn, to keep
-      // the test quick; across the corpus every reader meets both.
-      if (c.strict_fails && i % 2 == 0) o.stats = run_cvtk(dir, "data stats " + ds);
-      if (c.strict_fails && i % 2 == 1)
-        o.convert =
-            run_cvtk(dir, "data convert " + ds + " '" + o.destination.string() + "' --to voc " + c.convert_flags);
-    }
-  };
-  std::thread t1(worker), t2(worker);
-  t1.join();
-  t2.join();
+  cvtk::testing::for_each_on_two_threads(cases.size(), [&](size_t i) {
+    const Case& c = cases[i];
+    Outcome& o = outcomes[i];
+    const fs::path dir = scratch / c.name;
+    fs::create_directories(dir);
+    o.dataset = c.make(dir / "data");
+    o.destination = dir / "converted";
+    const std::string ds = "'" + o.dataset.string() + "'";
+    o.check = run_cvtk(dir, "data check " + ds + " " + c.check_flags);
+    // stats and convert read the same way (strict): each case runs one of them, in turn, to keep
+    // the test quick; across the corpus every reader meets both.
+    if (c.strict_fails && i % 2 == 0) o.stats = run_cvtk(dir, "data stats " + ds);
+    if (c.strict_fails && i % 2 == 1)
+      o.convert = run_cvtk(dir, "data convert " + ds + " '" + o.destination.string() + "' --to voc " + c.convert_flags);
+  });
   for (size_t i = 0; i < cases.size(); ++i) {
     const Case& c = cases[i];
     const Outcome& o = outcomes[i];

@@ -11,11 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <functional>
 #include <map>
 #include <regex>
-#include <thread>
 
 #include "tests/apps/cli_run.h"
 #include "tests/common.h"
@@ -119,27 +117,21 @@ void run_cases(const std::string& suite, const std::vector<Case>& cases) {
   ASSERT_TRUE(f.ok) << "fixture failed:\n" << f.log;
   const fs::path scratch = cvtk::testing::scratch_dir("broken_options_" + suite);
   std::vector<Outcome> outcomes(cases.size());
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i; (i = next++) < cases.size();) {
-      const Case& c = cases[i];
-      Outcome& o = outcomes[i];
-      const fs::path dir = scratch / c.name;
-      fs::create_directories(dir);
-      if (c.as_nobody) fs::permissions(dir, fs::perms::all);  // nobody may write here, unless the case says otherwise
-      o.args = c.make(dir, f);
-      o.before = snapshot(dir);
-      const fs::path out = dir.parent_path() / (c.name + ".stdout");
-      const std::string prefix = c.as_nobody ? unprivileged_prefix() : "";
-      o.run = run_shell("cd " + cvtk::testing::quoted(dir) + " && " + prefix + cvtk::testing::cvtk_binary().string() +
-                        " " + o.args + " 2>&1 >" + cvtk::testing::quoted(out));
-      o.run.err = o.run.output;
-      o.after = snapshot(dir);
-    }
-  };
-  std::thread a(worker), b(worker);
-  a.join();
-  b.join();
+  cvtk::testing::for_each_on_two_threads(cases.size(), [&](size_t i) {
+    const Case& c = cases[i];
+    Outcome& o = outcomes[i];
+    const fs::path dir = scratch / c.name;
+    fs::create_directories(dir);
+    if (c.as_nobody) fs::permissions(dir, fs::perms::all);  // nobody may write here, unless the case says otherwise
+    o.args = c.make(dir, f);
+    o.before = snapshot(dir);
+    const fs::path out = dir.parent_path() / (c.name + ".stdout");
+    const std::string prefix = c.as_nobody ? unprivileged_prefix() : "";
+    o.run = run_shell("cd " + cvtk::testing::quoted(dir) + " && " + prefix + cvtk::testing::cvtk_binary().string() +
+                      " " + o.args + " 2>&1 >" + cvtk::testing::quoted(out));
+    o.run.err = o.run.output;
+    o.after = snapshot(dir);
+  });
   for (size_t i = 0; i < cases.size(); ++i) {
     const Case& c = cases[i];
     const Outcome& o = outcomes[i];

@@ -14,18 +14,27 @@
 namespace fs = std::filesystem;
 using namespace cvtk::augment;
 
+namespace {
+
+// A synthetic dataset in dir/shapes: `train` training images and one validation image of width x height.
+fs::path shapes(const fs::path& dir, int train, int width, int height) {
+  cvtk::data::SynthOptions so;
+  so.train_images = train;
+  so.val_images = 1;
+  so.width = width;
+  so.height = height;
+  so.min_size = 12;
+  so.max_size = std::min(width, height) / 2;
+  cvtk::data::write_synthetic_dataset(dir / "shapes", so);
+  return dir / "shapes";
+}
+
+}  // namespace
+
 TEST(Preview, WritesImagesAndMosaic) {
   const fs::path dir = cvtk::testing::scratch_dir("augment_preview");
-  cvtk::data::SynthOptions so;
-  so.train_images = 6;
-  so.val_images = 2;
-  so.width = 96;
-  so.height = 80;
-  so.min_size = 16;
-  so.max_size = 40;
-  cvtk::data::write_synthetic_dataset(dir / "shapes", so);
   PreviewOptions o;
-  o.dataset = dir / "shapes";
+  o.dataset = shapes(dir, 6, 96, 80);
   o.split = "train";
   o.pipeline = "thundernet-train-erase";
   o.n = 5;
@@ -57,16 +66,8 @@ TEST(Preview, WritesImagesAndMosaic) {
 // writes nothing.
 TEST(Preview, NeverOverwritesAndWritesNothingWhenNoImageReads) {
   const fs::path dir = cvtk::testing::scratch_dir("augment_preview_out");
-  cvtk::data::SynthOptions so;
-  so.train_images = 3;
-  so.val_images = 1;
-  so.width = 64;
-  so.height = 64;
-  so.min_size = 12;
-  so.max_size = 30;
-  cvtk::data::write_synthetic_dataset(dir / "shapes", so);
   PreviewOptions o;
-  o.dataset = dir / "shapes";
+  o.dataset = shapes(dir, 3, 64, 64);
   o.split = "train";
   o.pipeline = "hflip(p=0.5)";
   o.n = 3;
