@@ -23,10 +23,6 @@ torch::Tensor preprocess(const std::string& file, int64_t crop, int64_t resize) 
   const double scale = static_cast<double>(resize) / std::min(full.cols, full.rows);
   cv::Mat resized;
   cv::resize(full, resized, cv::Size(), scale, scale, scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
-  if (resized.cols < crop || resized.rows < crop)
-    throw std::runtime_error(file + ": " + std::to_string(full.cols) + "x" + std::to_string(full.rows) +
-                             " resized to " + std::to_string(resized.cols) + "x" + std::to_string(resized.rows) +
-                             " is smaller than the " + std::to_string(crop) + " crop");
   const int x0 = (resized.cols - static_cast<int>(crop)) / 2, y0 = (resized.rows - static_cast<int>(crop)) / 2;
   cv::Mat rgb = resized(cv::Rect(x0, y0, static_cast<int>(crop), static_cast<int>(crop))).clone();
   rgb.convertTo(rgb, CV_32FC3, 1.0 / 255);
