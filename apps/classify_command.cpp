@@ -8,6 +8,7 @@
 #include "apps/command.h"
 #include "apps/image_limit_option.h"
 #include "vision/backbones/registry.h"
+#include "vision/inference/backbone_executor.h"
 #include "vision/data/dataset_io.h"
 #include "vision/image/decode.h"
 #include "vision/nn/weights.h"
@@ -75,7 +76,7 @@ void add_classify_command(CLI::App& app) {
       report.unexpected = unexpected;
       if (!report.ok()) throw std::runtime_error(*weights + ": weights do not fit " + *arch + ":" + report.describe());
     }
-    net->prepare_for_inference();
+    const auto executor = vision::optimize_for_inference(net);
     torch::Tensor x;
     if (!tensor->empty()) {
       const auto entries = vision::read_weights(*tensor);
@@ -95,7 +96,7 @@ void add_classify_command(CLI::App& app) {
     std::vector<std::string> names;
     if (!labels->empty()) names = data::read_class_names(*labels);
     torch::NoGradGuard no_grad;
-    const auto probs = torch::softmax(net->forward(x), 1);
+    const auto probs = torch::softmax(executor->forward(x), 1);
     const auto top = probs.topk(std::min<int64_t>(*topk, probs.size(1)), 1);
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (int64_t n = 0; n < probs.size(0); ++n) {

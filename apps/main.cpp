@@ -10,7 +10,7 @@
 #include "apps/command.h"
 #include "apps/error_text.h"
 #include "cvtk_version.h"
-#include "vision/nn/allocator.h"
+#include "apps/allocator.h"
 
 namespace cvtk::apps {
 namespace {
@@ -21,7 +21,7 @@ int exit_code() { return g_exit_code; }
 }  // namespace cvtk::apps
 
 int main(int argc, char** argv) {
-  cvtk::vision::keep_freed_memory();
+  cvtk::keep_freed_memory();
   CLI::App app{"cvtk: train, evaluate and inspect object detectors"};
   app.set_version_flag("--version", std::string("cvtk ") + CVTK_VERSION);
   app.require_subcommand(1);

@@ -1,7 +1,7 @@
 // Forward latency of backbones in eval mode (median of N runs after warm-up), batch 1 and 8.
 // Usage: backbone_bench [--threads 2] [--n 10] [--plain] [--profile TRACE.json] [names...]
 //        (default: shufflenet_v2_x1_0 swin_t inception_v3 googlenet)
-// Models run as prepare_for_inference leaves them; --plain runs them in eval mode without it.
+// Models run through their inference executor (vision/inference); --plain runs the modules in eval mode.
 // cpu_ms is the median process CPU time of a run: at --threads 1 it barely moves with other load on
 // the machine, unlike median_ms. --profile writes a Chrome trace (chrome://tracing) of ten batch-1
 // runs of the first model.
@@ -17,10 +17,11 @@
 #include <torch/csrc/autograd/profiler_legacy.h>
 
 #include "vision/backbones/registry.h"
-#include "vision/nn/allocator.h"
+#include "vision/inference/backbone_executor.h"
+#include "apps/allocator.h"
 
 int main(int argc, char** argv) {
-  cvtk::vision::keep_freed_memory();
+  cvtk::keep_freed_memory();
   int threads = 2, n = 10;
   bool plain = false;
   std::string profile;
@@ -45,26 +46,26 @@ int main(int argc, char** argv) {
     cvtk::vision::BackboneOptions o;
     o.aux_logits = false;
     auto net = cvtk::vision::create_backbone(name, o);
-    if (plain)
-      net->eval();
-    else
-      net->prepare_for_inference();
+    net->eval();
+    std::unique_ptr<cvtk::vision::BackboneExecutor> executor;
+    if (!plain) executor = cvtk::vision::optimize_for_inference(net);
+    auto forward = [&](const torch::Tensor& x) { return executor ? executor->forward(x) : net->forward(x); };
     const int64_t size = net->default_input_size();
     for (int64_t batch : {1, 8}) {
       const torch::Tensor x = torch::rand({batch, 3, size, size});
       c10::InferenceMode guard;
-      for (int w = 0; w < 3; ++w) net->forward(x);
+      for (int w = 0; w < 3; ++w) forward(x);
       std::vector<double> t, cpu;
       for (int r = 0; r < n; ++r) {
         const auto t0 = std::chrono::steady_clock::now();
         const std::clock_t c0 = std::clock();
-        net->forward(x);
+        forward(x);
         cpu.push_back(1000.0 * static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC);
         t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
       }
       if (!profile.empty()) {
         torch::autograd::profiler::RecordProfile record(profile);
-        for (int r = 0; r < 10; ++r) net->forward(x);
+        for (int r = 0; r < 10; ++r) forward(x);
         profile.clear();
       }
       std::sort(t.begin(), t.end());

@@ -15,13 +15,13 @@
 
 #include "vision/data/dataset_io.h"
 #include "vision/data/detections_io.h"
-#include "vision/nn/allocator.h"
+#include "apps/allocator.h"
 
 namespace fs = std::filesystem;
 using namespace cvtk::data;
 
 int main(int argc, char** argv) {
-  cvtk::vision::keep_freed_memory();
+  cvtk::keep_freed_memory();
   int images = 5000, dets_per_image = 100, repeat = 5;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];

@@ -1,4 +1,4 @@
-// ThunderNet speed: inference latency at 320x320 batch 1 (eval mode, BatchNorm folded) and training
+// ThunderNet speed: inference latency at 320x320 batch 1 (the inference executor) and training
 // throughput at batch 8 (images/s of full training steps with synthetic boxes), with peak memory.
 // Usage: detector_bench [--threads 2] [--n 20] [--infer-only] [--profile TRACE.json] [models...]
 //        (default model: thundernet-snet49)
@@ -14,8 +14,9 @@
 #include <torch/csrc/autograd/profiler_legacy.h>
 
 #include "detection/progress.h"
+#include "detection/inference/thundernet_executor.h"
 #include "detection/thundernet.h"
-#include "vision/nn/allocator.h"
+#include "apps/allocator.h"
 
 using namespace cvtk::detection;
 
@@ -41,7 +42,7 @@ Timing time_ms(F f, int n, int warmup) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  cvtk::vision::keep_freed_memory();
+  cvtk::keep_freed_memory();
   int threads = 2, n = 20;
   std::string profile;
   bool infer_only = false;
@@ -66,10 +67,11 @@ int main(int argc, char** argv) {
     torch::manual_seed(0);
     {
       ThunderNet model(model_options(name, 20));
-      model->optimize_for_inference();
+      model->eval();
+      auto executor = optimize_for_inference(model);
       const auto x = torch::rand({1, 3, 320, 320});
       c10::InferenceMode guard;
-      const Timing t = time_ms([&] { model->detect(x); }, n, 3);
+      const Timing t = time_ms([&] { executor.detect(x); }, n, 3);
       std::printf(
           "{\"peer\": \"cvtk.%s\", \"work\": \"infer 320x320 batch 1\", \"median_ms\": %.2f, \"min_ms\": %.2f, "
           "\"per_s\": %.3f, \"threads\": %d}\n",
@@ -77,7 +79,7 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
       if (!profile.empty()) {
         torch::autograd::profiler::RecordProfile record(profile);
-        for (int i = 0; i < 10; ++i) model->detect(x);
+        for (int i = 0; i < 10; ++i) executor.detect(x);
         profile.clear();
       }
     }

@@ -18,13 +18,13 @@
 #include "metrics/report_writers.h"
 #include "vision/data/dataset_io.h"
 #include "vision/data/detections_io.h"
-#include "vision/nn/allocator.h"
+#include "apps/allocator.h"
 
 namespace fs = std::filesystem;
 using namespace cvtk;
 
 int main(int argc, char** argv) {
-  cvtk::vision::keep_freed_memory();
+  cvtk::keep_freed_memory();
   int images = 5000, per_image = 100, threads = 0, repeat = 3;
   std::string keep;  // --keep DIR: leave gt.json and dets.json there (to time `cvtk eval` on them)
   for (int i = 1; i + 1 < argc; i += 2) {

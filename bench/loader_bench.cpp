@@ -30,7 +30,7 @@
 #include "augment/loader.h"
 #include "vision/data/dataset_io.h"
 #include "vision/image/decode.h"
-#include "vision/nn/allocator.h"
+#include "apps/allocator.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -44,7 +44,7 @@ double cpu_seconds() {
 }
 
 int main(int argc, char** argv) {
-  cvtk::vision::keep_freed_memory();
+  cvtk::keep_freed_memory();
   fs::path data;
   if (const char* env = std::getenv("CVTK_SHARED"); env && *env)
     data = fs::path(env) / "data" / "bccd";

@@ -14,7 +14,7 @@
 
 #include "detection/nms.h"
 #include "detection/ps_roi_align.h"
-#include "vision/nn/allocator.h"
+#include "apps/allocator.h"
 
 using namespace cvtk::detection;
 
@@ -53,7 +53,7 @@ torch::Tensor make_boxes(int64_t n) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  cvtk::vision::keep_freed_memory();
+  cvtk::keep_freed_memory();
   int threads = 0, repeat = 10, images = 8, rois_per_image = 512;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];

@@ -6,7 +6,8 @@
 //
 // Every conv is 1x1 with bias, no normalisation or activation (as the authors' code); channels = alpha *
 // p * p (245 for ThunderNet). C5 is resized *to C4's size*, not by a factor 2, because at 240 px input
-// C5 is 8x8 and C4 15x15 (models.md §1.1).
+// C5 is 8x8 and C4 15x15 (models.md §1.1). The inference executor (detection/inference) runs the same
+// sum in one pass over the output.
 #include <torch/torch.h>
 
 namespace cvtk::detection {
@@ -16,8 +17,7 @@ class ContextEnhancementImpl : public torch::nn::Module {
   ContextEnhancementImpl(int64_t c4_channels, int64_t c5_channels, int64_t out_channels);
   torch::Tensor forward(const torch::Tensor& c4, const torch::Tensor& c5);
 
- private:
-  torch::nn::Conv2d c4_{nullptr}, c5_{nullptr}, glb_{nullptr};
+  torch::nn::Conv2d c4_lat{nullptr}, c5_lat{nullptr}, c_glb{nullptr};
 };
 TORCH_MODULE(ContextEnhancement);
 

@@ -179,8 +179,8 @@ ThunderNet load_model(const std::filesystem::path& file, ModelInfo* info,
   return model;
 }
 
-ThunderNet inference_model(const ModelInfo& info, const InferenceOptions& inference, const vision::StateDict& weights,
-                           torch::Device device) {
+ThunderNetExecutor inference_model(const ModelInfo& info, const InferenceOptions& inference,
+                                   const vision::StateDict& weights, torch::Device device) {
   inference.check();
   auto generator = at::detail::getDefaultCPUGenerator();
   const auto rng = generator.get_state();
@@ -191,8 +191,8 @@ ThunderNet inference_model(const ModelInfo& info, const InferenceOptions& infere
   auto report = vision::load_state_dict(*model, weights, false);
   if (!report.ok()) throw std::runtime_error("weights do not fit " + info.model + ": " + report.describe());
   model->to(device);
-  model->optimize_for_inference();
-  return model;
+  model->eval();
+  return optimize_for_inference(model);
 }
 
 InferenceWeights read_inference_weights(const std::filesystem::path& file) {
@@ -203,8 +203,8 @@ InferenceWeights read_inference_weights(const std::filesystem::path& file) {
   return w;
 }
 
-ThunderNet inference_model(const std::filesystem::path& file, const InferenceWeights& weights,
-                           const InferenceOptions& inference) {
+ThunderNetExecutor inference_model(const std::filesystem::path& file, const InferenceWeights& weights,
+                                   const InferenceOptions& inference) {
   try {
     return inference_model(weights.info, inference, weights.weights);
   } catch (const std::invalid_argument&) {

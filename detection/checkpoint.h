@@ -16,6 +16,7 @@
 
 #include "detection/ema.h"
 #include "detection/inference_options.h"
+#include "detection/inference/thundernet_executor.h"
 #include "detection/thundernet.h"
 
 namespace cvtk::detection {
@@ -70,10 +71,11 @@ ThunderNet load_model(const std::filesystem::path& file, ModelInfo* info = nullp
 
 // The one way a model is built for inference, shared by validation in training, `cvtk eval --weights`
 // and `cvtk predict`: info's model with `inference` applied, the weights loaded strictly, moved to
-// `device`, optimize_for_inference(). Building it leaves the default random generator as it was, so
-// validating inside a training run does not change the run's random stream.
-ThunderNet inference_model(const ModelInfo& info, const InferenceOptions& inference, const vision::StateDict& weights,
-                           torch::Device device = torch::kCPU);
+// `device`, eval mode, and its inference executor (inference/thundernet_executor.h). Building it leaves
+// the default random generator as it was, so validating inside a training run does not change the
+// run's random stream.
+ThunderNetExecutor inference_model(const ModelInfo& info, const InferenceOptions& inference,
+                                   const vision::StateDict& weights, torch::Device device = torch::kCPU);
 
 // The checkpoint's info and the weights inference uses (EMA when present).
 struct InferenceWeights {
@@ -84,7 +86,7 @@ InferenceWeights read_inference_weights(const std::filesystem::path& file);
 
 // inference_model for weights read from `file`: its errors name the file, except std::invalid_argument
 // for an inference option out of range, which names the option.
-ThunderNet inference_model(const std::filesystem::path& file, const InferenceWeights& weights,
-                           const InferenceOptions& inference);
+ThunderNetExecutor inference_model(const std::filesystem::path& file, const InferenceWeights& weights,
+                                   const InferenceOptions& inference);
 
 }  // namespace cvtk::detection

@@ -1,6 +1,7 @@
 #include "detection/detector.h"
 
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 
 #include <opencv2/imgproc.hpp>
@@ -50,7 +51,7 @@ struct Detector::Impl {
   detection::InferenceOptions inference;
   DetectorOptions options;  // resolved
   augment::Pipeline pipeline;
-  detection::ThunderNet model{nullptr};
+  std::optional<detection::ThunderNetExecutor> model;
   std::mutex mutex;  // the model's forward is not known to be reentrant
 
   std::vector<Detection> run(cv::Mat rgb) {
@@ -73,13 +74,13 @@ Detector::Detector(const std::filesystem::path& checkpoint, const DetectorOption
     throw std::invalid_argument("--threads " + std::to_string(options.threads) + ": must be at least 0");
   auto weights = detection::read_inference_weights(checkpoint);
   const auto& stored = weights.info.inference;
-  detection::InferenceOptions inference = stored;
-  if (options.input_size) inference.size = *options.input_size;
-  if (options.nms_iou) inference.nms_iou = *options.nms_iou;
-  if (options.max_detections) inference.max_detections = *options.max_detections;
-  if (options.soft_nms) inference.soft_nms = true;
+  detection::InferenceOverrides overrides;
+  overrides.size = options.input_size;
+  overrides.nms_iou = options.nms_iou;
+  overrides.max_detections = options.max_detections;
+  overrides.soft_nms = options.soft_nms;
   const double output_threshold = options.score_threshold.value_or(stored.score_threshold);
-  inference = detection::predict_inference(inference, output_threshold);
+  const auto inference = detection::predict_inference(detection::with_overrides(stored, overrides), output_threshold);
 
   Impl& m = *impl_;
   m.options = options;
@@ -90,7 +91,7 @@ Detector::Detector(const std::filesystem::path& checkpoint, const DetectorOption
   m.options.soft_nms = inference.soft_nms;
   m.pipeline = augment::pipeline_from_text(inference.pipeline);
   detection::set_inference_threads(options.threads);
-  m.model = detection::inference_model(checkpoint, weights, inference);
+  m.model.emplace(detection::inference_model(checkpoint, weights, inference));
   m.inference = inference;
   m.info = std::move(weights.info);
 }

@@ -33,4 +33,13 @@ void apply_inference_options(const InferenceOptions& inference, ThunderNetOption
   model.rcnn.max_detections = inference.max_detections;
 }
 
+InferenceOptions with_overrides(InferenceOptions stored, const InferenceOverrides& o) {
+  if (o.size) stored.size = *o.size;
+  if (o.score_threshold) stored.score_threshold = *o.score_threshold;
+  if (o.nms_iou) stored.nms_iou = *o.nms_iou;
+  if (o.max_detections) stored.max_detections = *o.max_detections;
+  if (o.soft_nms) stored.soft_nms = true;
+  return stored;
+}
+
 }  // namespace cvtk::detection

@@ -8,6 +8,7 @@
 // Detections come out of the model in original image pixels (the pipeline's matrix maps them back,
 // DESIGN.md §3); score_threshold, NMS and max_detections act on the model's outputs per image, before
 // anything a command does with them (predict's drawing threshold is a separate, later filter).
+#include <optional>
 #include <string>
 
 namespace cvtk::detection {
@@ -27,6 +28,19 @@ struct InferenceOptions {
   // std::invalid_argument naming the field and its value when a value is out of range.
   void check() const;
 };
+
+// What a command or an application asks to change on top of a checkpoint's inference options (the
+// --size, --score, --nms-iou, --max-dets and --soft-nms flags, cvtk::DetectorOptions); unset fields
+// keep the checkpoint's values. The one place the overrides are applied, so every caller means the
+// same by them.
+struct InferenceOverrides {
+  std::optional<int> size;
+  std::optional<double> score_threshold, nms_iou;
+  std::optional<int> max_detections;
+  bool soft_nms = false;  // true: Soft-NMS whatever the checkpoint says; false: the checkpoint's choice
+};
+// `stored` with the overrides applied; not checked (InferenceOptions::check).
+InferenceOptions with_overrides(InferenceOptions stored, const InferenceOverrides& overrides);
 
 // The R-CNN head's inference fields of a model's options (score threshold, NMS, Soft-NMS, max detections).
 void apply_inference_options(const InferenceOptions& inference, ThunderNetOptions& model);

@@ -10,12 +10,12 @@
 
 namespace cvtk::detection {
 
-std::vector<data::Detection> predict_dataset(ThunderNet& model, const data::Dataset& dataset,
+std::vector<data::Detection> predict_dataset(ThunderNetExecutor& model, const data::Dataset& dataset,
                                              const PredictOptions& options, PredictStats* stats,
                                              const PredictProgress& progress) {
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
-  const auto& rcnn = model->options().rcnn;
+  const auto& rcnn = model.options().rcnn;
   const auto& io = options.inference;
   if (rcnn.score_threshold != io.score_threshold || rcnn.nms_iou != io.nms_iou || rcnn.soft_nms != io.soft_nms ||
       rcnn.max_detections != io.max_detections)
@@ -30,14 +30,12 @@ std::vector<data::Detection> predict_dataset(ThunderNet& model, const data::Data
   lo.decode_resized = false;  // predictions and metrics from exactly the decoded pixels, as before
   augment::Loader loader(dataset, augment::pipeline_from_text(io.pipeline), lo);
   loader.start_epoch(0);
-  const bool was_training = model->is_training();
-  model->eval();
   std::vector<data::Detection> result;
   double model_seconds = 0;
   size_t done = 0;
   while (auto batch = loader.next()) {
     const auto t0 = clock::now();
-    auto dets = model->detect(batch->images);
+    auto dets = model.detect(batch->images);
     model_seconds += std::chrono::duration<double>(clock::now() - t0).count();
     for (size_t i = 0; i < dets.size(); ++i) {
       const auto [w, h] = batch->original_sizes[i];
@@ -48,7 +46,6 @@ std::vector<data::Detection> predict_dataset(ThunderNet& model, const data::Data
     done += dets.size();
     if (progress) progress(done, dataset.images.size());
   }
-  model->train(was_training);
   if (stats) {
     const auto ls = loader.stats();
     stats->images = done;

@@ -12,7 +12,7 @@
 
 #include "augment/pipeline.h"
 #include "detection/inference_options.h"
-#include "detection/thundernet.h"
+#include "detection/inference/thundernet_executor.h"
 #include "vision/data/annotation.h"
 
 namespace cvtk::detection {
@@ -33,7 +33,7 @@ struct PredictStats {
 // Progress callback: images done, total.
 using PredictProgress = std::function<void(size_t, size_t)>;
 
-std::vector<data::Detection> predict_dataset(ThunderNet& model, const data::Dataset& dataset,
+std::vector<data::Detection> predict_dataset(ThunderNetExecutor& model, const data::Dataset& dataset,
                                              const PredictOptions& options, PredictStats* stats = nullptr,
                                              const PredictProgress& progress = {});
 

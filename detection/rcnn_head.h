@@ -15,7 +15,6 @@
 #include "detection/box_coder.h"
 #include "detection/ground_truth.h"
 #include "detection/matcher.h"
-#include "vision/nn/layers.h"
 
 namespace cvtk::detection {
 
@@ -72,15 +71,13 @@ class RcnnHeadImpl : public torch::nn::Module {
   const RcnnOptions& options() const { return options_; }
   int64_t num_classes() const { return num_classes_; }
 
+  torch::nn::Sequential shared{nullptr};  // num_fc x (Linear, ReLU)
+  torch::nn::Linear cls{nullptr}, box{nullptr};
+
  private:
   RcnnOptions options_;
   int64_t num_classes_;
   BoxCoder coder_;
-  torch::nn::Sequential shared_{nullptr};
-  torch::nn::Linear cls_{nullptr}, box_{nullptr};
-  // Untracked forwards run cls and box as one product; a tracked forward (training) drops it, since
-  // optimiser steps may not move the version counters it checks.
-  vision::StackedLayers stacked_;
 };
 TORCH_MODULE(RcnnHead);
 

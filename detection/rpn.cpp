@@ -1,7 +1,7 @@
 #include "detection/rpn.h"
 
 #include "detection/nms.h"
-#include "vision/nn/tracked.h"
+#include "vision/nn/macs.h"
 
 #include <algorithm>
 #include <tuple>
@@ -13,12 +13,12 @@ namespace nn = torch::nn;
 RegionProposalImpl::RegionProposalImpl(int64_t in, const AnchorOptions& anchors, const RpnOptions& options)
     : options_(options), anchors_(anchors) {
   const int64_t c = options.channels, a = anchors_.anchors_per_location();
-  trunk_ = register_module(
+  trunk = register_module(
       "trunk", nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in, in, 5).padding(2).groups(in).bias(false)),
                               nn::BatchNorm2d(in), nn::ReLU(true), nn::Conv2d(nn::Conv2dOptions(in, c, 1).bias(false)),
                               nn::BatchNorm2d(c), nn::ReLU(true)));
-  cls_ = register_module("cls", nn::Conv2d(nn::Conv2dOptions(c, a, 1)));
-  box_ = register_module("box", nn::Conv2d(nn::Conv2dOptions(c, 4 * a, 1)));
+  cls = register_module("cls", nn::Conv2d(nn::Conv2dOptions(c, a, 1)));
+  box = register_module("box", nn::Conv2d(nn::Conv2dOptions(c, 4 * a, 1)));
   for (auto& p : named_parameters()) {
     if (p.key().find("weight") != std::string::npos && p.value().dim() == 4) nn::init::normal_(p.value(), 0, 0.01);
     if (p.key() == "cls.bias" || p.key() == "box.bias") nn::init::zeros_(p.value());
@@ -27,32 +27,20 @@ RegionProposalImpl::RegionProposalImpl(int64_t in, const AnchorOptions& anchors,
 
 RpnOutput RegionProposalImpl::forward(const torch::Tensor& cem) {
   RpnOutput out;
-  out.features = vision::forward_folded(trunk_, folded_trunk_, is_training(), cem);
-  const int64_t n = cem.size(0), h = cem.size(2), w = cem.size(3), a = cls_->weight.size(0);
-  // Both 1x1 heads as one matrix product whose rows are locations: [N*H*W, A + 4A] is already
-  // location-major, anchor-minor (AnchorGenerator::grid's order), so no permuted copy is needed.
-  torch::Tensor weight, bias;
-  if (vision::tracked({out.features, cls_->weight, box_->weight})) {
-    weight = torch::cat({cls_->weight, box_->weight});
-    bias = torch::cat({cls_->bias, box_->bias});
-    // An optimiser step may follow, and LibTorch's SGD updates through .data(), which leaves the
-    // version counters the cache checks unchanged: merge again at the next untracked forward.
-    stacked_heads_ = vision::StackedLayers();
-  } else {
-    std::tie(weight, bias) = stacked_heads_.get(cls_->weight, cls_->bias, box_->weight, box_->bias);
-  }
-  auto y = vision::pointwise_conv2d(out.features, weight, bias).permute({0, 2, 3, 1}).reshape({n, h * w, 5 * a});
-  out.logits = y.narrow(2, 0, a).reshape({n, -1});
-  out.deltas = y.narrow(2, a, 4 * a).reshape({n, -1, 4});
-  if (!anchors_cache_.defined() || anchors_cache_.device() != cem.device() || cached_grid_ != std::pair{h, w})
-    anchors_cache_ = anchors_.grid(h, w, cem.device()), cached_grid_ = {h, w};
-  out.anchors = anchors_cache_;
+  out.features = vision::counted(trunk, cem);
+  const int64_t n = cem.size(0), h = cem.size(2), w = cem.size(3);
+  // Channels a * 4 + k of the box head are anchor a's delta k: location-major, anchor-minor rows, the
+  // order of AnchorGenerator::grid.
+  out.logits = vision::counted(cls, out.features).permute({0, 2, 3, 1}).reshape({n, -1});
+  out.deltas = vision::counted(box, out.features).permute({0, 2, 3, 1}).reshape({n, -1, 4});
+  out.anchors = anchors(h, w, cem.device());
   return out;
 }
 
-int RegionProposalImpl::fold_for_inference(bool channels_last) {
-  folded_trunk_ = vision::FoldedSequential(trunk_, channels_last);
-  return folded_trunk_.folded();
+torch::Tensor RegionProposalImpl::anchors(int64_t height, int64_t width, torch::Device device) const {
+  if (!anchors_cache_.defined() || anchors_cache_.device() != device || cached_grid_ != std::pair{height, width})
+    anchors_cache_ = anchors_.grid(height, width, device), cached_grid_ = {height, width};
+  return anchors_cache_;
 }
 
 namespace {

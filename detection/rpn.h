@@ -16,7 +16,6 @@
 #include "detection/box_coder.h"
 #include "detection/ground_truth.h"
 #include "detection/matcher.h"
-#include "vision/nn/layers.h"
 
 namespace cvtk::detection {
 
@@ -44,7 +43,7 @@ struct RpnLosses {
   torch::Tensor box;         // smooth-L1 over positive anchors, divided by the number sampled
 };
 
-class RegionProposalImpl : public torch::nn::Module, public vision::InferenceFoldable {
+class RegionProposalImpl : public torch::nn::Module {
  public:
   RegionProposalImpl(int64_t in_channels, const AnchorOptions& anchors, const RpnOptions& options);
   RpnOutput forward(const torch::Tensor& cem);
@@ -54,21 +53,18 @@ class RegionProposalImpl : public torch::nn::Module, public vision::InferenceFol
   RpnLosses loss(const RpnOutput& out, const std::vector<GroundTruth>& targets) const;
   const RpnOptions& options() const { return options_; }
   int64_t anchors_per_location() const { return anchors_.anchors_per_location(); }
-  // Eval-only: the trunk's two BatchNorms folded into their convolutions (vision::InferenceFoldable).
-  int fold_for_inference(bool channels_last) override;
+  // [H*W*A, 4] anchors of an H x W map, kept between calls of one map size and device: read only.
+  torch::Tensor anchors(int64_t height, int64_t width, torch::Device device) const;
+
+  torch::nn::Sequential trunk{nullptr};
+  torch::nn::Conv2d cls{nullptr}, box{nullptr};
 
  private:
   RpnOptions options_;
   AnchorGenerator anchors_;
   BoxCoder coder_;
-  torch::nn::Sequential trunk_{nullptr};
-  vision::FoldedSequential folded_trunk_;
-  torch::nn::Conv2d cls_{nullptr}, box_{nullptr};
-  // Untracked forwards reuse the stacked [cls; box] heads and the anchors of the last map size; a
-  // tracked forward (training) drops the stacked heads, since optimiser steps may not move versions.
-  vision::StackedLayers stacked_heads_;
-  torch::Tensor anchors_cache_;
-  std::pair<int64_t, int64_t> cached_grid_{-1, -1};  // (H, W) of anchors_cache_
+  mutable torch::Tensor anchors_cache_;
+  mutable std::pair<int64_t, int64_t> cached_grid_{-1, -1};  // (H, W) of anchors_cache_
 };
 TORCH_MODULE(RegionProposal);
 

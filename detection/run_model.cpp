@@ -148,44 +148,33 @@ InferenceOptions predict_inference(InferenceOptions inference, double output_thr
   return inference;
 }
 
-int run_predict(const PredictFilesOptions& o, std::ostream& out) {
-  std::error_code ec;
-  if (!fs::exists(o.source, ec)) throw data::IoError(o.source.string() + ": no such file or directory");
-  if (!fs::is_directory(o.source, ec) && is_video(o.source))
-    throw std::invalid_argument(o.source.string() +
-                                ": video input is not supported (give an image, a directory of images or a dataset)");
-  set_inference_threads(o.threads);
-  const auto w = read_inference_weights(o.weights);
-  const auto& info = w.info;
-  InferenceOptions inference = info.inference;
-  if (o.size > 0) inference.size = o.size;
-  if (o.nms_iou >= 0) inference.nms_iou = o.nms_iou;
-  if (o.max_detections > 0) inference.max_detections = o.max_detections;
-  if (o.soft_nms) inference.soft_nms = true;
-  inference = predict_inference(inference, o.score_threshold);
+namespace {
 
+// The images predict runs on: a dataset's (its annotations dropped when its classes are not the
+// model's: predictions use the model's classes, the dataset only supplies images), or loose images.
+data::Dataset predict_source(const PredictFilesOptions& o, const std::vector<std::string>& classes) {
   data::Dataset ds;
   if (looks_like_dataset(o.source)) {
     data::ReadOptions ro;
     ro.format = data::parse_format(o.format);
     ro.split = o.split;
     ds = data::read_dataset(o.source, ro);
-    if (ds.classes != info.classes) {
-      // Predictions use the model's classes; the dataset only supplies images.
-      ds.classes = info.classes;
+    if (ds.classes != classes) {
+      ds.classes = classes;
       ds.category_ids.clear();
       for (auto& r : ds.images) r.objects.clear();
     }
   } else {
-    ds = images_as_dataset(o.source, info.classes);
+    ds = images_as_dataset(o.source, classes);
   }
   if (ds.images.empty()) throw std::runtime_error(o.source.string() + ": no images found");
-  const auto target = data::choose_output_dir(o.out, o.exist_ok);
-  data::StagedOutput staged(target.path, o.exist_ok);
-  auto model = inference_model(o.weights, w, inference);
+  return ds;
+}
 
-  out << "predict: " << info.model << " (" << o.weights.string() << ") on " << o.source.string() << ", "
-      << ds.images.size() << " images\n";
+void print_predict_header(const PredictFilesOptions& o, const ModelInfo& info, const InferenceOptions& inference,
+                          size_t images, const data::OutputDir& target, std::ostream& out) {
+  out << "predict: " << info.model << " (" << o.weights.string() << ") on " << o.source.string() << ", " << images
+      << " images\n";
   out << "inference: " << inference.describe();
   if (inference.describe() == info.inference.describe())
     out << " (the checkpoint's)";
@@ -199,6 +188,72 @@ int run_predict(const PredictFilesOptions& o, std::ostream& out) {
   out << "out: " << target.describe() << (target.existing ? "; --exist-ok: its earlier output is replaced" : "")
       << "\n";
   out.flush();
+}
+
+// Draws each image's detections into dir/images/<its name>; returns what each image was written as
+// ("" when not drawn: unreadable, or past max_drawn).
+std::vector<std::string> draw_predictions(const data::Dataset& ds, const std::vector<data::Detection>& dets,
+                                          const std::vector<std::string>& classes, int max_drawn, const fs::path& dir) {
+  const auto names = drawn_names(ds);
+  std::map<int64_t, std::vector<const data::Detection*>> by_image;
+  for (const auto& d : dets) by_image[d.image_id].push_back(&d);
+  std::vector<std::string> drawn_as(ds.images.size());
+  size_t drawn = 0;
+  for (size_t i = 0; i < ds.images.size(); ++i) {
+    if (max_drawn > 0 && drawn >= size_t(max_drawn)) break;
+    const auto& r = ds.images[i];
+    cv::Mat rgb;
+    try {
+      rgb = image::decode_image(ds.image_root / r.file).image;
+    } catch (const std::exception&) {
+      continue;  // counted by the loader already
+    }
+    std::vector<image::DrawBox> boxes;
+    for (const auto* d : by_image[r.id]) boxes.push_back({d->box, classes[d->label], d->score, d->label});
+    image::draw_boxes(rgb, boxes);
+    cv::Mat bgr;
+    cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+    const fs::path file = dir / "images" / names[i];
+    fs::create_directories(file.parent_path());
+    if (!cv::imwrite(file.string(), bgr)) throw data::IoError(file.string() + ": cannot write the drawn image");
+    drawn_as[i] = "images/" + names[i];
+    ++drawn;
+  }
+  return drawn_as;
+}
+
+void write_images_csv(const data::Dataset& ds, const std::vector<std::string>& drawn_as, const fs::path& file) {
+  std::string csv = "image_id,file,width,height,drawn\n";
+  for (size_t i = 0; i < ds.images.size(); ++i) {
+    const auto& r = ds.images[i];
+    csv += std::to_string(r.id) + "," + csv_field(r.file) + "," + std::to_string(r.width) + "," +
+           std::to_string(r.height) + "," + csv_field(drawn_as[i]) + "\n";
+  }
+  data::write_file_atomic(file, csv);
+}
+
+}  // namespace
+
+int run_predict(const PredictFilesOptions& o, std::ostream& out) {
+  std::error_code ec;
+  if (!fs::exists(o.source, ec)) throw data::IoError(o.source.string() + ": no such file or directory");
+  if (!fs::is_directory(o.source, ec) && is_video(o.source))
+    throw std::invalid_argument(o.source.string() +
+                                ": video input is not supported (give an image, a directory of images or a dataset)");
+  set_inference_threads(o.threads);
+  const auto w = read_inference_weights(o.weights);
+  const auto& info = w.info;
+  InferenceOverrides overrides;
+  if (o.size > 0) overrides.size = o.size;
+  if (o.nms_iou >= 0) overrides.nms_iou = o.nms_iou;
+  if (o.max_detections > 0) overrides.max_detections = o.max_detections;
+  overrides.soft_nms = o.soft_nms;
+  const InferenceOptions inference = predict_inference(with_overrides(info.inference, overrides), o.score_threshold);
+  const data::Dataset ds = predict_source(o, info.classes);
+  const auto target = data::choose_output_dir(o.out, o.exist_ok);
+  data::StagedOutput staged(target.path, o.exist_ok);
+  auto model = inference_model(o.weights, w, inference);
+  print_predict_header(o, info, inference, ds.images.size(), target, out);
 
   PredictOptions po;
   po.inference = inference;
@@ -213,43 +268,9 @@ int run_predict(const PredictFilesOptions& o, std::ostream& out) {
 
   const fs::path dir = staged.staging();
   data::write_coco_results(dets, ds, dir / "predictions.json");
-  const auto names = drawn_names(ds);
-  std::set<std::string> unreadable;
-  std::map<int64_t, std::vector<const data::Detection*>> by_image;
-  for (const auto& d : dets) by_image[d.image_id].push_back(&d);
-  std::vector<std::string> drawn_as(ds.images.size());
-  size_t drawn = 0;
-  if (o.draw) {
-    for (size_t i = 0; i < ds.images.size(); ++i) {
-      if (o.max_drawn > 0 && drawn >= size_t(o.max_drawn)) break;
-      const auto& r = ds.images[i];
-      cv::Mat rgb;
-      try {
-        rgb = image::decode_image(ds.image_root / r.file).image;
-      } catch (const std::exception&) {
-        continue;  // counted by the loader already
-      }
-      std::vector<image::DrawBox> boxes;
-      for (const auto* d : by_image[r.id]) boxes.push_back({d->box, info.classes[d->label], d->score, d->label});
-      image::draw_boxes(rgb, boxes);
-      cv::Mat bgr;
-      cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
-      const fs::path file = dir / "images" / names[i];
-      fs::create_directories(file.parent_path());
-      if (!cv::imwrite(file.string(), bgr)) throw data::IoError(file.string() + ": cannot write the drawn image");
-      drawn_as[i] = "images/" + names[i];
-      ++drawn;
-    }
-  }
-  {
-    std::string csv = "image_id,file,width,height,drawn\n";
-    for (size_t i = 0; i < ds.images.size(); ++i) {
-      const auto& r = ds.images[i];
-      csv += std::to_string(r.id) + "," + csv_field(r.file) + "," + std::to_string(r.width) + "," +
-             std::to_string(r.height) + "," + csv_field(drawn_as[i]) + "\n";
-    }
-    data::write_file_atomic(dir / "images.csv", csv);
-  }
+  const auto drawn_as =
+      o.draw ? draw_predictions(ds, dets, info.classes, o.max_drawn, dir) : std::vector<std::string>(ds.images.size());
+  write_images_csv(ds, drawn_as, dir / "images.csv");
   staged.commit();
   const fs::path final_dir = staged.final_path();
 
@@ -261,7 +282,10 @@ int run_predict(const PredictFilesOptions& o, std::ostream& out) {
       << " ms/image in the model)\n";
   for (const auto& f : stats.skipped_files) out << "  unreadable: " << f << "\n";
   out << "wrote " << (final_dir / "predictions.json").string() << ", " << (final_dir / "images.csv").string();
-  if (o.draw) out << ", " << drawn << " drawn images in " << (final_dir / "images").string();
+  if (o.draw) {
+    const auto drawn = std::count_if(drawn_as.begin(), drawn_as.end(), [](const auto& s) { return !s.empty(); });
+    out << ", " << drawn << " drawn images in " << (final_dir / "images").string();
+  }
   out << "\n";
   return 0;
 }
@@ -271,10 +295,11 @@ int run_model_eval(const ModelEvalOptions& o, std::ostream& out) {
   set_inference_threads(o.eval.threads);
   const auto w = read_inference_weights(o.weights);
   const auto& info = w.info;
-  InferenceOptions inference = info.inference;
-  if (o.size > 0) inference.size = o.size;
-  if (o.score_threshold >= 0) inference.score_threshold = o.score_threshold;
-  if (o.soft_nms) inference.soft_nms = true;
+  InferenceOverrides overrides;
+  if (o.size > 0) overrides.size = o.size;
+  if (o.score_threshold >= 0) overrides.score_threshold = o.score_threshold;
+  overrides.soft_nms = o.soft_nms;
+  const InferenceOptions inference = with_overrides(info.inference, overrides);
   inference.check();
   auto gt = data::read_dataset(o.eval.ground_truth, o.eval.read);
   if (gt.classes != info.classes) {

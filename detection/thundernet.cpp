@@ -1,11 +1,8 @@
 #include "detection/thundernet.h"
 
-#include <ATen/record_function.h>
-
 #include <stdexcept>
 
 #include "vision/backbones/registry.h"
-#include "vision/nn/layers.h"
 
 namespace cvtk::detection {
 
@@ -32,25 +29,11 @@ ThunderNetImpl::ThunderNetImpl(ThunderNetOptions options) : options_(std::move(o
   head_ = register_module("rcnn", RcnnHead(thin, options_.num_classes, options_.rcnn));
 }
 
-// The named ranges label the stages in `detector_bench --profile` traces; they cost nothing unless a
-// profiler is recording.
 ThunderNetImpl::Trunk ThunderNetImpl::trunk(const torch::Tensor& images) {
-  vision::FeatureMaps maps;
-  {
-    RECORD_FUNCTION("thundernet::backbone", std::vector<c10::IValue>());
-    maps = backbone_->features(images);
-  }
-  torch::Tensor cem;
-  {
-    RECORD_FUNCTION("thundernet::cem", std::vector<c10::IValue>());
-    cem = cem_->forward(vision::BackboneImpl::pick(maps, "c4"), vision::BackboneImpl::pick(maps, "c5"));
-  }
+  const auto maps = backbone_->features(images);
+  const auto cem = cem_->forward(vision::BackboneImpl::pick(maps, "c4"), vision::BackboneImpl::pick(maps, "c5"));
   Trunk t;
-  {
-    RECORD_FUNCTION("thundernet::rpn", std::vector<c10::IValue>());
-    t.rpn = rpn_->forward(cem);
-  }
-  RECORD_FUNCTION("thundernet::sam", std::vector<c10::IValue>());
+  t.rpn = rpn_->forward(cem);
   t.sam = sam_->forward(cem, t.rpn.features);
   return t;
 }
@@ -75,49 +58,25 @@ LossTerms ThunderNetImpl::forward_train(const torch::Tensor& images, const std::
   return l;
 }
 
-void ThunderNetImpl::optimize_for_inference() {
-  eval();
-  backbone_->prepare_for_inference();
-  rpn_->fold_for_inference(true);
-  sam_->fold_for_inference(true);
-  torch::NoGradGuard no_grad;
-  for (auto& p : parameters())
-    if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
-  channels_last_ = true;
-}
-
-std::vector<ImageDetections> ThunderNetImpl::detect(const torch::Tensor& input) {
-  torch::NoGradGuard no_grad;
-  const auto images = channels_last_ ? input.contiguous(torch::MemoryFormat::ChannelsLast) : input;
-  auto t = trunk(images);
-  const double w = double(images.size(3)), h = double(images.size(2));
-  std::vector<torch::Tensor> proposals;
-  {
-    RECORD_FUNCTION("thundernet::proposals", std::vector<c10::IValue>());
-    proposals = rpn_->proposals(t.rpn, w, h, false);
-  }
+torch::Tensor with_batch_index(const std::vector<torch::Tensor>& proposals) {
   std::vector<torch::Tensor> rois;
   for (size_t i = 0; i < proposals.size(); ++i)
     rois.push_back(
         torch::cat({torch::full({proposals[i].size(0), 1}, float(i), proposals[i].options()), proposals[i]}, 1));
-  auto all = torch::cat(rois);
-  torch::Tensor pooled;
-  {
-    RECORD_FUNCTION("thundernet::ps_roi_align", std::vector<c10::IValue>());
-    pooled = ps_roi_align(t.sam, all, options_.roi_align);
-  }
-  RcnnOutput out;
-  {
-    RECORD_FUNCTION("thundernet::rcnn_head", std::vector<c10::IValue>());
-    out = head_->forward(pooled);
-  }
-  RECORD_FUNCTION("thundernet::postprocess", std::vector<c10::IValue>());
-  return head_->postprocess(out, all, images.size(0), w, h);
+  return torch::cat(rois);
 }
 
-RawOutputs ThunderNetImpl::raw_outputs(const torch::Tensor& input, const torch::Tensor& rois) {
+std::vector<ImageDetections> ThunderNetImpl::detect(const torch::Tensor& images) {
   torch::NoGradGuard no_grad;
-  const auto images = channels_last_ ? input.contiguous(torch::MemoryFormat::ChannelsLast) : input;
+  auto t = trunk(images);
+  const double w = double(images.size(3)), h = double(images.size(2));
+  const auto rois = with_batch_index(rpn_->proposals(t.rpn, w, h, false));
+  auto out = head_->forward(ps_roi_align(t.sam, rois, options_.roi_align));
+  return head_->postprocess(out, rois, images.size(0), w, h);
+}
+
+RawOutputs ThunderNetImpl::raw_outputs(const torch::Tensor& images, const torch::Tensor& rois) {
+  torch::NoGradGuard no_grad;
   auto t = trunk(images);
   auto out = head_->forward(ps_roi_align(t.sam, rois.to(images.device()), options_.roi_align));
   return {t.rpn.logits, t.rpn.deltas, out.logits, out.deltas};

@@ -56,23 +56,25 @@ class ThunderNetImpl : public torch::nn::Module {
   explicit ThunderNetImpl(ThunderNetOptions options);
 
   LossTerms forward_train(const torch::Tensor& images, const std::vector<GroundTruth>& targets);
+  // Detection through the plain modules in their current mode, without gradients: the reference the
+  // inference executor (detection/inference/thundernet_executor.h, what every command runs) is
+  // checked against.
   std::vector<ImageDetections> detect(const torch::Tensor& images);
-  // detect()'s path up to the heads, without gradients; rois [R, 5] (batch index, x1, y1, x2, y2 in
-  // input pixels) stand in for the proposals.
+  // detect()'s path up to the heads; rois [R, 5] (batch index, x1, y1, x2, y2 in input pixels) stand
+  // in for the proposals.
   RawOutputs raw_outputs(const torch::Tensor& images, const torch::Tensor& rois);
 
   // Fine-tuning from pretrained weights: freeze the first `stages` backbone stages (1 = conv1, 2 = +
   // stage2 ...) and/or keep the backbone's BatchNorm in inference mode with frozen affine parameters.
   void freeze_backbone(int stages, bool batch_norm);
-  // For inference: eval mode, the backbone's prepare_for_inference, the RPN trunk's and the SAM's
-  // BatchNorms folded into their convolutions, 4-d weights and inputs in channels-last layout (oneDNN
-  // runs those without reorders; 1x1 convolutions become matrix products). Parameters and the state
-  // dict keep their values; a training-mode forward takes the plain path and refolds afterwards.
-  void optimize_for_inference();
   void train(bool on = true) override;
 
   const ThunderNetOptions& options() const { return options_; }
-  vision::Backbone backbone() const { return backbone_; }
+  const vision::Backbone& backbone() const { return backbone_; }
+  const ContextEnhancement& cem() const { return cem_; }
+  const RegionProposal& rpn() const { return rpn_; }
+  const SpatialAttention& sam() const { return sam_; }
+  const RcnnHead& head() const { return head_; }
 
  private:
   struct Trunk {
@@ -88,9 +90,11 @@ class ThunderNetImpl : public torch::nn::Module {
   SpatialAttention sam_{nullptr};
   RcnnHead head_{nullptr};
   bool freeze_bn_ = false;
-  bool channels_last_ = false;
 };
 TORCH_MODULE(ThunderNet);
+
+// Per-image proposals [P_i, 4] as RoIs [sum P_i, 5]: (image index, x1, y1, x2, y2).
+torch::Tensor with_batch_index(const std::vector<torch::Tensor>& proposals);
 
 // The named models `cvtk train --model` accepts: thundernet-snet49, thundernet-snet146, thundernet-snet535,
 // and thundernet-<any registered backbone with c4 and c5>.

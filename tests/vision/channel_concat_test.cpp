@@ -3,7 +3,7 @@
 
 #include <limits>
 
-#include "vision/nn/channel_concat.h"
+#include "vision/kernels/channel_concat.h"
 
 namespace {
 
@@ -41,31 +41,33 @@ TEST(ConcatChannels, EveryOrderMatchesTheStatedPermutation) {
         const auto b = torch::randn({2, cb, 5, 7});
         const auto bias_a = torch::randn({ca});
         const auto ref = expected(a, bias_a, relu & 1, b, relu & 2, order);
-        const auto ours = concat_channels(a.contiguous(cl), bias_a, relu & 1, b.contiguous(cl), {}, relu & 2, order);
+        const auto ours =
+            concat_channels(a.contiguous(cl), {bias_a, bool(relu & 1)}, b.contiguous(cl), {{}, bool(relu & 2)}, order);
         EXPECT_TRUE(ours.is_contiguous(cl));
         EXPECT_TRUE(torch::equal(ours.isnan(), ref.isnan()));
         EXPECT_TRUE(torch::equal(ours.nan_to_num(0), ref.nan_to_num(0)));
         // Channel ranges of a wider pixel-major map (a stride-1 unit's halves) are read in place...
         const auto wide = torch::cat({a, b}, 1).contiguous(cl);
         ASSERT_TRUE(pixel_rows(wide.narrow(1, ca, cb)));
-        EXPECT_TRUE(torch::equal(
-            concat_channels(wide.narrow(1, 0, ca), bias_a, relu & 1, wide.narrow(1, ca, cb), {}, relu & 2, order)
-                .nan_to_num(0),
-            ref.nan_to_num(0)));
-        // ...and other layouts go through torch ops with the same result.
-        EXPECT_TRUE(torch::equal(concat_channels(a, bias_a, relu & 1, b, {}, relu & 2, order).nan_to_num(0),
+        EXPECT_TRUE(torch::equal(concat_channels(wide.narrow(1, 0, ca), {bias_a, bool(relu & 1)},
+                                                 wide.narrow(1, ca, cb), {{}, bool(relu & 2)}, order)
+                                     .nan_to_num(0),
                                  ref.nan_to_num(0)));
+        // ...and other layouts go through torch ops with the same result.
+        EXPECT_TRUE(
+            torch::equal(concat_channels(a, {bias_a, bool(relu & 1)}, b, {{}, bool(relu & 2)}, order).nan_to_num(0),
+                         ref.nan_to_num(0)));
       }
 }
 
 TEST(ConcatChannels, KeepsGradientsOnTheFallback) {
   auto a = torch::randn({1, 4, 3, 3}, torch::requires_grad()), b = torch::randn({1, 4, 3, 3}, torch::requires_grad());
-  concat_channels(a, {}, true, b, {}, false, ChannelOrder::kInterleave).sum().backward();
+  concat_channels(a, {{}, true}, b, {}, ChannelOrder::kInterleave).sum().backward();
   EXPECT_TRUE(torch::equal(a.grad(), (a > 0).to(torch::kFloat)));
   EXPECT_TRUE(torch::equal(b.grad(), torch::ones_like(b)));
-  EXPECT_THROW(concat_channels(torch::zeros({1, 3, 2, 2}), {}, false, torch::zeros({1, 2, 2, 2}), {}, false,
-                               ChannelOrder::kDeinterleave),
-               c10::Error);
+  EXPECT_THROW(
+      concat_channels(torch::zeros({1, 3, 2, 2}), {}, torch::zeros({1, 2, 2, 2}), {}, ChannelOrder::kDeinterleave),
+      c10::Error);
 }
 
 TEST(PixelRows, RecognisesPixelMajorMapsAndChannelRanges) {

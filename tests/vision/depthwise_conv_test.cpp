@@ -3,8 +3,8 @@
 
 #include <limits>
 
-#include "vision/nn/cpu_features.h"
-#include "vision/nn/depthwise_conv.h"
+#include "vision/kernels/cpu_features.h"
+#include "vision/kernels/depthwise_conv.h"
 
 namespace {
 
@@ -38,7 +38,7 @@ void expect_matches_aten(bool portable) {
       const auto bias = relu == 2 ? torch::Tensor() : torch::randn({t.c});
       const auto input_bias = relu == 1 ? torch::Tensor() : torch::randn({t.c});
       const auto ours = depthwise_conv2d(x.contiguous(torch::MemoryFormat::ChannelsLast), depthwise_taps(weight), bias,
-                                         t.k, t.s, t.p, input_bias, relu_in, relu_out);
+                                         t.k, t.s, t.p, {input_bias, relu_in}, relu_out);
       const auto in = input_bias.defined() ? x + input_bias.view({1, -1, 1, 1}) : x;
       auto ref = torch::conv2d(relu_in ? in.relu() : in, weight, bias, t.s, t.p, 1, t.c);
       if (relu_out) ref = ref.relu();
@@ -62,7 +62,7 @@ TEST(DepthwiseConv, NanPropagatesThroughFusedRelus) {
     x[0][3][4][4] = std::numeric_limits<float>::quiet_NaN();
     const auto weight = torch::rand({10, 1, 3, 3});
     const auto ours = depthwise_conv2d(x.contiguous(torch::MemoryFormat::ChannelsLast), depthwise_taps(weight),
-                                       torch::Tensor(), 3, 1, 1, torch::ones({10}), true, true);
+                                       torch::Tensor(), 3, 1, 1, {torch::ones({10}), true}, true);
     const auto ref = torch::conv2d(x, weight, {}, 1, 1, 1, 10);
     EXPECT_TRUE(torch::equal(ours.isnan(), ref.isnan())) << "portable " << portable;
     EXPECT_EQ(ours.isnan().sum().item<int64_t>(), 9);
@@ -72,12 +72,12 @@ TEST(DepthwiseConv, NanPropagatesThroughFusedRelus) {
 
 TEST(DepthwiseConv, RejectsWhatItCannotRun) {
   const auto taps = torch::zeros({9, 4});
-  EXPECT_THROW(depthwise_conv2d(torch::zeros({1, 4, 8, 8}), taps, {}, 3, 1, 1, {}, false, false), c10::Error);  // NCHW
+  EXPECT_THROW(depthwise_conv2d(torch::zeros({1, 4, 8, 8}), taps, {}, 3, 1, 1, {}, false), c10::Error);  // NCHW
   EXPECT_THROW(depthwise_conv2d(torch::zeros({1, 5, 8, 8}).contiguous(torch::MemoryFormat::ChannelsLast), taps, {}, 3,
-                                1, 1, {}, false, false),
+                                1, 1, {}, false),
                c10::Error);  // channel count
   EXPECT_THROW(depthwise_conv2d(torch::zeros({1, 4, 2, 2}).contiguous(torch::MemoryFormat::ChannelsLast), taps, {}, 3,
-                                1, 0, {}, false, false),
+                                1, 0, {}, false),
                c10::Error);  // map smaller than the kernel
 }
 

@@ -3,8 +3,8 @@
 
 #include <limits>
 
-#include "vision/nn/cpu_features.h"
-#include "vision/nn/max_pool.h"
+#include "vision/kernels/cpu_features.h"
+#include "vision/kernels/max_pool.h"
 
 namespace {
 

@@ -5,6 +5,7 @@
 
 #include "tests/vision/torchvision_fixture.h"
 #include "vision/backbones/registry.h"
+#include "vision/inference/backbone_executor.h"
 
 using namespace cvtk;
 using cvtk::testing::close;
@@ -37,11 +38,11 @@ TEST_P(TorchvisionParity, EvalLogitsAndFeatures) {
     EXPECT_EQ(m.size(1), spec.channels);
     EXPECT_TRUE(close(m, fx.at("eval." + spec.name)));
   }
-  // The inference-prepared model too (folded BatchNorm, ChannelsLast, Swin's fused attention).
-  net->prepare_for_inference();
-  EXPECT_TRUE(close(net->forward(x), fx.at("eval.logits")));
-  EXPECT_TRUE(close(net->forward(x.slice(0, 0, 1)), fx.at("eval.logits").slice(0, 0, 1)));
-  const auto prepared = net->features(x);
+  // The inference executor too (folded BatchNorm, ChannelsLast, Swin's fused attention).
+  const auto executor = vision::optimize_for_inference(net);
+  EXPECT_TRUE(close(executor->forward(x), fx.at("eval.logits")));
+  EXPECT_TRUE(close(executor->forward(x.slice(0, 0, 1)), fx.at("eval.logits").slice(0, 0, 1)));
+  const auto prepared = executor->features(x);
   for (const auto& spec : specs)
     EXPECT_TRUE(close(vision::BackboneImpl::pick(prepared, spec.name), fx.at("eval." + spec.name))) << spec.name;
 }

@@ -9,6 +9,9 @@
 //
 // Parameter names follow torchvision's state_dict keys wherever torchvision has the model, so weights
 // exported from torchvision load by name (vision/backbones/weights.h).
+//
+// A backbone is the plain trainable definition with one forward. Fast inference is a separate,
+// eval-only executor built from it: vision/inference/backbone_executor.h.
 #include <torch/torch.h>
 
 #include <cstdint>
@@ -43,23 +46,8 @@ class BackboneImpl : public torch::nn::Module {
   virtual bool has_classifier() const = 0;
   virtual int64_t default_input_size() const = 0;  // square side used for MFLOPs and checks
 
-  // The one inference preparation, used by backbone_bench, `cvtk classify` and the detector: switches
-  // to eval mode and sets up the model's eval-only fast path. CNNs fold every BatchNorm that follows a
-  // convolution into it and run with ChannelsLast weights and inputs; Swin caches each block's position
-  // bias and shift mask and runs a fused window attention. Outputs equal the plain eval model's up to
-  // float rounding (features may come back ChannelsLast). Parameters and state_dict are untouched, and
-  // there is no undo: a training-mode forward runs the plain path, and the next eval forward rebuilds
-  // the folded tensors and caches, as it does after weights change in place. Returns how many
-  // BatchNorms were folded.
-  virtual int prepare_for_inference();
-
   // A map by name; throws std::invalid_argument listing the available names when absent.
   static torch::Tensor pick(const FeatureMaps& maps, const std::string& name);
-
- protected:
-  // x as the prepared model wants it: ChannelsLast in eval mode after prepare_for_inference.
-  torch::Tensor inference_input(const torch::Tensor& x) const;
-  bool channels_last_ = false;
 };
 
 using Backbone = std::shared_ptr<BackboneImpl>;

@@ -2,7 +2,7 @@
 
 #include "vision/backbones/inception_v3.h"
 #include "vision/nn/init.h"
-#include "vision/nn/layers.h"
+#include "vision/nn/blocks.h"
 #include "vision/nn/macs.h"
 
 namespace cvtk::vision {
@@ -89,7 +89,7 @@ std::vector<FeatureSpec> GoogLeNetImpl::feature_specs() const {
 
 torch::Tensor GoogLeNetImpl::run(const torch::Tensor& input, FeatureMaps* maps, torch::Tensor* aux1,
                                  torch::Tensor* aux2) {
-  torch::Tensor x = inference_input(options_.transform_input ? inception_transform_input(input) : input);
+  torch::Tensor x = options_.transform_input ? inception_transform_input(input) : input;
   const bool aux = is_training() && !aux1_.is_empty();
   for (auto& [name, m] : layers_) {
     x = m.forward(x);

@@ -22,6 +22,7 @@ class GoogLeNetImpl : public BackboneImpl {
   // named tuple labels aux1's output aux_logits2: match positions, not names.)
   std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> forward_with_aux(const torch::Tensor& x);
 
+  const BackboneOptions& options() const { return options_; }
   torch::nn::Linear fc{nullptr};
 
  private:

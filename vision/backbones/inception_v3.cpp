@@ -1,9 +1,9 @@
 #include "vision/backbones/inception_v3.h"
 
 #include "vision/nn/init.h"
-#include "vision/nn/layers.h"
+#include "vision/nn/blocks.h"
 #include "vision/nn/macs.h"
-#include "vision/nn/max_pool.h"
+#include "vision/kernels/max_pool.h"
 
 namespace cvtk::vision {
 namespace {
@@ -176,7 +176,7 @@ std::vector<FeatureSpec> InceptionV3Impl::feature_specs() const {
 }
 
 torch::Tensor InceptionV3Impl::run(const torch::Tensor& input, FeatureMaps* maps, torch::Tensor* aux) {
-  torch::Tensor x = inference_input(options_.transform_input ? inception_transform_input(input) : input);
+  torch::Tensor x = options_.transform_input ? inception_transform_input(input) : input;
   for (auto& [name, m] : layers_) {
     x = m.forward(x);
     if (name == "Conv2d_2b_3x3") {

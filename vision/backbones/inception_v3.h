@@ -24,6 +24,7 @@ class InceptionV3Impl : public BackboneImpl {
   // without aux heads.
   std::pair<torch::Tensor, torch::Tensor> forward_with_aux(const torch::Tensor& x);
 
+  const BackboneOptions& options() const { return options_; }
   torch::nn::Linear fc{nullptr};
 
  private:

@@ -1,10 +1,7 @@
 #include "vision/backbones/shufflenet_v2.h"
 
-#include "vision/nn/channel_concat.h"
-#include "vision/nn/layers.h"
+#include "vision/nn/blocks.h"
 #include "vision/nn/macs.h"
-#include "vision/nn/max_pool.h"
-#include "vision/nn/tracked.h"
 
 namespace cvtk::vision {
 namespace {
@@ -16,20 +13,6 @@ using torch::nn::ReLU;
 
 Conv2d conv(int64_t in, int64_t out, int64_t k, int64_t stride = 1, int64_t groups = 1) {
   return Conv2d(Conv2dOptions(in, out, k).stride(stride).padding(k / 2).groups(groups).bias(false));
-}
-
-// A folded branch, its last layer's epilogue left pending for the concat.
-PendingMap run_pending(const FoldedSequential& branch, const torch::Tensor& x) {
-  PendingMap y{x, {}, false};
-  for (size_t i = 0; i < branch.size(); ++i) y = branch.step(i).forward(y);
-  return y;
-}
-
-bool all_folded(const FoldedSequential& branch) {
-  if (!branch.defined()) return false;
-  for (size_t i = 0; i < branch.size(); ++i)
-    if (!branch.step(i).defined()) return false;
-  return true;
 }
 
 }  // namespace
@@ -68,60 +51,21 @@ ShuffleUnitImpl::ShuffleUnitImpl(const ShuffleUnitOptions& o) : o_(o) {
   }
 }
 
-int ShuffleUnitImpl::fold_for_inference(bool channels_last) {
-  if (proj_ && !proj_->is_empty()) folded_proj_ = FoldedSequential(proj_, channels_last);
-  folded_main_ = FoldedSequential(main_, channels_last);
-  return folded_proj_.folded() + folded_main_.folded();
-}
-
 torch::Tensor ShuffleUnitImpl::forward(const torch::Tensor& x) {
   if (o_.flavour == ShuffleFlavour::kTorchvision) {
     torch::Tensor out;
     if (o_.stride == 1) {
       auto halves = x.chunk(2, 1);
-      out = torch::cat({halves[0], forward_folded(main_, folded_main_, is_training(), halves[1])}, 1);
+      out = torch::cat({halves[0], counted(main_, halves[1])}, 1);
     } else {
-      out = torch::cat({forward_folded(proj_, folded_proj_, is_training(), x),
-                        forward_folded(main_, folded_main_, is_training(), x)},
-                       1);
+      out = torch::cat({counted(proj_, x), counted(main_, x)}, 1);
     }
     return cvtk::vision::channel_shuffle(out, 2);
   }
-  if (o_.stride == 2)
-    return torch::cat(
-        {forward_folded(proj_, folded_proj_, is_training(), x), forward_folded(main_, folded_main_, is_training(), x)},
-        1);
+  if (o_.stride == 2) return torch::cat({counted(proj_, x), counted(main_, x)}, 1);
   // Even channels pass through, odd ones feed the main branch; a strided view in either memory format.
   auto pass = x.slice(1, 0, x.size(1), 2), main = x.slice(1, 1, x.size(1), 2);
-  return torch::cat({pass, forward_folded(main_, folded_main_, is_training(), main)}, 1);
-}
-
-bool ShuffleUnitImpl::prepared(const torch::Tensor& x) const {
-  return !is_training() && all_folded(folded_main_) && (o_.stride == 1 || all_folded(folded_proj_)) &&
-         x.device().is_cpu() && x.scalar_type() == torch::kFloat && !tracked(*this, x) && pixel_rows(x);
-}
-
-torch::Tensor ShuffleUnitImpl::forward_prepared(const torch::Tensor& x, bool in_split, bool out_split) {
-  TORCH_CHECK(prepared(x),
-              "shuffle unit: forward_prepared needs a folded unit in eval mode and a pixel-major float map");
-  folded_main_.refresh();
-  if (o_.stride == 2) folded_proj_.refresh();
-  const int64_t c = x.size(1);
-  if (o_.flavour == ShuffleFlavour::kTorchvision) {
-    // Halves are channel ranges of a pixel-major map, read in place by the matrix products.
-    const PendingMap proj =
-        o_.stride == 1 ? PendingMap{x.narrow(1, 0, c / 2), {}, false} : run_pending(folded_proj_, x);
-    const PendingMap main = run_pending(folded_main_, o_.stride == 1 ? x.narrow(1, c / 2, c - c / 2) : x);
-    return concat_channels(proj.value, proj.bias, proj.relu, main.value, main.bias, main.relu,
-                           ChannelOrder::kInterleave);
-  }
-  TORCH_CHECK(in_split == (o_.stride == 1), "shuffle unit: stride-", o_.stride, " Megvii units take ",
-              o_.stride == 1 ? "even-first" : "ordinary", " channel order in forward_prepared");
-  const auto order = out_split ? ChannelOrder::kDeinterleave : ChannelOrder::kConcat;
-  // Stride 1: even channels (the first half here) pass through; odd ones (the second half) feed the main branch.
-  const PendingMap proj = o_.stride == 1 ? PendingMap{x.narrow(1, 0, c / 2), {}, false} : run_pending(folded_proj_, x);
-  const PendingMap main = run_pending(folded_main_, o_.stride == 1 ? x.narrow(1, c / 2, c / 2) : x);
-  return concat_channels(proj.value, proj.bias, proj.relu, main.value, main.bias, main.relu, order);
+  return torch::cat({pass, counted(main_, main)}, 1);
 }
 
 ShuffleNetV2Impl::ShuffleNetV2Impl(ShuffleNetV2Config config, const BackboneOptions& options)
@@ -154,39 +98,16 @@ std::vector<FeatureSpec> ShuffleNetV2Impl::feature_specs() const {
   return {{"c2", ch[0], 4}, {"c3", ch[1], 8}, {"c4", ch[2], 16}, {"c5", config_.conv5 > 0 ? config_.conv5 : ch[3], 32}};
 }
 
-int ShuffleNetV2Impl::fold_for_inference(bool channels_last) {
-  folded_conv1_ = FoldedSequential(conv1, channels_last);
-  if (!conv5.is_empty()) folded_conv5_ = FoldedSequential(conv5, channels_last);
-  return folded_conv1_.folded() + folded_conv5_.folded();
-}
-
-torch::Tensor ShuffleNetV2Impl::run_stage(torch::nn::Sequential& stage, const torch::Tensor& x) {
-  std::vector<ShuffleUnitImpl*> units;
-  for (auto& m : *stage) units.push_back(dynamic_cast<ShuffleUnitImpl*>(m.ptr().get()));
-  // Every unit's output is pixel-major float, so checking each unit against x suffices. A stage that
-  // opens with a stride-1 unit (none in ShuffleNet or SNet) would hand it the ordinary channel order.
-  bool fast = !units.empty() && units.front() && !units.front()->stride_one();
-  for (auto* u : units) fast = fast && u && u->prepared(x);
-  if (!fast) return counted(stage, x);
-  // Megvii units after the first take even-first order; each unit writes it for the next stride-1 unit.
-  torch::Tensor y = x;
-  for (size_t i = 0; i < units.size(); ++i) {
-    const bool next_takes_split = i + 1 < units.size() && units[i + 1]->stride_one();
-    y = units[i]->forward_prepared(y, i > 0 && units[i]->stride_one(), next_takes_split);
-  }
-  return y;
-}
-
 FeatureMaps ShuffleNetV2Impl::features(const torch::Tensor& x) {
   FeatureMaps maps;
-  auto y = vision::max_pool2d(forward_folded(conv1, folded_conv1_, is_training(), inference_input(x)), 3, 2, 1);
+  auto y = torch::max_pool2d(counted(conv1, x), 3, 2, 1);
   maps.emplace_back("c2", y);
-  y = run_stage(stage2, y);
+  y = counted(stage2, y);
   maps.emplace_back("c3", y);
-  y = run_stage(stage3, y);
+  y = counted(stage3, y);
   maps.emplace_back("c4", y);
-  y = run_stage(stage4, y);
-  if (!conv5.is_empty()) y = forward_folded(conv5, folded_conv5_, is_training(), y);
+  y = counted(stage4, y);
+  if (!conv5.is_empty()) y = counted(conv5, y);
   maps.emplace_back("c5", y);
   return maps;
 }

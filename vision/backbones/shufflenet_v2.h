@@ -16,7 +16,6 @@
 #include <torch/torch.h>
 
 #include "vision/backbones/backbone.h"
-#include "vision/nn/layers.h"
 
 namespace cvtk::vision {
 
@@ -28,26 +27,20 @@ struct ShuffleUnitOptions {
   ShuffleFlavour flavour = ShuffleFlavour::kTorchvision;
 };
 
-class ShuffleUnitImpl : public torch::nn::Module, public InferenceFoldable {
+class ShuffleUnitImpl : public torch::nn::Module {
  public:
   explicit ShuffleUnitImpl(const ShuffleUnitOptions& o);
   torch::Tensor forward(const torch::Tensor& x);
-  int fold_for_inference(bool channels_last) override;
 
-  // Eval path of a folded unit on pixel-major float maps (see pixel_rows): each ReLU is applied where
-  // its output is read next (a depthwise conv's loads, or the closing concat) instead of in a pass of
-  // its own, and the concat writes the channel order the next unit reads, so no unit copies its input
-  // halves. Megvii flavour: in_split says x holds its channels even-first then odd (as written with
-  // out_split), which only stride-1 units accept; the torchvision flavour ignores both flags and keeps
-  // the ordinary order. Callers check prepared(x) first; the result equals forward's up to rounding.
-  bool prepared(const torch::Tensor& x) const;
-  torch::Tensor forward_prepared(const torch::Tensor& x, bool in_split, bool out_split);
-  bool stride_one() const { return o_.stride == 1; }
+  const ShuffleUnitOptions& options() const { return o_; }
+  // Depthwise conv -> BN -> 1x1 conv -> BN -> ReLU on stride-2 units; empty (or null) on stride-1 ones.
+  const torch::nn::Sequential& branch_proj() const { return proj_; }
+  // 1x1 conv -> BN -> ReLU -> depthwise conv -> BN -> 1x1 conv -> BN -> ReLU.
+  const torch::nn::Sequential& branch_main() const { return main_; }
 
  private:
   ShuffleUnitOptions o_;
   torch::nn::Sequential proj_{nullptr}, main_{nullptr};
-  FoldedSequential folded_proj_, folded_main_;
 };
 TORCH_MODULE(ShuffleUnit);
 
@@ -62,7 +55,7 @@ struct ShuffleNetV2Config {
   double dropout = 0;  // before the classifier
 };
 
-class ShuffleNetV2Impl : public BackboneImpl, public InferenceFoldable {
+class ShuffleNetV2Impl : public BackboneImpl {
  public:
   ShuffleNetV2Impl(ShuffleNetV2Config config, const BackboneOptions& options);
   std::vector<FeatureSpec> feature_specs() const override;
@@ -70,18 +63,13 @@ class ShuffleNetV2Impl : public BackboneImpl, public InferenceFoldable {
   torch::Tensor forward(const torch::Tensor& x) override;
   bool has_classifier() const override { return !fc.is_empty(); }
   int64_t default_input_size() const override { return 224; }
-  int fold_for_inference(bool channels_last) override;  // conv1 and conv5; the units fold themselves
 
   const ShuffleNetV2Config& config() const { return config_; }
   torch::nn::Sequential conv1{nullptr}, stage2{nullptr}, stage3{nullptr}, stage4{nullptr}, conv5{nullptr};
   torch::nn::Linear fc{nullptr};
 
  private:
-  // A stage's units in order: forward_prepared when every unit can take it, else the plain forward.
-  torch::Tensor run_stage(torch::nn::Sequential& stage, const torch::Tensor& x);
-
   ShuffleNetV2Config config_;
-  FoldedSequential folded_conv1_, folded_conv5_;
 };
 TORCH_MODULE(ShuffleNetV2);
 

@@ -3,6 +3,7 @@
 // channels-last tokens [N, H, W, C], 4x4 patch embedding, shifted-window attention (window 7, shift 3
 // on odd blocks) with a learnt relative position bias and the shifted-window mask, patch merging
 // between stages, stochastic depth growing linearly over the blocks. Parameter names are torchvision's.
+// The layers are in swin_blocks.h.
 //
 // Any input size works: each block pads its map to a multiple of the window (padding is not masked,
 // as in torchvision) and drops the shift when the window covers the padded map; patch merging pads
@@ -33,15 +34,19 @@ class SwinImpl : public BackboneImpl {
   torch::Tensor forward(const torch::Tensor& x) override;
   bool has_classifier() const override { return !head.is_empty(); }
   int64_t default_input_size() const override { return 224; }
-  int prepare_for_inference() override;  // the blocks' fused attention; no ChannelsLast
+
+  // torchvision's `features`: [0] = (patch_embed, Permute, patch_norm), then each stage's Sequential of
+  // SwinBlocks, with a PatchMerging between stages.
+  const torch::nn::ModuleList& layers() const { return layers_; }
+  torch::nn::Conv2d patch_embed{nullptr};
+  torch::nn::LayerNorm patch_norm{nullptr}, norm{nullptr};
+  torch::nn::Linear head{nullptr};
 
  private:
   // Runs the network up to the last stage; fills maps when given.
   torch::Tensor run(const torch::Tensor& x, FeatureMaps* maps);
   SwinConfig config_;
-  torch::nn::ModuleList stem{nullptr}, features_{nullptr};
-  torch::nn::LayerNorm norm{nullptr};
-  torch::nn::Linear head{nullptr};
+  torch::nn::ModuleList layers_{nullptr};
 };
 TORCH_MODULE(Swin);
 

@@ -1,4 +1,4 @@
-#include "vision/nn/allocator.h"
+#include "apps/allocator.h"
 
 #include <cstdlib>  // defines __GLIBC__ on glibc
 
@@ -6,7 +6,7 @@
 #include <malloc.h>
 #endif
 
-namespace cvtk::vision {
+namespace cvtk {
 
 void keep_freed_memory() {
 #if defined(__GLIBC__)
@@ -15,4 +15,4 @@ void keep_freed_memory() {
 #endif
 }
 
-}  // namespace cvtk::vision
+}  // namespace cvtk

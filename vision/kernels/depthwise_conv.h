@@ -9,10 +9,12 @@
 // x [N, C, H, W] ChannelsLast; taps [k*k, C] (tap-major: the weight [C, 1, k, k] transposed, see
 // depthwise_taps); bias [C] or undefined. Output [N, C, OH, OW] ChannelsLast with
 // OH = (H + 2 * padding - k) / stride + 1, zero padding, no dilation.
-// input_bias [C] (or undefined) and relu_input finish the layer before as its output is read: every input
-// value v is taken as max(v + input_bias[c], 0) (or v + input_bias[c]), so that layer need not write
-// its epilogue back. relu_output applies max(., 0) to the result.
+// input: the epilogue the layer before still owes its output (epilogue.h), applied as values are read:
+// every input value v is taken as max(v + bias[c], 0) (or v + bias[c], or max(v, 0)), so that layer
+// need not write it back. relu_output applies max(., 0) to the result.
 #include <torch/types.h>
+
+#include "vision/kernels/epilogue.h"
 
 namespace cvtk::vision {
 
@@ -24,7 +26,7 @@ torch::Tensor depthwise_taps(const torch::Tensor& weight);
 
 // Fast path only: x must pass depthwise_fast_path (checked).
 torch::Tensor depthwise_conv2d(const torch::Tensor& x, const torch::Tensor& taps, const torch::Tensor& bias,
-                               int64_t kernel, int64_t stride, int64_t padding, const torch::Tensor& input_bias,
-                               bool relu_input, bool relu_output);
+                               int64_t kernel, int64_t stride, int64_t padding, const Epilogue& input,
+                               bool relu_output);
 
 }  // namespace cvtk::vision

@@ -1,4 +1,4 @@
-#include "vision/nn/depthwise_conv.h"
+#include "vision/kernels/depthwise_conv.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "vision/nn/cpu_features.h"
+#include "vision/kernels/cpu_features.h"
 #include "vision/nn/tracked.h"
 
 #if defined(__GNUC__) && defined(__x86_64__)
@@ -165,8 +165,10 @@ torch::Tensor depthwise_taps(const torch::Tensor& weight) {
 }
 
 torch::Tensor depthwise_conv2d(const torch::Tensor& x, const torch::Tensor& taps, const torch::Tensor& bias,
-                               int64_t kernel, int64_t stride, int64_t padding, const torch::Tensor& input_bias,
-                               bool relu_input, bool relu_output) {
+                               int64_t kernel, int64_t stride, int64_t padding, const Epilogue& input,
+                               bool relu_output) {
+  const torch::Tensor& input_bias = input.bias;
+  const bool relu_input = input.relu;
   TORCH_CHECK(depthwise_fast_path(x),
               "depthwise_conv2d: expected an untracked CPU float ChannelsLast [N, C, H, W] input, got ", x.sizes(), " ",
               x.scalar_type());

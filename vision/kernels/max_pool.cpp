@@ -1,6 +1,6 @@
-#include "vision/nn/max_pool.h"
+#include "vision/kernels/max_pool.h"
 
-#include "vision/nn/cpu_features.h"
+#include "vision/kernels/cpu_features.h"
 #include "vision/nn/tracked.h"
 
 #include <ATen/Parallel.h>

@@ -1,4 +1,4 @@
-#include "vision/nn/channel_concat.h"
+#include "vision/kernels/channel_concat.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -23,11 +23,6 @@ namespace {
 
 inline float act(float v, bool relu) { return relu ? std::max(v, 0.f) : v; }  // std::max(NaN, 0) is NaN
 
-torch::Tensor finish(const torch::Tensor& x, const torch::Tensor& bias, bool relu) {
-  torch::Tensor y = bias.defined() ? x + bias.view({1, -1, 1, 1}) : x;
-  return relu ? y.relu() : y;
-}
-
 bool valid_bias(const torch::Tensor& bias, int64_t c) {
   return !bias.defined() ||
          (bias.numel() == c && bias.is_contiguous() && bias.scalar_type() == torch::kFloat && bias.device().is_cpu());
@@ -43,8 +38,10 @@ torch::Tensor reorder(const torch::Tensor& cat, ChannelOrder order) {
 
 }  // namespace
 
-torch::Tensor concat_channels(const torch::Tensor& a, const torch::Tensor& bias_a, bool relu_a, const torch::Tensor& b,
-                              const torch::Tensor& bias_b, bool relu_b, ChannelOrder order) {
+torch::Tensor concat_channels(const torch::Tensor& a, const Epilogue& ea, const torch::Tensor& b, const Epilogue& eb,
+                              ChannelOrder order) {
+  const torch::Tensor &bias_a = ea.bias, &bias_b = eb.bias;
+  const bool relu_a = ea.relu, relu_b = eb.relu;
   TORCH_CHECK(
       a.dim() == 4 && b.dim() == 4 && a.size(0) == b.size(0) && a.size(2) == b.size(2) && a.size(3) == b.size(3),
       "concat_channels: expected [N, C, H, W] maps of one size, got ", a.sizes(), " and ", b.sizes());
@@ -57,7 +54,7 @@ torch::Tensor concat_channels(const torch::Tensor& a, const torch::Tensor& bias_
   const bool fast = !tracked({a, b, bias_a, bias_b}) && a.device().is_cpu() && b.device().is_cpu() &&
                     a.scalar_type() == torch::kFloat && b.scalar_type() == torch::kFloat && pixel_rows(a, &sa) &&
                     pixel_rows(b, &sb) && valid_bias(bias_a, ca) && valid_bias(bias_b, cb);
-  if (!fast) return reorder(torch::cat({finish(a, bias_a, relu_a), finish(b, bias_b, relu_b)}, 1), order);
+  if (!fast) return reorder(torch::cat({ea.apply(a), eb.apply(b)}, 1), order);
   thread_local std::vector<float> zeros;  // the bias of an input without one, without an allocation per call
   if (zeros.size() < size_t(std::max(ca, cb))) zeros.assign(size_t(std::max(ca, cb)), 0.f);
   const float* ba = bias_a.defined() ? bias_a.data_ptr<float>() : zeros.data();

@@ -1,4 +1,4 @@
-#include "vision/nn/cpu_features.h"
+#include "vision/kernels/cpu_features.h"
 
 #include <atomic>
 #include <cstdlib>

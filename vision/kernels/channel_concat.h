@@ -6,6 +6,8 @@
 // one pass writes the output in the order the next unit wants.
 #include <torch/types.h>
 
+#include "vision/kernels/epilogue.h"
+
 namespace cvtk::vision {
 
 // Where channel i of cat(a, b) (C channels, C even unless kConcat) lands in the output:
@@ -18,11 +20,11 @@ enum class ChannelOrder { kConcat, kInterleave, kDeinterleave };
 // channels of a ChannelsLast tensor. Such a map is a matrix [N*H*W, C] with row stride *pixel_stride.
 bool pixel_rows(const torch::Tensor& x, int64_t* pixel_stride = nullptr);
 
-// Each input finishes its layer's epilogue on the way: a value v of channel k of a becomes
-// v + bias_a[k] (bias_a undefined: v), then max(., 0) if relu_a (NaN stays NaN); likewise for b. a and
-// b share N, H, W. Output [N, Ca + Cb, H, W] ChannelsLast. CPU float pixel-major untracked inputs take
+// Each input finishes its layer's epilogue on the way (epilogue.h): a value v of channel k of a becomes
+// v + ea.bias[k] (undefined: v), then max(., 0) if ea.relu (NaN stays NaN); likewise for b with eb.
+// a and b share N, H, W. Output [N, Ca + Cb, H, W] ChannelsLast. CPU float pixel-major untracked inputs take
 // one fused pass; anything else runs as torch ops, with autograd.
-torch::Tensor concat_channels(const torch::Tensor& a, const torch::Tensor& bias_a, bool relu_a, const torch::Tensor& b,
-                              const torch::Tensor& bias_b, bool relu_b, ChannelOrder order);
+torch::Tensor concat_channels(const torch::Tensor& a, const Epilogue& ea, const torch::Tensor& b, const Epilogue& eb,
+                              ChannelOrder order);
 
 }  // namespace cvtk::vision
