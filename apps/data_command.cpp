@@ -41,98 +41,98 @@ void print_category_map(const data::Dataset& ds) {
   std::cout << "\n";
 }
 
+void add_check_command(CLI::App* data) {
+  auto f = std::make_shared<DatasetFlags>();
+  auto decode = std::make_shared<bool>(false);
+  auto all = std::make_shared<bool>(false);
+  auto threads = std::make_shared<int>(0);
+  CLI::App* cmd = data->add_subcommand("check", "List every problem in a dataset; exit 1 when there are any");
+  add_dataset_flags(cmd, *f, "Dataset: VOC directory, COCO .json, or YOLO directory");
+  cmd->add_flag("--decode", *decode, "Decode every image (slower; catches corrupt files and size mismatches)");
+  cmd->add_flag("--all", *all, "List every problem instead of the first 50");
+  cmd->add_option("--threads", *threads, "Worker threads (default: all cores)");
+  add_max_pixels_option(*cmd);
+  cmd->callback([=] {
+    data::CheckOptions o;
+    o.read = f->read_options();
+    o.decode = *decode;
+    o.threads = *threads;
+    // The decoder training and prediction use, so a clean check means they can read every image.
+    o.decoder = [](const std::filesystem::path& file) {
+      const cv::Size s = image::decode_image(file).source_size;
+      return data::ImageSize{s.width, s.height};
+    };
+    const data::CheckReport report = data::check_dataset(f->path, o);
+    data::print_check_report(report, std::cout, *all ? report.issues.size() : 50);
+    set_exit_code(report.clean() ? 0 : 1);
+  });
+}
+
+void add_stats_command(CLI::App* data) {
+  auto f = std::make_shared<DatasetFlags>();
+  auto plot = std::make_shared<std::string>();
+  CLI::App* cmd = data->add_subcommand("stats", "Per-split, per-class counts and box size/aspect distributions");
+  add_max_pixels_option(*cmd);
+  add_dataset_flags(cmd, *f, "Dataset: VOC directory, COCO .json, or YOLO directory");
+  cmd->add_option("--plot", *plot, "Also write a PNG chart to this file");
+  cmd->callback([=] {
+    std::vector<std::string> splits;
+    if (!f->split.empty())
+      splits.push_back(f->split);
+    else
+      splits = data::list_splits(f->path);
+    if (splits.empty()) splits.push_back("");
+    std::vector<data::SplitStats> all;
+    for (const auto& split : splits) {
+      data::ReadOptions o = f->read_options();
+      o.split = split;
+      const data::Dataset ds = data::read_dataset(f->path, o);
+      if (all.empty()) print_category_map(ds);
+      all.push_back(data::compute_stats(ds));
+      data::print_stats(all.back(), std::cout);
+    }
+    if (!plot->empty()) {
+      data::plot_stats(all, *plot);
+      std::cout << "wrote " << *plot << "\n";
+    }
+  });
+}
+
+void add_convert_command(CLI::App* data) {
+  auto f = std::make_shared<DatasetFlags>();
+  auto dst = std::make_shared<std::string>();
+  auto to = std::make_shared<std::string>();
+  auto no_images = std::make_shared<bool>(false);
+  CLI::App* cmd = data->add_subcommand("convert", "Convert a dataset between VOC, COCO and YOLO");
+  add_max_pixels_option(*cmd);
+  add_dataset_flags(cmd, *f, "Source dataset");
+  cmd->add_option("destination", *dst,
+                  "Output: a new directory (VOC, YOLO, COCO with images/), or a .json file (COCO, annotations only)")
+      ->required();
+  cmd->add_option("--to", *to, "Output format")->required()->check(CLI::IsMember({"voc", "coco", "yolo"}));
+  cmd->add_flag("--no-images", *no_images, "Write annotations only, do not copy image files");
+  cmd->add_flag("--clip", f->clip, "Clip boxes that reach outside their image instead of failing");
+  cmd->callback([=] {
+    const data::Dataset ds = data::read_dataset(f->path, f->read_options());
+    print_category_map(ds);
+    data::WriteOptions w;
+    w.format = data::parse_format(*to);
+    w.copy_images = !*no_images;
+    data::write_dataset(ds, *dst, w);
+    std::cout << "wrote " << ds.images.size() << " images, " << ds.object_count() << " objects, " << ds.classes.size()
+              << " classes as " << *to << " to " << *dst << "\n";
+    if (ds.clipped_boxes) std::cout << "clipped " << ds.clipped_boxes << " boxes to their image\n";
+  });
+}
+
 }  // namespace
 
 void add_data_command(CLI::App& app) {
   CLI::App* data = app.add_subcommand("data", "Check, describe and convert datasets");
   data->require_subcommand(1);
-
-  // check
-  {
-    auto f = std::make_shared<DatasetFlags>();
-    auto decode = std::make_shared<bool>(false);
-    auto all = std::make_shared<bool>(false);
-    auto threads = std::make_shared<int>(0);
-    CLI::App* cmd = data->add_subcommand("check", "List every problem in a dataset; exit 1 when there are any");
-    add_dataset_flags(cmd, *f, "Dataset: VOC directory, COCO .json, or YOLO directory");
-    cmd->add_flag("--decode", *decode, "Decode every image (slower; catches corrupt files and size mismatches)");
-    cmd->add_flag("--all", *all, "List every problem instead of the first 50");
-    cmd->add_option("--threads", *threads, "Worker threads (default: all cores)");
-    add_max_pixels_option(*cmd);
-    cmd->callback([=] {
-      data::CheckOptions o;
-      o.read = f->read_options();
-      o.decode = *decode;
-      o.threads = *threads;
-      // The decoder training and prediction use, so a clean check means they can read every image.
-      o.decoder = [](const std::filesystem::path& file) {
-        const cv::Size s = image::decode_image(file).source_size;
-        return data::ImageSize{s.width, s.height};
-      };
-      const data::CheckReport report = data::check_dataset(f->path, o);
-      data::print_check_report(report, std::cout, *all ? report.issues.size() : 50);
-      set_exit_code(report.clean() ? 0 : 1);
-    });
-  }
-
-  // stats
-  {
-    auto f = std::make_shared<DatasetFlags>();
-    auto plot = std::make_shared<std::string>();
-    CLI::App* cmd = data->add_subcommand("stats", "Per-split, per-class counts and box size/aspect distributions");
-    add_max_pixels_option(*cmd);
-    add_dataset_flags(cmd, *f, "Dataset: VOC directory, COCO .json, or YOLO directory");
-    cmd->add_option("--plot", *plot, "Also write a PNG chart to this file");
-    cmd->callback([=] {
-      std::vector<std::string> splits;
-      if (!f->split.empty())
-        splits.push_back(f->split);
-      else
-        splits = data::list_splits(f->path);
-      if (splits.empty()) splits.push_back("");
-      std::vector<data::SplitStats> all;
-      for (const auto& split : splits) {
-        data::ReadOptions o = f->read_options();
-        o.split = split;
-        const data::Dataset ds = data::read_dataset(f->path, o);
-        if (all.empty()) print_category_map(ds);
-        all.push_back(data::compute_stats(ds));
-        data::print_stats(all.back(), std::cout);
-      }
-      if (!plot->empty()) {
-        data::plot_stats(all, *plot);
-        std::cout << "wrote " << *plot << "\n";
-      }
-    });
-  }
-
-  // convert
-  {
-    auto f = std::make_shared<DatasetFlags>();
-    auto dst = std::make_shared<std::string>();
-    auto to = std::make_shared<std::string>();
-    auto no_images = std::make_shared<bool>(false);
-    CLI::App* cmd = data->add_subcommand("convert", "Convert a dataset between VOC, COCO and YOLO");
-    add_max_pixels_option(*cmd);
-    add_dataset_flags(cmd, *f, "Source dataset");
-    cmd->add_option("destination", *dst,
-                    "Output: a new directory (VOC, YOLO, COCO with images/), or a .json file (COCO, annotations only)")
-        ->required();
-    cmd->add_option("--to", *to, "Output format")->required()->check(CLI::IsMember({"voc", "coco", "yolo"}));
-    cmd->add_flag("--no-images", *no_images, "Write annotations only, do not copy image files");
-    cmd->add_flag("--clip", f->clip, "Clip boxes that reach outside their image instead of failing");
-    cmd->callback([=] {
-      const data::Dataset ds = data::read_dataset(f->path, f->read_options());
-      print_category_map(ds);
-      data::WriteOptions w;
-      w.format = data::parse_format(*to);
-      w.copy_images = !*no_images;
-      data::write_dataset(ds, *dst, w);
-      std::cout << "wrote " << ds.images.size() << " images, " << ds.object_count() << " objects, " << ds.classes.size()
-                << " classes as " << *to << " to " << *dst << "\n";
-      if (ds.clipped_boxes) std::cout << "clipped " << ds.clipped_boxes << " boxes to their image\n";
-    });
-  }
+  add_check_command(data);
+  add_stats_command(data);
+  add_convert_command(data);
 }
 
 }  // namespace cvtk::apps

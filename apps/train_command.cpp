@@ -63,24 +63,22 @@ void apply_config_file(CLI::App& cmd, const std::string& file) {
   }
 }
 
-}  // namespace
+// The flags that take paths, kept as given until the callback resolves them.
+struct TrainPaths {
+  std::string config, data, val_data, init, out = "runs/train", resume;
+};
+using Options = std::shared_ptr<detection::TrainOptions>;
+using Paths = std::shared_ptr<TrainPaths>;
 
-void add_train_command(CLI::App& app) {
-  auto o = std::make_shared<detection::TrainOptions>();
-  auto data = std::make_shared<std::string>(), val_data = std::make_shared<std::string>(),
-       init = std::make_shared<std::string>(), out = std::make_shared<std::string>("runs/train"),
-       resume = std::make_shared<std::string>();
-  CLI::App* cmd = app.add_subcommand("train", "Train a ThunderNet detector");
-  add_max_pixels_option(*cmd);
-  auto config = std::make_shared<std::string>();
-  cmd->add_option("--config", *config,
-                  "Read options from a file of key=value lines (keys are these flags' long names, e.g. a run's "
-                  "options.toml); flags given on the command line win");
-  cmd->add_option("--data", *data, "Dataset: VOC directory, COCO .json or YOLO directory");
+void add_data_options(CLI::App* cmd, const Options& o, const Paths& p) {
+  cmd->add_option("--data", p->data, "Dataset: VOC directory, COCO .json or YOLO directory");
   cmd->add_option("--format", o->format, "Dataset format: auto, voc, coco or yolo")->capture_default_str();
-  cmd->add_option("--val-data", *val_data, "Separate validation dataset (default: --data)");
+  cmd->add_option("--val-data", p->val_data, "Separate validation dataset (default: --data)");
   cmd->add_option("--train-split", o->train_split, "Training split")->capture_default_str();
   cmd->add_option("--val-split", o->val_split, "Validation split, or none")->capture_default_str();
+}
+
+void add_model_options(CLI::App* cmd, const Options& o) {
   std::string models;
   for (const auto& m : detection::model_names()) models += (models.empty() ? "" : ", ") + m;
   cmd->add_option("--model", o->model, "Model: " + models + " or thundernet-<backbone>")->capture_default_str();
@@ -91,6 +89,9 @@ void add_train_command(CLI::App& app) {
                   "RoIs sampled per image for the R-CNN loss, at most 25% foreground (fewer: foreground weighs more)")
       ->capture_default_str()
       ->check(CLI::Range(16, 4096));
+}
+
+void add_optimisation_options(CLI::App* cmd, const Options& o, const Paths& p) {
   cmd->add_option("--epochs", o->epochs, "Epochs")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--batch", o->batch, "Images per step")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--size", o->size, "Input side in pixels (square)")
@@ -121,11 +122,17 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--freeze-stages", o->freeze_stages, "Freeze the first N backbone stages (1 = conv1, 2 = + stage2)")
       ->capture_default_str();
   cmd->add_flag("--freeze-bn", o->freeze_bn, "Keep the backbone's BatchNorm in inference mode");
-  cmd->add_option("--init-weights", *init, "Initial weights: a cvtk checkpoint or a (torchvision-named) state dict");
-  cmd->add_option("--out", *out,
+  cmd->add_option("--init-weights", p->init, "Initial weights: a cvtk checkpoint or a (torchvision-named) state dict");
+}
+
+void add_output_options(CLI::App* cmd, const Options& o, const Paths& p) {
+  cmd->add_option("--out", p->out,
                   "Run directory; when it holds an earlier run, a numbered one is used (runs/train2, ...)")
       ->capture_default_str();
   cmd->add_flag("--exist-ok", o->exist_ok, "Write into --out even when it holds an earlier run");
+}
+
+void add_inference_options(CLI::App* cmd, const Options& o) {
   cmd->add_option(
          "--score-threshold", o->score_threshold,
          "Inference: keep detections scored at least this (validation; stored in the checkpoints for eval and predict)")
@@ -133,7 +140,10 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--nms-iou", o->nms_iou, "Inference: per-class NMS IoU threshold")->capture_default_str();
   cmd->add_flag("--soft-nms", o->soft_nms, "Inference: linear Soft-NMS instead of NMS");
   cmd->add_option("--max-dets", o->max_detections, "Inference: detections per image at most")->capture_default_str();
-  cmd->add_option("--resume", *resume, "Continue the run in this directory (its last.pt and options)");
+}
+
+void add_run_options(CLI::App* cmd, const Options& o, const Paths& p) {
+  cmd->add_option("--resume", p->resume, "Continue the run in this directory (its last.pt and options)");
   cmd->add_option("--val-every", o->val_every, "Validate every N epochs")->capture_default_str();
   cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
   cmd->add_option("--threads", o->threads, "LibTorch threads (default: all cores)");
@@ -149,15 +159,33 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--log-every", o->log_every, "Progress line every N steps when not on a terminal")
       ->capture_default_str();
   cmd->add_option("--max-steps", o->max_steps, "Stop after N optimiser steps in total (0: none)");
-  cmd->callback([=] {
-    if (!config->empty()) apply_config_file(*cmd, *config);
-    if (!resume->empty() && cmd->count("--epochs") == 0) o->epochs = 0;  // keep the saved run's length
-    if (data->empty() && resume->empty()) throw CLI::ValidationError("train", "--data (or --resume) is required");
-    o->data = *data;
-    o->val_data = *val_data;
-    o->init_weights = *init;
-    o->out = *out;
-    o->resume = *resume;
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app) {
+  auto o = std::make_shared<detection::TrainOptions>();
+  auto p = std::make_shared<TrainPaths>();
+  CLI::App* cmd = app.add_subcommand("train", "Train a ThunderNet detector");
+  add_max_pixels_option(*cmd);
+  cmd->add_option("--config", p->config,
+                  "Read options from a file of key=value lines (keys are these flags' long names, e.g. a run's "
+                  "options.toml); flags given on the command line win");
+  add_data_options(cmd, o, p);
+  add_model_options(cmd, o);
+  add_optimisation_options(cmd, o, p);
+  add_output_options(cmd, o, p);
+  add_inference_options(cmd, o);
+  add_run_options(cmd, o, p);
+  cmd->callback([o, p, cmd] {
+    if (!p->config.empty()) apply_config_file(*cmd, p->config);
+    if (!p->resume.empty() && cmd->count("--epochs") == 0) o->epochs = 0;  // keep the saved run's length
+    if (p->data.empty() && p->resume.empty()) throw CLI::ValidationError("train", "--data (or --resume) is required");
+    o->data = p->data;
+    o->val_data = p->val_data;
+    o->init_weights = p->init;
+    o->out = p->out;
+    o->resume = p->resume;
     auto r = detection::train(*o, stdout);
     // Only a signal is an interruption; reaching --max-steps or --time-limit is a successful stop.
     set_exit_code(r.interrupted ? 130 : 0);

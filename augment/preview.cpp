@@ -15,6 +15,53 @@
 
 namespace cvtk::augment {
 
+namespace {
+
+// The pipeline's description, indented under its heading.
+void log_pipeline(const Pipeline& pipeline, const PreviewOptions& o, std::ostream& log) {
+  log << "pipeline (context " << o.size << "x" << o.size << ", seed " << o.seed << "):\n";
+  const std::string d = pipeline.describe();
+  size_t start = 0;
+  while (start < d.size()) {
+    const size_t end = d.find('\n', start);
+    log << "  " << d.substr(start, end - start) << "\n";
+    start = end + 1;
+  }
+}
+
+// The sample with its boxes and class names drawn.
+cv::Mat drawn_sample(const Sample& s, const std::vector<std::string>& classes) {
+  std::vector<image::DrawBox> boxes;
+  for (const data::Object& obj : s.objects) {
+    const std::string name = obj.label >= 0 && static_cast<size_t>(obj.label) < classes.size()
+                                 ? classes[static_cast<size_t>(obj.label)]
+                                 : std::to_string(obj.label);
+    boxes.push_back({obj.box, name, -1, obj.label});
+  }
+  cv::Mat drawn = s.image.clone();
+  image::draw_boxes(drawn, boxes);
+  return drawn;
+}
+
+// "007_<name>.png": numbered in dataset order; names may hold '/' (loose images in subdirectories),
+// the preview is flat.
+std::string preview_name(size_t i, const std::string& name) {
+  std::string num = std::to_string(i);
+  num = std::string(num.size() < 3 ? 3 - num.size() : 0, '0') + num + "_";
+  std::string flat = name;
+  std::replace(flat.begin(), flat.end(), '/', '_');
+  return num + flat + ".png";
+}
+
+void write_rgb(const cv::Mat& rgb, const std::filesystem::path& file, const std::filesystem::path& shown,
+               const std::vector<int>& params = {}) {
+  cv::Mat bgr;
+  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+  if (!cv::imwrite(file.string(), bgr, params)) throw data::IoError(shown.string() + ": cannot write image");
+}
+
+}  // namespace
+
 PreviewReport write_preview(const PreviewOptions& o, std::ostream& log) {
   if (o.n < 1) throw std::invalid_argument("--n must be >= 1, got " + std::to_string(o.n));
   if (o.size < 1) throw std::invalid_argument("--size must be >= 1, got " + std::to_string(o.size));
@@ -22,16 +69,7 @@ PreviewReport write_preview(const PreviewOptions& o, std::ostream& log) {
   data::ReadOptions ro;
   ro.split = o.split;
   const data::Dataset ds = data::read_dataset(o.dataset, ro);
-  log << "pipeline (context " << o.size << "x" << o.size << ", seed " << o.seed << "):\n";
-  {
-    const std::string d = pipeline.describe();
-    size_t start = 0;
-    while (start < d.size()) {
-      const size_t end = d.find('\n', start);
-      log << "  " << d.substr(start, end - start) << "\n";
-      start = end + 1;
-    }
-  }
+  log_pipeline(pipeline, o, log);
   if (ds.images.empty())
     throw data::IoError(o.dataset.string() + ": no images" + (o.split.empty() ? "" : " in split " + o.split) +
                         ", nothing written");
@@ -60,26 +98,10 @@ PreviewReport write_preview(const PreviewOptions& o, std::ostream& log) {
     Rng rng(o.seed, 0, i);
     pipeline.apply(s, rng, Context{o.size, o.size});
     report.dropped_objects += s.dropped_objects;
-    std::vector<image::DrawBox> boxes;
-    for (const data::Object& obj : s.objects) {
-      const std::string name = obj.label >= 0 && static_cast<size_t>(obj.label) < ds.classes.size()
-                                   ? ds.classes[static_cast<size_t>(obj.label)]
-                                   : std::to_string(obj.label);
-      boxes.push_back({obj.box, name, -1, obj.label});
-    }
-    cv::Mat drawn = s.image.clone();
-    image::draw_boxes(drawn, boxes);
-    std::string num = std::to_string(i);
-    num = std::string(num.size() < 3 ? 3 - num.size() : 0, '0') + num + "_";
-    // Names may hold '/' (loose images in subdirectories); the preview is flat.
-    std::string flat = rec.name;
-    std::replace(flat.begin(), flat.end(), '/', '_');
-    const std::filesystem::path file = dir / (num + flat + ".png");
-    cv::Mat bgr;
-    cv::cvtColor(drawn, bgr, cv::COLOR_RGB2BGR);
-    if (!cv::imwrite(file.string(), bgr))
-      throw data::IoError((target.path / file.filename()).string() + ": cannot write image");
-    report.written.push_back(target.path / file.filename());
+    const cv::Mat drawn = drawn_sample(s, ds.classes);
+    const std::string name = preview_name(i, rec.name);
+    write_rgb(drawn, dir / name, target.path / name);
+    report.written.push_back(target.path / name);
     log << report.written.back().string() << ": " << s.image.cols << "x" << s.image.rows << ", " << s.objects.size()
         << " objects";
     if (!decoded.converted.empty()) log << " (converted: " << decoded.converted << ")";
@@ -90,15 +112,10 @@ PreviewReport write_preview(const PreviewOptions& o, std::ostream& log) {
   if (tiles.empty())
     throw data::IoError(o.dataset.string() + ": none of the first " + std::to_string(n) +
                         " images could be read, nothing written; first: " + first_failure);
-  {
-    cv::Mat m = image::mosaic(tiles, o.columns), bgr;
-    cv::cvtColor(m, bgr, cv::COLOR_RGB2BGR);
-    const std::filesystem::path file = dir / "mosaic.jpg";
-    if (!cv::imwrite(file.string(), bgr, {cv::IMWRITE_JPEG_QUALITY, 90}))
-      throw data::IoError((target.path / file.filename()).string() + ": cannot write image");
-    report.written.push_back(target.path / file.filename());
-    log << report.written.back().string() << ": " << tiles.size() << " images\n";
-  }
+  write_rgb(image::mosaic(tiles, o.columns), dir / "mosaic.jpg", target.path / "mosaic.jpg",
+            {cv::IMWRITE_JPEG_QUALITY, 90});
+  report.written.push_back(target.path / "mosaic.jpg");
+  log << report.written.back().string() << ": " << tiles.size() << " images\n";
   staged.commit();
   report.out = target.path;
   if (report.skipped) log << "skipped " << report.skipped << " unreadable images\n";

@@ -27,46 +27,99 @@ double coco_iou(const data::Box& d, const data::Box& g, bool crowd) {
   return i / u;
 }
 
-}  // namespace
-
-CocoClassResult evaluate_coco_class(const Grouping& g, int label, const Protocol& p) {
-  const data::Dataset& gt = *g.gt;
-  const auto& dets = *g.dets;
-  const size_t T = p.iou_thresholds.size(), A = p.area_ranges.size(), M = p.max_dets.size(),
-               R = p.recall_thresholds.size();
-  if (T > 16) throw std::invalid_argument("coco protocol: at most 16 IoU thresholds");
-  const int max_det = p.max_dets.empty() ? 0 : *std::max_element(p.max_dets.begin(), p.max_dets.end());
-  CocoClassResult out;
-  ClassReport& r = out.report;
-  r.label = label;
-  r.name = gt.classes[label];
-  out.precision.assign(A, std::vector<std::vector<std::vector<double>>>(
-                              M, std::vector<std::vector<double>>(T, std::vector<double>(R, -1))));
-  out.recall.assign(A, std::vector<std::vector<double>>(M, std::vector<double>(T, -1)));
-
-  const auto& gts = g.gt_by_class[label];
-  const auto& dl = g.dets_by_class[label];
-  for (const auto& [pos, j] : gts) (gt.images[g.image_order[pos]].objects[j].crowd ? r.ignored_gt : r.gt)++;
-  r.detections = dl.size();
-
-  // Flat per-class arrays over the evaluated detections, cell by cell (cells in ascending image id,
-  // detections ranked within their cell): score, rank in the cell, and per area range one bit per IoU
-  // threshold for "matched" and for "ignored".
+// Flat per-class arrays over the evaluated detections, cell by cell (cells in ascending image id,
+// detections ranked within their cell): score, rank in the cell, and per area range one bit per IoU
+// threshold for "matched" and for "ignored".
+struct FlatDetections {
   std::vector<double> score;
   std::vector<uint32_t> rank;
-  std::vector<std::vector<uint16_t>> matched(A), ignored(A);
-  std::vector<size_t> npig(A, 0);
+  std::vector<std::vector<uint16_t>> matched, ignored;
+  std::vector<size_t> npig;
   size_t cells = 0;
-  size_t gi = 0, di = 0;
-  std::vector<const data::Object*> cell_gt;
-  std::vector<uint32_t> cell_dt, gt_rank;
+
+  explicit FlatDetections(size_t A) : matched(A), ignored(A), npig(A, 0) {}
+};
+
+// One cell's ground truth and kept detections, and buffers reused from cell to cell.
+struct Cell {
+  std::vector<const data::Object*> gt;
+  std::vector<uint32_t> dt, gt_rank;
   std::vector<double> ious;
   std::vector<char> gt_ignore, gt_matched;
+};
+
+// COCOeval.evaluateImg's greedy matching of one cell in one area range, at every IoU threshold.
+void match_area_range(const Protocol& p, size_t a, const std::vector<data::Detection>& dets, size_t base, Cell& c,
+                      FlatDetections& flat) {
+  const std::vector<const data::Object*>& cell_gt = c.gt;
+  const std::vector<uint32_t>& cell_dt = c.dt;
+  std::vector<uint32_t>& gt_rank = c.gt_rank;
+  const std::vector<double>& ious = c.ious;
+  std::vector<char>& gt_ignore = c.gt_ignore;
+  std::vector<char>& gt_matched = c.gt_matched;
+  std::vector<uint16_t>& matched = flat.matched[a];
+  std::vector<uint16_t>& ignored = flat.ignored[a];
+  const size_t T = p.iou_thresholds.size(), D = cell_dt.size(), G = cell_gt.size();
+  const AreaRange& range = p.area_ranges[a];
+  gt_ignore.assign(G, 0);
+  for (size_t k = 0; k < G; ++k) {
+    const double area = cell_gt[k]->effective_area();
+    gt_ignore[k] = cell_gt[k]->crowd || area < range.lo || area > range.hi;
+    flat.npig[a] += !gt_ignore[k];
+  }
+  // Non-ignored ground truth first, stable.
+  gt_rank.resize(G);
+  std::iota(gt_rank.begin(), gt_rank.end(), 0u);
+  std::stable_sort(gt_rank.begin(), gt_rank.end(), [&](uint32_t x, uint32_t y) { return gt_ignore[x] < gt_ignore[y]; });
+  matched.resize(base + D, 0);
+  ignored.resize(base + D, 0);
+  for (size_t t = 0; t < T; ++t) {
+    const uint16_t bit = static_cast<uint16_t>(1u << t);
+    gt_matched.assign(G, 0);
+    for (size_t d = 0; d < D; ++d) {
+      double best = std::min(p.iou_thresholds[t], 1 - 1e-10);
+      int m = -1;
+      for (size_t s = 0; s < G; ++s) {
+        const uint32_t k = gt_rank[s];
+        if (gt_matched[k] && !cell_gt[k]->crowd) continue;
+        if (m > -1 && !gt_ignore[m] && gt_ignore[k]) break;
+        const double iou = ious[d * G + k];
+        if (iou < best) continue;
+        best = iou;
+        m = static_cast<int>(k);
+      }
+      if (m == -1) {
+        const data::Box& b = dets[cell_dt[d]].box;
+        const double area = (b.x2 - b.x1) * (b.y2 - b.y1);
+        if (area < range.lo || area > range.hi) ignored[base + d] |= bit;
+        continue;
+      }
+      matched[base + d] |= bit;
+      if (gt_ignore[m]) ignored[base + d] |= bit;
+      gt_matched[m] = 1;
+    }
+  }
+}
+
+// Walks the class's ground truth and detections image by image (a cell), in ascending image id.
+void match_cells(const Grouping& g, int label, const Protocol& p, int max_det, FlatDetections& flat) {
+  const data::Dataset& gt = *g.gt;
+  const auto& dets = *g.dets;
+  const auto& gts = g.gt_by_class[label];
+  const auto& dl = g.dets_by_class[label];
+  const size_t A = p.area_ranges.size();
+  std::vector<double>& score = flat.score;
+  std::vector<uint32_t>& rank = flat.rank;
+  size_t gi = 0, di = 0;
+  Cell c;
+  std::vector<const data::Object*>& cell_gt = c.gt;
+  std::vector<uint32_t>& cell_dt = c.dt;
+  std::vector<double>& ious = c.ious;
   while (gi < gts.size() || di < dl.size()) {
     const uint32_t pos = std::min(gi < gts.size() ? gts[gi].first : UINT32_MAX,
                                   di < dl.size() ? static_cast<uint32_t>(g.image_position[dl[di]]) : UINT32_MAX);
     const data::ImageRecord& image = gt.images[g.image_order[pos]];
-    ++cells;
+    ++flat.cells;
     cell_gt.clear();
     cell_dt.clear();
     for (; gi < gts.size() && gts[gi].first == pos; ++gi) cell_gt.push_back(&image.objects[gts[gi].second]);
@@ -84,118 +137,99 @@ CocoClassResult evaluate_coco_class(const Grouping& g, int label, const Protocol
       for (size_t k = 0; k < G; ++k)
         ious[d * G + k] = coco_iou(dets[cell_dt[d]].box, cell_gt[k]->box, cell_gt[k]->crowd);
 
-    for (size_t a = 0; a < A; ++a) {
-      const AreaRange& range = p.area_ranges[a];
-      gt_ignore.assign(G, 0);
-      for (size_t k = 0; k < G; ++k) {
-        const double area = cell_gt[k]->effective_area();
-        gt_ignore[k] = cell_gt[k]->crowd || area < range.lo || area > range.hi;
-        npig[a] += !gt_ignore[k];
-      }
-      // Non-ignored ground truth first, stable.
-      gt_rank.resize(G);
-      std::iota(gt_rank.begin(), gt_rank.end(), 0u);
-      std::stable_sort(gt_rank.begin(), gt_rank.end(),
-                       [&](uint32_t x, uint32_t y) { return gt_ignore[x] < gt_ignore[y]; });
-      matched[a].resize(base + D, 0);
-      ignored[a].resize(base + D, 0);
-      for (size_t t = 0; t < T; ++t) {
-        const uint16_t bit = static_cast<uint16_t>(1u << t);
-        gt_matched.assign(G, 0);
-        for (size_t d = 0; d < D; ++d) {
-          double best = std::min(p.iou_thresholds[t], 1 - 1e-10);
-          int m = -1;
-          for (size_t s = 0; s < G; ++s) {
-            const uint32_t k = gt_rank[s];
-            if (gt_matched[k] && !cell_gt[k]->crowd) continue;
-            if (m > -1 && !gt_ignore[m] && gt_ignore[k]) break;
-            const double iou = ious[d * G + k];
-            if (iou < best) continue;
-            best = iou;
-            m = static_cast<int>(k);
-          }
-          if (m == -1) {
-            const data::Box& b = dets[cell_dt[d]].box;
-            const double area = (b.x2 - b.x1) * (b.y2 - b.y1);
-            if (area < range.lo || area > range.hi) ignored[a][base + d] |= bit;
-            continue;
-          }
-          matched[a][base + d] |= bit;
-          if (gt_ignore[m]) ignored[a][base + d] |= bit;
-          gt_matched[m] = 1;
-        }
-      }
-    }
+    for (size_t a = 0; a < A; ++a) match_area_range(p, a, dets, base, c, flat);
   }
+}
 
-  // One ranking for every area range and maxDet: descending score, ties in (image id, rank) order,
-  // which is the flat order. A maxDet m keeps the detections ranked below m in their cell.
-  const size_t n = score.size();
-  std::vector<uint32_t> order(n);
-  std::iota(order.begin(), order.end(), 0u);
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return score[a] > score[b]; });
+// Buffers for one maxDet's ranked detections, reused over maxDets, area ranges and thresholds.
+struct Ranked {
   std::vector<uint32_t> kept;
   std::vector<double> rc, pr, sc, tps, fps, q, s;
-  for (size_t mi = 0; mi < M; ++mi) {
-    const uint32_t m = static_cast<uint32_t>(p.max_dets[mi]);
-    kept.clear();
-    for (uint32_t i : order)
-      if (rank[i] < m) kept.push_back(i);
-    const size_t nd = kept.size();
-    rc.resize(nd);
-    pr.resize(nd);
-    sc.resize(nd);
-    tps.resize(nd);
-    fps.resize(nd);
-    for (size_t i = 0; i < nd; ++i) sc[i] = score[kept[i]];
-    for (size_t a = 0; a < A; ++a) {
-      if (cells == 0 || npig[a] == 0) continue;  // undefined: stays -1
-      for (size_t t = 0; t < T; ++t) {
-        const uint16_t bit = static_cast<uint16_t>(1u << t);
-        double tp = 0, fp = 0;
-        for (size_t i = 0; i < nd; ++i) {
-          const uint32_t k = kept[i];
-          if (!(ignored[a][k] & bit)) ((matched[a][k] & bit) ? tp : fp) += 1;
-          tps[i] = tp;
-          fps[i] = fp;
-          rc[i] = tp / static_cast<double>(npig[a]);
-          pr[i] = tp / (fp + tp + kSpacing);
+};
+
+void report_curve_and_operating_point(const Protocol& p, const std::vector<uint16_t>& ignored, uint16_t bit,
+                                      const Ranked& rk, size_t npig, ClassReport& r) {
+  r.recall_points = p.recall_thresholds;
+  r.precision_curve = rk.q;
+  r.score_curve = rk.s;
+  std::vector<double> ctp, cfp, csc;  // ignored detections do not move the operating point
+  for (size_t i = 0; i < rk.kept.size(); ++i) {
+    if (ignored[rk.kept[i]] & bit) continue;
+    ctp.push_back(rk.tps[i]);
+    cfp.push_back(rk.fps[i]);
+    csc.push_back(rk.sc[i]);
+  }
+  fill_operating_point(ctp, cfp, csc, npig, r);
+}
+
+// COCOeval.accumulate for one maxDet, over the detections ranked in `order`.
+void accumulate_max_det(const Protocol& p, const FlatDetections& flat, const std::vector<uint32_t>& order, size_t mi,
+                        Ranked& rk, CocoClassResult& out) {
+  const size_t T = p.iou_thresholds.size(), A = p.area_ranges.size(), M = p.max_dets.size();
+  ClassReport& r = out.report;
+  std::vector<uint32_t>& kept = rk.kept;
+  std::vector<double>& rc = rk.rc;
+  std::vector<double>& pr = rk.pr;
+  std::vector<double>& sc = rk.sc;
+  std::vector<double>& tps = rk.tps;
+  std::vector<double>& fps = rk.fps;
+  std::vector<double>& q = rk.q;
+  std::vector<double>& s = rk.s;
+  const uint32_t m = static_cast<uint32_t>(p.max_dets[mi]);
+  kept.clear();
+  for (uint32_t i : order)
+    if (flat.rank[i] < m) kept.push_back(i);
+  const size_t nd = kept.size();
+  rc.resize(nd);
+  pr.resize(nd);
+  sc.resize(nd);
+  tps.resize(nd);
+  fps.resize(nd);
+  for (size_t i = 0; i < nd; ++i) sc[i] = flat.score[kept[i]];
+  for (size_t a = 0; a < A; ++a) {
+    if (flat.cells == 0 || flat.npig[a] == 0) continue;  // undefined: stays -1
+    const std::vector<uint16_t>& matched = flat.matched[a];
+    const std::vector<uint16_t>& ignored = flat.ignored[a];
+    for (size_t t = 0; t < T; ++t) {
+      const uint16_t bit = static_cast<uint16_t>(1u << t);
+      double tp = 0, fp = 0;
+      for (size_t i = 0; i < nd; ++i) {
+        const uint32_t k = kept[i];
+        if (!(ignored[k] & bit)) ((matched[k] & bit) ? tp : fp) += 1;
+        tps[i] = tp;
+        fps[i] = fp;
+        rc[i] = tp / static_cast<double>(flat.npig[a]);
+        pr[i] = tp / (fp + tp + kSpacing);
+      }
+      out.recall[a][mi][t] = nd ? rc[nd - 1] : 0;
+      sample_curve(rc, pr, sc, p.recall_thresholds, q, s);
+      out.precision[a][mi][t] = q;
+      // Report curves and the operating point at area "all", the largest maxDet, IoU 0.5 / 0.75.
+      if (a == 0 && mi + 1 == M) {
+        if (t == 0) {
+          report_curve_and_operating_point(p, ignored, bit, rk, flat.npig[a], r);
+          r.tp = static_cast<size_t>(tp);
+          r.fp = static_cast<size_t>(fp);
         }
-        out.recall[a][mi][t] = nd ? rc[nd - 1] : 0;
-        sample_curve(rc, pr, sc, p.recall_thresholds, q, s);
-        out.precision[a][mi][t] = q;
-        // Report curves and the operating point at area "all", the largest maxDet, IoU 0.5 / 0.75.
-        if (a == 0 && mi + 1 == M) {
-          if (t == 0) {
-            r.recall_points = p.recall_thresholds;
-            r.precision_curve = q;
-            r.score_curve = s;
-            std::vector<double> ctp, cfp, csc;  // ignored detections do not move the operating point
-            for (size_t i = 0; i < nd; ++i) {
-              if (ignored[a][kept[i]] & bit) continue;
-              ctp.push_back(tps[i]);
-              cfp.push_back(fps[i]);
-              csc.push_back(sc[i]);
-            }
-            fill_operating_point(ctp, cfp, csc, npig[a], r);
-            r.tp = static_cast<size_t>(tp);
-            r.fp = static_cast<size_t>(fp);
-          }
-          if (T > 5 && t == 5) r.precision_curve_75 = q;
-        }
+        if (T > 5 && t == 5) r.precision_curve_75 = q;
       }
     }
   }
+}
 
-  // Per-class numbers, as the golden files define them: the mean of precision over recall points (and
-  // IoU thresholds for AP) ignoring -1; -1 when nothing is defined.
-  auto mean_defined = [](const std::vector<double>& v) {
-    double s = 0;
-    size_t n = 0;
-    for (double x : v)
-      if (x > -1) s += x, ++n;
-    return n ? s / n : -1.0;
-  };
+double mean_defined(const std::vector<double>& v) {
+  double s = 0;
+  size_t n = 0;
+  for (double x : v)
+    if (x > -1) s += x, ++n;
+  return n ? s / n : -1.0;
+}
+
+// Per-class numbers, as the golden files define them: the mean of precision over recall points (and
+// IoU thresholds for AP) ignoring -1; -1 when nothing is defined.
+void fill_class_numbers(const Protocol& p, CocoClassResult& out) {
+  const size_t T = p.iou_thresholds.size(), A = p.area_ranges.size(), M = p.max_dets.size();
+  ClassReport& r = out.report;
   size_t m100 = M - 1;
   for (size_t mi = 0; mi < M; ++mi)
     if (p.max_dets[mi] == 100) m100 = mi;
@@ -219,6 +253,41 @@ CocoClassResult evaluate_coco_class(const Grouping& g, int label, const Protocol
     }
     r.ar100 = mean_defined(out.recall[0][M - 1]);
   }
+}
+
+}  // namespace
+
+CocoClassResult evaluate_coco_class(const Grouping& g, int label, const Protocol& p) {
+  const data::Dataset& gt = *g.gt;
+  const size_t T = p.iou_thresholds.size(), A = p.area_ranges.size(), M = p.max_dets.size(),
+               R = p.recall_thresholds.size();
+  if (T > 16) throw std::invalid_argument("coco protocol: at most 16 IoU thresholds");
+  const int max_det = p.max_dets.empty() ? 0 : *std::max_element(p.max_dets.begin(), p.max_dets.end());
+  CocoClassResult out;
+  ClassReport& r = out.report;
+  r.label = label;
+  r.name = gt.classes[label];
+  out.precision.assign(A, std::vector<std::vector<std::vector<double>>>(
+                              M, std::vector<std::vector<double>>(T, std::vector<double>(R, -1))));
+  out.recall.assign(A, std::vector<std::vector<double>>(M, std::vector<double>(T, -1)));
+
+  const auto& gts = g.gt_by_class[label];
+  for (const auto& [pos, j] : gts) (gt.images[g.image_order[pos]].objects[j].crowd ? r.ignored_gt : r.gt)++;
+  r.detections = g.dets_by_class[label].size();
+
+  FlatDetections flat(A);
+  match_cells(g, label, p, max_det, flat);
+
+  // One ranking for every area range and maxDet: descending score, ties in (image id, rank) order,
+  // which is the flat order. A maxDet m keeps the detections ranked below m in their cell.
+  const size_t n = flat.score.size();
+  std::vector<uint32_t> order(n);
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return flat.score[a] > flat.score[b]; });
+  Ranked ranked;
+  for (size_t mi = 0; mi < M; ++mi) accumulate_max_det(p, flat, order, mi, ranked, out);
+
+  fill_class_numbers(p, out);
   return out;
 }
 

@@ -61,20 +61,9 @@ const SummaryNumber* Report::find(const std::string& name) const {
   return nullptr;
 }
 
-Report evaluate(const data::Dataset& gt, const std::vector<data::Detection>& dets, const Protocol& protocol) {
-  const auto start = std::chrono::steady_clock::now();
-  const int threads =
-      protocol.threads > 0 ? protocol.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
+namespace {
 
-  Report report;
-  report.protocol = protocol;
-  report.ground_truth = gt.source;
-  report.images = gt.images.size();
-  report.gt_objects = gt.object_count();
-  report.detections = dets.size();
-
-  // Validate what the readers cannot: detections built in memory.
+std::unordered_map<int64_t, size_t> index_images(const data::Dataset& gt) {
   std::unordered_map<int64_t, size_t> image_index;
   image_index.reserve(gt.images.size() * 2);
   for (size_t i = 0; i < gt.images.size(); ++i) {
@@ -83,6 +72,10 @@ Report evaluate(const data::Dataset& gt, const std::vector<data::Detection>& det
       throw std::invalid_argument(gt.source + ": images '" + gt.images[it->second].name + "' and '" +
                                   gt.images[i].name + "' have the same id " + std::to_string(gt.images[i].id));
   }
+  return image_index;
+}
+
+void check_ground_truth(const data::Dataset& gt, const Protocol& protocol, Report& report) {
   for (const auto& im : gt.images)
     for (const auto& o : im.objects) {
       if (o.label < 0 || static_cast<size_t>(o.label) >= gt.classes.size())
@@ -92,6 +85,10 @@ Report evaluate(const data::Dataset& gt, const std::vector<data::Detection>& det
         report.warnings.push_back("ground-truth annotation id 0 in image " + std::to_string(im.id) +
                                   ": pycocotools never counts it as matched; cvtk does");
     }
+}
+
+void check_detections(const data::Dataset& gt, const std::vector<data::Detection>& dets,
+                      const std::unordered_map<int64_t, size_t>& image_index) {
   for (size_t i = 0; i < dets.size(); ++i) {
     const auto& d = dets[i];
     const std::string where = "detection " + std::to_string(i);
@@ -105,20 +102,23 @@ Report evaluate(const data::Dataset& gt, const std::vector<data::Detection>& det
       throw std::invalid_argument(where + ": box is not finite");
     if (d.box.x2 < d.box.x1 || d.box.y2 < d.box.y1) throw std::invalid_argument(where + ": box has x2 < x1 or y2 < y1");
   }
+}
 
-  // Coverage: an image without any detection is easy to miss in a mAP, and usually means the
-  // detections refer to the images by ids the ground truth does not use.
-  {
-    std::vector<char> has(gt.images.size(), 0);
-    for (const auto& d : dets) has[image_index.at(d.image_id)] = 1;
-    report.images_with_detections = static_cast<size_t>(std::count(has.begin(), has.end(), 1));
-    if (report.images_with_detections < report.images)
-      report.warnings.push_back("detections on only " + std::to_string(report.images_with_detections) + " of " +
-                                std::to_string(report.images) + " ground-truth images (" +
-                                std::to_string(report.images - report.images_with_detections) + " have none)");
-  }
+// Coverage: an image without any detection is easy to miss in a mAP, and usually means the
+// detections refer to the images by ids the ground truth does not use.
+void count_coverage(const data::Dataset& gt, const std::vector<data::Detection>& dets,
+                    const std::unordered_map<int64_t, size_t>& image_index, Report& report) {
+  std::vector<char> has(gt.images.size(), 0);
+  for (const auto& d : dets) has[image_index.at(d.image_id)] = 1;
+  report.images_with_detections = static_cast<size_t>(std::count(has.begin(), has.end(), 1));
+  if (report.images_with_detections < report.images)
+    report.warnings.push_back("detections on only " + std::to_string(report.images_with_detections) + " of " +
+                              std::to_string(report.images) + " ground-truth images (" +
+                              std::to_string(report.images - report.images_with_detections) + " have none)");
+}
 
-  // Class subset.
+// Class subset.
+std::vector<int> selected_classes(const data::Dataset& gt, const Protocol& protocol) {
   std::vector<int> classes;
   if (protocol.classes.empty()) {
     classes.resize(gt.classes.size());
@@ -135,8 +135,11 @@ Report evaluate(const data::Dataset& gt, const std::vector<data::Detection>& det
     }
     std::sort(classes.begin(), classes.end());
   }
+  return classes;
+}
 
-  // Score threshold, then the VOC per-image cap (highest scores first, ties in input order).
+// Score threshold, then the VOC per-image cap (highest scores first, ties in input order).
+std::vector<char> kept_detections(const std::vector<data::Detection>& dets, const Protocol& protocol, Report& report) {
   std::vector<char> kept(dets.size(), 1);
   for (size_t i = 0; i < dets.size(); ++i)
     if (dets[i].score < protocol.score_threshold) {
@@ -154,33 +157,67 @@ Report evaluate(const data::Dataset& gt, const std::vector<data::Detection>& det
       report.over_max_detections += list.size() - protocol.max_detections;
     }
   }
+  return kept;
+}
+
+void evaluate_coco(const detail::Grouping& g, const std::vector<int>& classes, const Protocol& protocol,
+                   Report& report) {
+  std::vector<detail::CocoClassResult> results(classes.size());
+  tbb::parallel_for(size_t(0), classes.size(),
+                    [&](size_t i) { results[i] = detail::evaluate_coco_class(g, classes[i], protocol); });
+  report.summary = detail::coco_summary(results, protocol);
+  for (size_t i = 0; i < classes.size(); ++i) report.classes[i] = std::move(results[i].report);
+}
+
+void evaluate_voc(const detail::Grouping& g, const std::vector<int>& classes, const Protocol& protocol,
+                  Report& report) {
+  tbb::parallel_for(size_t(0), classes.size(),
+                    [&](size_t i) { report.classes[i] = detail::evaluate_voc_class(g, classes[i], protocol); });
+  // mAP: the plain mean over the evaluated classes (as py-faster-rcnn); a class without ground
+  // truth has an undefined AP and is left out, with a warning.
+  double sum = 0;
+  size_t n = 0;
+  for (const auto& c : report.classes) {
+    if (c.ap < 0) {
+      report.warnings.push_back("class '" + c.name +
+                                "' has no (non-difficult) ground truth: AP undefined, left out of mAP");
+      continue;
+    }
+    sum += c.ap;
+    ++n;
+  }
+  report.summary.push_back({"mAP", n ? sum / n : -1});
+}
+
+}  // namespace
+
+Report evaluate(const data::Dataset& gt, const std::vector<data::Detection>& dets, const Protocol& protocol) {
+  const auto start = std::chrono::steady_clock::now();
+  const int threads =
+      protocol.threads > 0 ? protocol.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
+
+  Report report;
+  report.protocol = protocol;
+  report.ground_truth = gt.source;
+  report.images = gt.images.size();
+  report.gt_objects = gt.object_count();
+  report.detections = dets.size();
+
+  // Validate what the readers cannot: detections built in memory.
+  const std::unordered_map<int64_t, size_t> image_index = index_images(gt);
+  check_ground_truth(gt, protocol, report);
+  check_detections(gt, dets, image_index);
+  count_coverage(gt, dets, image_index, report);
+  const std::vector<int> classes = selected_classes(gt, protocol);
+  const std::vector<char> kept = kept_detections(dets, protocol, report);
 
   const detail::Grouping g = detail::group(gt, dets, kept, classes);
   report.classes.resize(classes.size());
-  if (protocol.kind == ProtocolKind::kCoco) {
-    std::vector<detail::CocoClassResult> results(classes.size());
-    tbb::parallel_for(size_t(0), classes.size(),
-                      [&](size_t i) { results[i] = detail::evaluate_coco_class(g, classes[i], protocol); });
-    report.summary = detail::coco_summary(results, protocol);
-    for (size_t i = 0; i < classes.size(); ++i) report.classes[i] = std::move(results[i].report);
-  } else {
-    tbb::parallel_for(size_t(0), classes.size(),
-                      [&](size_t i) { report.classes[i] = detail::evaluate_voc_class(g, classes[i], protocol); });
-    // mAP: the plain mean over the evaluated classes (as py-faster-rcnn); a class without ground
-    // truth has an undefined AP and is left out, with a warning.
-    double sum = 0;
-    size_t n = 0;
-    for (const auto& c : report.classes) {
-      if (c.ap < 0) {
-        report.warnings.push_back("class '" + c.name +
-                                  "' has no (non-difficult) ground truth: AP undefined, left out of mAP");
-        continue;
-      }
-      sum += c.ap;
-      ++n;
-    }
-    report.summary.push_back({"mAP", n ? sum / n : -1});
-  }
+  if (protocol.kind == ProtocolKind::kCoco)
+    evaluate_coco(g, classes, protocol, report);
+  else
+    evaluate_voc(g, classes, protocol, report);
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }

@@ -139,43 +139,125 @@ std::string find_image_file(const fs::path& root, const std::string& id, const s
   return "JPEGImages/" + id + ".jpg";
 }
 
+// Reads and parses an annotation file; false (reported) when there is no XML document to read.
+bool load_annotation_xml(const fs::path& xml_path, const std::string& file, detail::IssueSink& sink,
+                         pugi::xml_document& doc) {
+  std::error_code ec;
+  if (!fs::exists(xml_path, ec)) {
+    sink.report(file, "", "", "missing_file", "annotation file not found (listed in the split)");
+    return false;
+  }
+  std::string bytes;
+  try {
+    bytes = read_file(xml_path);
+  } catch (const IoError& e) {
+    if (!sink.lenient()) throw;
+    sink.report(file, "", "", "unreadable_file", e.what());
+    return false;
+  }
+  if (trim(bytes).empty()) {
+    sink.report(file, "", "", "parse", "file is empty");
+    return false;
+  }
+  const pugi::xml_parse_result parsed = doc.load_buffer(bytes.data(), bytes.size());
+  if (!parsed) {
+    const size_t at = static_cast<size_t>(std::max<std::ptrdiff_t>(parsed.offset, 0));
+    size_t line = 1, column = 1;
+    for (size_t i = 0; i < at && i < bytes.size(); ++i) {
+      column = bytes[i] == '\n' ? 1 : column + 1;
+      line += bytes[i] == '\n';
+    }
+    sink.report(file, "byte " + std::to_string(at), "", "parse",
+                std::string("malformed XML (line ") + std::to_string(line) + ", column " + std::to_string(column) +
+                    "): " + parsed.description());
+    return false;
+  }
+  return true;
+}
+
+bool parse_size_tag(const pugi::xml_node& ann, const std::string& file, detail::IssueSink& sink, double& w, double& h) {
+  pugi::xml_node size = ann.child("size");
+  if (!size) {
+    sink.report(file, "", "size", "missing_field", "missing <size> (width and height are required)");
+    return false;
+  }
+  if (!parse_number(size, "width", file, "", "size/width", sink, w) ||
+      !parse_number(size, "height", file, "", "size/height", sink, h))
+    return false;
+  if (w <= 0 || h <= 0 || w != std::floor(w) || h != std::floor(h) || w > kMaxSide || h > kMaxSide) {
+    const bool bad_w = w <= 0 || w != std::floor(w) || w > kMaxSide;
+    sink.report(file, "", bad_w ? "size/width" : "size/height", "bad_value",
+                "image size must be positive integers of at most " + format_number(kMaxSide) + ", got " +
+                    format_number(w) + "x" + format_number(h));
+    return false;
+  }
+  return true;
+}
+
+// False when the object is left out: a field is missing or bad (reported), or clipping left no box.
+bool parse_object(const pugi::xml_node& obj, const std::string& file, const std::string& entry, int index,
+                  const ImageRecord& rec, bool clip_boxes, detail::IssueSink& sink, RawObject& raw) {
+  raw.name = trim(obj.child("name").child_value());
+  if (raw.name.empty()) {
+    sink.report(file, entry, "name", "missing_field", "missing or empty class name");
+    return false;
+  }
+  if (!is_valid_utf8(raw.name)) {
+    sink.report(file, entry, "name", "bad_value", "class name is not valid UTF-8");
+    return false;
+  }
+  if (pugi::xml_node d = obj.child("difficult")) {
+    const std::string t = trim(d.child_value());
+    if (t != "0" && t != "1" && !t.empty()) {
+      sink.report(file, entry, "difficult", "bad_value", "expected 0 or 1, got " + quote(t));
+      return false;
+    }
+    raw.object.difficult = t == "1";
+  }
+  pugi::xml_node bb = obj.child("bndbox");
+  if (!bb) {
+    sink.report(file, entry, "bndbox", "missing_field", "missing <bndbox>");
+    return false;
+  }
+  double xmin, ymin, xmax, ymax;
+  if (!parse_number(bb, "xmin", file, entry, "bndbox/xmin", sink, xmin) ||
+      !parse_number(bb, "ymin", file, entry, "bndbox/ymin", sink, ymin) ||
+      !parse_number(bb, "xmax", file, entry, "bndbox/xmax", sink, xmax) ||
+      !parse_number(bb, "ymax", file, entry, "bndbox/ymax", sink, ymax))
+    return false;
+  Box& b = raw.object.box;
+  b = Box{xmin - 1, ymin - 1, xmax, ymax};
+  raw.object.id = index;
+  if (xmax < xmin || ymax < ymin) {
+    sink.report(file, entry, xmax < xmin ? "bndbox/xmax" : "bndbox/ymax", "box_degenerate",
+                "box has xmax < xmin or ymax < ymin (" + format_number(xmin) + "," + format_number(ymin) + "," +
+                    format_number(xmax) + "," + format_number(ymax) + ")");
+  } else if (!b.inside(rec.width, rec.height)) {
+    if (clip_boxes) {
+      const double w = rec.width, h = rec.height;
+      b.x1 = std::clamp(b.x1, 0.0, w);
+      b.x2 = std::clamp(b.x2, 0.0, w);
+      b.y1 = std::clamp(b.y1, 0.0, h);
+      b.y2 = std::clamp(b.y2, 0.0, h);
+      raw.object.area = -2;  // marks "clipped" until the merge counts it
+      if (b.degenerate()) return false;
+    } else {
+      sink.report(file, entry, "bndbox", "box_outside",
+                  "box (" + format_number(xmin) + "," + format_number(ymin) + "," + format_number(xmax) + "," +
+                      format_number(ymax) + ") is outside the " + std::to_string(rec.width) + "x" +
+                      std::to_string(rec.height) + " image (VOC indices run 1..width)");
+    }
+  }
+  return true;
+}
+
 void parse_annotation(const fs::path& root, const std::string& id, const ReadOptions& options, ParsedFile& out) {
   const fs::path xml_path = root / "Annotations" / (id + ".xml");
   const std::string file = xml_path.string();
   detail::IssueSink sink(options.issues ? &out.issues : nullptr);
   try {
-    std::error_code ec;
-    if (!fs::exists(xml_path, ec)) {
-      sink.report(file, "", "", "missing_file", "annotation file not found (listed in the split)");
-      out.skipped = true;
-      return;
-    }
-    std::string bytes;
-    try {
-      bytes = read_file(xml_path);
-    } catch (const IoError& e) {
-      if (!sink.lenient()) throw;
-      sink.report(file, "", "", "unreadable_file", e.what());
-      out.skipped = true;
-      return;
-    }
-    if (trim(bytes).empty()) {
-      sink.report(file, "", "", "parse", "file is empty");
-      out.skipped = true;
-      return;
-    }
     pugi::xml_document doc;
-    const pugi::xml_parse_result parsed = doc.load_buffer(bytes.data(), bytes.size());
-    if (!parsed) {
-      const size_t at = static_cast<size_t>(std::max<std::ptrdiff_t>(parsed.offset, 0));
-      size_t line = 1, column = 1;
-      for (size_t i = 0; i < at && i < bytes.size(); ++i) {
-        column = bytes[i] == '\n' ? 1 : column + 1;
-        line += bytes[i] == '\n';
-      }
-      sink.report(file, "byte " + std::to_string(at), "", "parse",
-                  std::string("malformed XML (line ") + std::to_string(line) + ", column " + std::to_string(column) +
-                      "): " + parsed.description());
+    if (!load_annotation_xml(xml_path, file, sink, doc)) {
       out.skipped = true;
       return;
     }
@@ -194,23 +276,8 @@ void parse_annotation(const fs::path& root, const std::string& id, const ReadOpt
       return;
     }
     rec.file = find_image_file(root, id, filename_tag);
-    pugi::xml_node size = ann.child("size");
     double w = 0, h = 0;
-    if (!size) {
-      sink.report(file, "", "size", "missing_field", "missing <size> (width and height are required)");
-      out.skipped = true;
-      return;
-    }
-    if (!parse_number(size, "width", file, "", "size/width", sink, w) ||
-        !parse_number(size, "height", file, "", "size/height", sink, h)) {
-      out.skipped = true;
-      return;
-    }
-    if (w <= 0 || h <= 0 || w != std::floor(w) || h != std::floor(h) || w > kMaxSide || h > kMaxSide) {
-      const bool bad_w = w <= 0 || w != std::floor(w) || w > kMaxSide;
-      sink.report(file, "", bad_w ? "size/width" : "size/height", "bad_value",
-                  "image size must be positive integers of at most " + format_number(kMaxSide) + ", got " +
-                      format_number(w) + "x" + format_number(h));
+    if (!parse_size_tag(ann, file, sink, w, h)) {
       out.skipped = true;
       return;
     }
@@ -221,103 +288,50 @@ void parse_annotation(const fs::path& root, const std::string& id, const ReadOpt
       ++index;
       const std::string entry = "object " + std::to_string(index);
       RawObject raw;
-      raw.name = trim(obj.child("name").child_value());
-      if (raw.name.empty()) {
-        sink.report(file, entry, "name", "missing_field", "missing or empty class name");
-        continue;
-      }
-      if (!is_valid_utf8(raw.name)) {
-        sink.report(file, entry, "name", "bad_value", "class name is not valid UTF-8");
-        continue;
-      }
-      if (pugi::xml_node d = obj.child("difficult")) {
-        const std::string t = trim(d.child_value());
-        if (t != "0" && t != "1" && !t.empty()) {
-          sink.report(file, entry, "difficult", "bad_value", "expected 0 or 1, got " + quote(t));
-          continue;
-        }
-        raw.object.difficult = t == "1";
-      }
-      pugi::xml_node bb = obj.child("bndbox");
-      if (!bb) {
-        sink.report(file, entry, "bndbox", "missing_field", "missing <bndbox>");
-        continue;
-      }
-      double xmin, ymin, xmax, ymax;
-      if (!parse_number(bb, "xmin", file, entry, "bndbox/xmin", sink, xmin) ||
-          !parse_number(bb, "ymin", file, entry, "bndbox/ymin", sink, ymin) ||
-          !parse_number(bb, "xmax", file, entry, "bndbox/xmax", sink, xmax) ||
-          !parse_number(bb, "ymax", file, entry, "bndbox/ymax", sink, ymax))
-        continue;
-      Box& b = raw.object.box;
-      b = Box{xmin - 1, ymin - 1, xmax, ymax};
-      raw.object.id = index;
-      if (xmax < xmin || ymax < ymin) {
-        sink.report(file, entry, xmax < xmin ? "bndbox/xmax" : "bndbox/ymax", "box_degenerate",
-                    "box has xmax < xmin or ymax < ymin (" + format_number(xmin) + "," + format_number(ymin) + "," +
-                        format_number(xmax) + "," + format_number(ymax) + ")");
-      } else if (!b.inside(rec.width, rec.height)) {
-        if (options.clip_boxes) {
-          b.x1 = std::clamp(b.x1, 0.0, w);
-          b.x2 = std::clamp(b.x2, 0.0, w);
-          b.y1 = std::clamp(b.y1, 0.0, h);
-          b.y2 = std::clamp(b.y2, 0.0, h);
-          raw.object.area = -2;  // marks "clipped" until the merge counts it
-          if (b.degenerate()) continue;
-        } else {
-          sink.report(file, entry, "bndbox", "box_outside",
-                      "box (" + format_number(xmin) + "," + format_number(ymin) + "," + format_number(xmax) + "," +
-                          format_number(ymax) + ") is outside the " + std::to_string(rec.width) + "x" +
-                          std::to_string(rec.height) + " image (VOC indices run 1..width)");
-        }
-      }
-      out.objects.push_back(std::move(raw));
+      if (parse_object(obj, file, entry, index, rec, options.clip_boxes, sink, raw))
+        out.objects.push_back(std::move(raw));
     }
   } catch (...) {
     out.error = std::current_exception();
   }
 }
 
-}  // namespace
-
-Dataset read_voc(const fs::path& root, const ReadOptions& options) {
-  std::error_code ec;
-  if (!fs::is_directory(root, ec)) throw IoError(root.string() + ": VOC dataset directory not found");
-  if (!fs::is_directory(root / "Annotations", ec))
-    throw IoError(root.string() + ": not a VOC dataset (no Annotations/ directory)");
-  Dataset ds;
-  ds.source = root.string();
-  ds.image_root = root;
-  ds.split = options.split;
-
-  detail::IssueSink sink(options.issues);
+struct IdList {
   std::vector<std::string> ids;
   std::vector<int> lines;  // of each id in the split list; 0 when read from Annotations/
-  fs::path list;
-  if (!options.split.empty()) {
-    list = root / "ImageSets" / "Main" / (options.split + ".txt");
-    if (!fs::exists(list, ec)) {
+  fs::path file;           // the split list; empty when reading every annotation
+};
+
+IdList list_ids(const fs::path& root, const std::string& split, detail::IssueSink& sink) {
+  std::error_code ec;
+  IdList out;
+  if (!split.empty()) {
+    out.file = root / "ImageSets" / "Main" / (split + ".txt");
+    if (!fs::exists(out.file, ec)) {
       std::string available;
       for (const fs::path& l : split_lists(root)) available += (available.empty() ? "" : ", ") + l.stem().string();
-      throw IoError(list.string() + ": split " + quote(options.split) + " not found" +
+      throw IoError(out.file.string() + ": split " + quote(split) + " not found" +
                     (available.empty() ? "" : " (available: " + available + ")"));
     }
-    for (ListedId& l : read_id_list(list)) {
-      ids.push_back(std::move(l.id));
-      lines.push_back(l.line);
+    for (ListedId& l : read_id_list(out.file)) {
+      out.ids.push_back(std::move(l.id));
+      out.lines.push_back(l.line);
     }
   } else {
     for (const auto& e : fs::directory_iterator(root / "Annotations"))
-      if (e.path().extension() == ".xml") ids.push_back(e.path().stem().string());
-    std::sort(ids.begin(), ids.end());
-    lines.assign(ids.size(), 0);
-    if (sink.lenient()) check_split_lists(root, std::set<std::string>(ids.begin(), ids.end()), sink);
+      if (e.path().extension() == ".xml") out.ids.push_back(e.path().stem().string());
+    std::sort(out.ids.begin(), out.ids.end());
+    out.lines.assign(out.ids.size(), 0);
+    if (sink.lenient()) check_split_lists(root, std::set<std::string>(out.ids.begin(), out.ids.end()), sink);
   }
+  return out;
+}
 
-  std::vector<ParsedFile> parsed(ids.size());
-  tbb::parallel_for(size_t(0), ids.size(), [&](size_t i) { parse_annotation(root, ids[i], options, parsed[i]); });
-
-  // Class list: from a file when one is given or present, else the names met, in byte order.
+// Class list: from a file when one is given or present, else the names met, in byte order. Returns the
+// file the names were to come from, for messages.
+fs::path read_voc_classes(const fs::path& root, const ReadOptions& options, const std::vector<ParsedFile>& parsed,
+                          detail::IssueSink& sink, Dataset& ds) {
+  std::error_code ec;
   fs::path classes_file = options.classes_file;
   if (classes_file.empty() && fs::exists(root / "classes.txt", ec)) classes_file = root / "classes.txt";
   bool from_file = !classes_file.empty();
@@ -339,6 +353,12 @@ Dataset read_voc(const fs::path& root, const ReadOptions& options) {
       for (const auto& o : p.objects) names.insert(o.name);
     ds.classes.assign(names.begin(), names.end());
   }
+  return classes_file;
+}
+
+void merge_parsed(const fs::path& root, const IdList& listed, const fs::path& classes_file,
+                  std::vector<ParsedFile>& parsed, const ReadOptions& options, detail::IssueSink& sink, Dataset& ds) {
+  const std::vector<std::string>& ids = listed.ids;
   std::map<std::string, int> class_index;
   for (size_t k = 0; k < ds.classes.size(); ++k) class_index[ds.classes[k]] = static_cast<int>(k);
 
@@ -349,7 +369,7 @@ Dataset read_voc(const fs::path& root, const ReadOptions& options) {
     if (p.error) std::rethrow_exception(p.error);
     if (options.issues) options.issues->insert(options.issues->end(), p.issues.begin(), p.issues.end());
     if (!seen_ids.insert(ids[i]).second) {
-      sink.report(list.string(), "line " + std::to_string(lines[i]), "", "duplicate_id",
+      sink.report(listed.file.string(), "line " + std::to_string(listed.lines[i]), "", "duplicate_id",
                   "image id " + quote(ids[i]) + " listed more than once");
       continue;
     }
@@ -373,6 +393,29 @@ Dataset read_voc(const fs::path& root, const ReadOptions& options) {
     }
     ds.images.push_back(std::move(rec));
   }
+}
+
+}  // namespace
+
+Dataset read_voc(const fs::path& root, const ReadOptions& options) {
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) throw IoError(root.string() + ": VOC dataset directory not found");
+  if (!fs::is_directory(root / "Annotations", ec))
+    throw IoError(root.string() + ": not a VOC dataset (no Annotations/ directory)");
+  Dataset ds;
+  ds.source = root.string();
+  ds.image_root = root;
+  ds.split = options.split;
+
+  detail::IssueSink sink(options.issues);
+  const IdList listed = list_ids(root, options.split, sink);
+  const std::vector<std::string>& ids = listed.ids;
+
+  std::vector<ParsedFile> parsed(ids.size());
+  tbb::parallel_for(size_t(0), ids.size(), [&](size_t i) { parse_annotation(root, ids[i], options, parsed[i]); });
+
+  const fs::path classes_file = read_voc_classes(root, options, parsed, sink, ds);
+  merge_parsed(root, listed, classes_file, parsed, options, sink, ds);
   assign_image_ids(ds, options.issues);  // ids from names, never positions (image_ids.h)
   return ds;
 }
