@@ -1,5 +1,6 @@
 #include "detection/cem.h"
 
+#include "vision/kernels/pointwise_conv.h"
 #include "vision/nn/macs.h"
 
 namespace cvtk::detection {
@@ -21,7 +22,8 @@ torch::Tensor ContextEnhancementImpl::forward(const torch::Tensor& c4, const tor
   const auto up = F::interpolate(
       vision::counted(c5_lat, c5),
       F::InterpolateFuncOptions().size(std::vector<int64_t>{c4.size(2), c4.size(3)}).mode(torch::kNearest));
-  return vision::counted(c4_lat, c4) + up + vision::counted(c_glb, c5.mean({2, 3}, true));
+  // One pixel per image: a plain matrix product.
+  return vision::counted(c4_lat, c4) + up + vision::pointwise_conv2d(c5.mean({2, 3}, true), c_glb->weight, c_glb->bias);
 }
 
 }  // namespace cvtk::detection
