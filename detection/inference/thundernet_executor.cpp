@@ -40,7 +40,8 @@ void ThunderNetExecutor::refresh() {
 torch::Tensor ThunderNetExecutor::context(const torch::Tensor& c4, const torch::Tensor& c5) const {
   auto& cem = *model_->cem();
   const auto glb = vision::pointwise_conv2d(c5.mean({2, 3}, true), cem.c_glb->weight, cem.c_glb->bias);
-  const auto size = F::InterpolateFuncOptions().size(std::vector<int64_t>{c4.size(2), c4.size(3)}).mode(torch::kNearest);
+  const auto size =
+      F::InterpolateFuncOptions().size(std::vector<int64_t>{c4.size(2), c4.size(3)}).mode(torch::kNearest);
   if (!(vision::pixel_rows(c4) && vision::pixel_rows(c5) && c4.is_contiguous(torch::MemoryFormat::ChannelsLast))) {
     return vision::pointwise_conv2d(c4, cem.c4_lat->weight, cem.c4_lat->bias) +
            F::interpolate(vision::pointwise_conv2d(c5, cem.c5_lat->weight, cem.c5_lat->bias), size) + glb;

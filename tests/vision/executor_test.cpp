@@ -92,7 +92,7 @@ TEST_P(EveryExecutor, RefusesWhereAutogradWouldRecord) {
   const auto executor = vision::optimize_for_inference(net);
   const int64_t side = GetParam() == "inception_v3" ? 299 : 64;
   const torch::Tensor x = torch::randn({1, 3, side, side});
-  EXPECT_THROW(executor->features(x), std::logic_error);                       // parameters require grad
+  EXPECT_THROW(executor->features(x), std::logic_error);                          // parameters require grad
   EXPECT_THROW(executor->forward(x.clone().requires_grad_()), std::logic_error);  // so does the input
   torch::NoGradGuard no_grad;
   EXPECT_EQ(executor->forward(x).sizes(), (std::vector<int64_t>{1, 10}));

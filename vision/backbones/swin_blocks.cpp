@@ -87,9 +87,9 @@ SwinBlockImpl::SwinBlockImpl(int64_t dim, int64_t heads, int64_t window, int64_t
   attn = register_module("attn", WindowAttention(dim, window, shift, heads));
   norm2 = register_module("norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5)));
   const int64_t hidden = static_cast<int64_t>(dim * mlp_ratio);
-  mlp = register_module("mlp", torch::nn::Sequential(torch::nn::Linear(dim, hidden), torch::nn::GELU(),
-                                                     torch::nn::Dropout(0.0), torch::nn::Linear(hidden, dim),
-                                                     torch::nn::Dropout(0.0)));
+  mlp = register_module(
+      "mlp", torch::nn::Sequential(torch::nn::Linear(dim, hidden), torch::nn::GELU(), torch::nn::Dropout(0.0),
+                                   torch::nn::Linear(hidden, dim), torch::nn::Dropout(0.0)));
 }
 
 torch::Tensor SwinBlockImpl::forward(torch::Tensor x) {

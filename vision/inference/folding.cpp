@@ -61,7 +61,8 @@ FoldedSequential::FoldedSequential(const torch::nn::Sequential& seq) {
   const auto children = seq->children();
   for (size_t i = 0; i < children.size(); ++i) {
     auto conv = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(children[i]);
-    auto bn = i + 1 < children.size() ? std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(children[i + 1]) : nullptr;
+    auto bn =
+        i + 1 < children.size() ? std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(children[i + 1]) : nullptr;
     if (conv && bn) {
       const bool relu = i + 2 < children.size() && std::dynamic_pointer_cast<torch::nn::ReLUImpl>(children[i + 2]);
       convs_.emplace_back(*conv, *bn, relu);

@@ -136,9 +136,9 @@ Plan make_plan(const WindowAttentionImpl& attn, int64_t B, int64_t H, int64_t W)
   inverse.index_put_({order.masked_select(valid)}, torch::arange(nW * N, longs).masked_select(valid));
   p.scatter = (inverse.view({1, -1}) + image * (nW * N)).reshape({-1});
   const auto bias = attn.position_bias();
-  p.bias = sh + sw > 0 ? (bias.unsqueeze(0) + swin_shift_mask(M, Hp, Wp, sh, sw, bias.options()).unsqueeze(1))
-                             .contiguous()
-                       : bias.unsqueeze(0).contiguous();
+  p.bias = sh + sw > 0
+               ? (bias.unsqueeze(0) + swin_shift_mask(M, Hp, Wp, sh, sw, bias.options()).unsqueeze(1)).contiguous()
+               : bias.unsqueeze(0).contiguous();
   return p;
 }
 
