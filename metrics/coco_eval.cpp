@@ -9,6 +9,7 @@
 
 #include "metrics/coco_eval.h"
 #include "metrics/curves.h"
+#include "metrics/input_checks.h"
 
 namespace cvtk::metrics::detail {
 namespace {
@@ -215,14 +216,6 @@ void accumulate_max_det(const Protocol& p, const FlatDetections& flat, const std
       }
     }
   }
-}
-
-double mean_defined(const std::vector<double>& v) {
-  double s = 0;
-  size_t n = 0;
-  for (double x : v)
-    if (x > -1) s += x, ++n;
-  return n ? s / n : -1.0;
 }
 
 // Per-class numbers, as the golden files define them: the mean of precision over recall points (and

@@ -13,6 +13,7 @@
 
 #include "metrics/coco_eval.h"
 #include "metrics/grouping.h"
+#include "metrics/input_checks.h"
 #include "metrics/voc_eval.h"
 
 namespace cvtk::metrics {
@@ -63,45 +64,14 @@ const SummaryNumber* Report::find(const std::string& name) const {
 
 namespace {
 
-std::unordered_map<int64_t, size_t> index_images(const data::Dataset& gt) {
-  std::unordered_map<int64_t, size_t> image_index;
-  image_index.reserve(gt.images.size() * 2);
-  for (size_t i = 0; i < gt.images.size(); ++i) {
-    auto [it, inserted] = image_index.emplace(gt.images[i].id, i);
-    if (!inserted)
-      throw std::invalid_argument(gt.source + ": images '" + gt.images[it->second].name + "' and '" +
-                                  gt.images[i].name + "' have the same id " + std::to_string(gt.images[i].id));
-  }
-  return image_index;
-}
-
 void check_ground_truth(const data::Dataset& gt, const Protocol& protocol, Report& report) {
+  detail::check_object_labels(gt);
   for (const auto& im : gt.images)
     for (const auto& o : im.objects) {
-      if (o.label < 0 || static_cast<size_t>(o.label) >= gt.classes.size())
-        throw std::invalid_argument(gt.source + ": image " + std::to_string(im.id) + ": object label " +
-                                    std::to_string(o.label) + " out of range");
       if (protocol.kind == ProtocolKind::kCoco && o.id == 0)
         report.warnings.push_back("ground-truth annotation id 0 in image " + std::to_string(im.id) +
                                   ": pycocotools never counts it as matched; cvtk does");
     }
-}
-
-void check_detections(const data::Dataset& gt, const std::vector<data::Detection>& dets,
-                      const std::unordered_map<int64_t, size_t>& image_index) {
-  for (size_t i = 0; i < dets.size(); ++i) {
-    const auto& d = dets[i];
-    const std::string where = "detection " + std::to_string(i);
-    if (!image_index.count(d.image_id))
-      throw std::invalid_argument(where + ": image id " + std::to_string(d.image_id) + " is not in the ground truth");
-    if (d.label < 0 || static_cast<size_t>(d.label) >= gt.classes.size())
-      throw std::invalid_argument(where + ": label " + std::to_string(d.label) + " is out of range (" +
-                                  std::to_string(gt.classes.size()) + " classes)");
-    if (!std::isfinite(d.score)) throw std::invalid_argument(where + ": score is not finite");
-    if (!std::isfinite(d.box.x1) || !std::isfinite(d.box.y1) || !std::isfinite(d.box.x2) || !std::isfinite(d.box.y2))
-      throw std::invalid_argument(where + ": box is not finite");
-    if (d.box.x2 < d.box.x1 || d.box.y2 < d.box.y1) throw std::invalid_argument(where + ": box has x2 < x1 or y2 < y1");
-  }
 }
 
 // Coverage: an image without any detection is easy to miss in a mAP, and usually means the
@@ -205,9 +175,9 @@ Report evaluate(const data::Dataset& gt, const std::vector<data::Detection>& det
   report.detections = dets.size();
 
   // Validate what the readers cannot: detections built in memory.
-  const std::unordered_map<int64_t, size_t> image_index = index_images(gt);
+  const std::unordered_map<int64_t, size_t> image_index = detail::index_images(gt);
   check_ground_truth(gt, protocol, report);
-  check_detections(gt, dets, image_index);
+  detail::detection_images(gt, dets, image_index);
   count_coverage(gt, dets, image_index, report);
   const std::vector<int> classes = selected_classes(gt, protocol);
   const std::vector<char> kept = kept_detections(dets, protocol, report);
