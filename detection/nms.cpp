@@ -9,6 +9,8 @@
 #include <numeric>
 #include <vector>
 
+#include "detection/nms_generic.h"
+
 namespace cvtk::detection {
 namespace {
 
@@ -20,13 +22,16 @@ void check_boxes(const char* op, const torch::Tensor& boxes, const torch::Tensor
               ": boxes should be float32 or float64, got ", boxes.scalar_type());
   TORCH_CHECK(boxes.scalar_type() == scores.scalar_type(), op, ": boxes and scores should have the same dtype, got ",
               boxes.scalar_type(), " and ", scores.scalar_type());
-  TORCH_CHECK(boxes.device().is_cpu() && scores.device().is_cpu(), op, ": CPU tensors only");
+  TORCH_CHECK(boxes.device() == scores.device(), op, ": boxes and scores should be on the same device, got ",
+              boxes.device(), " and ", scores.device());
 }
 
 void check_labels(const char* op, const torch::Tensor& boxes, const torch::Tensor& labels) {
   TORCH_CHECK(labels.dim() == 1 && labels.size(0) == boxes.size(0), op,
               ": labels should be [N] with N = ", boxes.size(0), ", got ", labels.sizes());
   TORCH_CHECK(!labels.is_floating_point(), op, ": labels should be an integer tensor, got ", labels.scalar_type());
+  TORCH_CHECK(labels.device() == boxes.device(), op, ": labels should be on the boxes' device, got ", labels.device(),
+              " and ", boxes.device());
 }
 
 // Indices 0..n-1 by descending score, ties by lower index.
@@ -214,6 +219,7 @@ torch::Tensor box_iou(const torch::Tensor& a, const torch::Tensor& b) {
 torch::Tensor nms(const torch::Tensor& boxes_in, const torch::Tensor& scores_in, double iou_threshold,
                   int64_t max_keep) {
   check_boxes("nms", boxes_in, scores_in);
+  if (!boxes_in.device().is_cpu()) return nms_generic(boxes_in, scores_in, iou_threshold, max_keep);
   if (boxes_in.size(0) == 0 || max_keep == 0) return torch::empty({0}, torch::kLong);
   const auto boxes = boxes_in.contiguous();
   const auto scores = scores_in.contiguous();
@@ -230,6 +236,7 @@ torch::Tensor batched_nms(const torch::Tensor& boxes_in, const torch::Tensor& sc
                           double iou_threshold) {
   check_boxes("batched_nms", boxes_in, scores_in);
   check_labels("batched_nms", boxes_in, labels);
+  if (!boxes_in.device().is_cpu()) return batched_nms_generic(boxes_in, scores_in, labels, iou_threshold);
   if (boxes_in.size(0) == 0) return torch::empty({0}, torch::kLong);
   const auto boxes = boxes_in.contiguous();
   const auto scores = scores_in.contiguous();
@@ -253,6 +260,7 @@ SoftNmsResult soft_nms(const torch::Tensor& boxes, const torch::Tensor& scores, 
                        double min_score, SoftNmsMethod method) {
   check_boxes("soft_nms", boxes, scores);
   TORCH_CHECK(method != SoftNmsMethod::gaussian || sigma > 0, "soft_nms: sigma should be positive, got ", sigma);
+  if (!boxes.device().is_cpu()) return soft_nms_generic(boxes, scores, iou_threshold, sigma, min_score, method);
   SoftNmsResult out;
   AT_DISPATCH_FLOATING_TYPES(boxes.scalar_type(), "soft_nms", [&] {
     out = soft_nms_impl<scalar_t>(boxes.contiguous(), scores.contiguous(), nullptr, iou_threshold, sigma, min_score,
@@ -267,6 +275,8 @@ SoftNmsResult batched_soft_nms(const torch::Tensor& boxes, const torch::Tensor& 
   check_labels("batched_soft_nms", boxes, labels);
   TORCH_CHECK(method != SoftNmsMethod::gaussian || sigma > 0, "batched_soft_nms: sigma should be positive, got ",
               sigma);
+  if (!boxes.device().is_cpu())
+    return batched_soft_nms_generic(boxes, scores, labels, iou_threshold, sigma, min_score, method);
   SoftNmsResult out;
   AT_DISPATCH_FLOATING_TYPES(boxes.scalar_type(), "batched_soft_nms", [&] {
     out = soft_nms_impl<scalar_t>(boxes.contiguous(), scores.contiguous(), &labels, iou_threshold, sigma, min_score,

@@ -1,7 +1,9 @@
 #pragma once
 // Box overlap and non-maximum suppression. Boxes are [N, 4] (x1, y1, x2, y2) in continuous coordinates
-// (width x2 - x1, no +1), float32 or float64; scores are [N] of the same dtype. All return int64 indices
-// into the input. Coordinates are not changed.
+// (width x2 - x1, no +1), float32 or float64; scores (and labels) are [N], scores of the same dtype, all
+// on one device. All return int64 indices into the input, on that device. Coordinates are not changed.
+// CPU tensors run the kernels in nms.cpp; tensors on any other device run the ATen versions in
+// nms_generic.h, same results.
 #include <torch/types.h>
 
 namespace cvtk::detection {

@@ -7,6 +7,8 @@
 #include <limits>
 #include <vector>
 
+#include "detection/ps_roi_align_generic.h"
+
 namespace cvtk::detection {
 
 PsRoiAlignOptions PsRoiAlignOptions::torchvision(int pooled_size, int output_channels, double spatial_scale,
@@ -131,7 +133,8 @@ void check_inputs(const torch::Tensor& features, const torch::Tensor& rois, cons
               o.pooled_size, "^2 = ", want, " channels, got ", features.size(1));
   TORCH_CHECK(rois.dim() == 2 && rois.size(1) == 5,
               "ps_roi_align: rois should be [R, 5] (batch_index, x1, y1, x2, y2), ", "got ", rois.sizes());
-  TORCH_CHECK(features.device().is_cpu() && rois.device().is_cpu(), "ps_roi_align: CPU tensors only");
+  TORCH_CHECK(features.device() == rois.device(), "ps_roi_align: features and rois should be on the same device, got ",
+              features.device(), " and ", rois.device());
 }
 
 template <typename T>
@@ -308,6 +311,8 @@ class PsRoiAlignFunction : public torch::autograd::Function<PsRoiAlignFunction> 
 
 torch::Tensor ps_roi_align(const torch::Tensor& features, const torch::Tensor& rois, const PsRoiAlignOptions& options) {
   check_inputs(features, rois, options);
+  // The kernel above is CPU code (data pointers, at::parallel_for); every other device gets the ATen version.
+  if (!features.device().is_cpu()) return ps_roi_align_generic(features, rois, options);
   return PsRoiAlignFunction::apply(features, rois.detach(), options);
 }
 

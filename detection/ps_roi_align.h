@@ -37,9 +37,11 @@ struct PsRoiAlignOptions {
 };
 
 // features [N, alpha * p * p, H, W] (float32 or float64); rois [R, 5] (batch_index, x1, y1, x2, y2) in
-// input-image pixels. Returns [R, alpha, p, p] of the features' dtype. Differentiable w.r.t. features:
-// the gradient of a bin goes to its argmax sample (max) or evenly to its samples (mean), spread over the
-// four bilinear neighbours. Runs in parallel over RoIs (forward) and over (image, channel) (backward).
+// input-image pixels, on the features' device. Returns [R, alpha, p, p] of the features' dtype.
+// Differentiable w.r.t. features: the gradient of a bin goes to its argmax sample (max; ties: the first in
+// row-major sample order) or evenly to its samples (mean), spread over the four bilinear neighbours.
+// CPU tensors run the kernel in ps_roi_align.cpp, in parallel over RoIs (forward) and over (image, channel)
+// (backward); tensors on any other device run ps_roi_align_generic (ps_roi_align_generic.h), same results.
 torch::Tensor ps_roi_align(const torch::Tensor& features, const torch::Tensor& rois,
                            const PsRoiAlignOptions& options = {});
 

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "detection/init_weights.h"
+#include "detection/train_device.h"
 #include "detection/train_optimizer.h"
 #include "vision/data/dataset_io.h"
 #include "vision/data/file_util.h"
@@ -63,9 +64,7 @@ TrainSession::TrainSession(TrainOptions o, std::FILE* out) : out_(out) {
   check_train_options(o);
   const InferenceOptions inference = validation_inference(o);
   inference.check();
-  device = torch::Device(o.device);
-  if (device.is_cuda() && !torch::cuda::is_available())
-    throw std::invalid_argument("--device " + o.device + ": this LibTorch build has no usable CUDA device");
+  device = parse_train_device(o.device);
   pipeline = augment::pipeline_from_text(o.pipeline);
 
   data::ReadOptions ro;
