@@ -13,6 +13,7 @@
 #include <random>
 #include <tuple>
 
+#include "tests/metrics/ground_truth.h"
 #include "metrics/error_analysis.h"
 #include "metrics/evaluate.h"
 
@@ -21,34 +22,13 @@ using data::Box;
 using data::Detection;
 using metrics::ErrorType;
 
+using cvtk::testing::make_gt;
+using cvtk::testing::obj;
+
 namespace {
 
 constexpr double kTol = 1e-12;
 constexpr double kEps = std::numeric_limits<double>::epsilon();
-
-data::Dataset make_gt(int images, int classes) {
-  data::Dataset ds;
-  for (int k = 0; k < classes; ++k) ds.classes.push_back("c" + std::to_string(k));
-  for (int i = 0; i < images; ++i) {
-    data::ImageRecord r;
-    r.id = i + 1;
-    r.name = "im" + std::to_string(i);
-    r.width = 200;
-    r.height = 200;
-    ds.images.push_back(r);
-  }
-  return ds;
-}
-
-data::Object obj(Box b, int label = 0, bool crowd = false, bool difficult = false) {
-  data::Object o;
-  o.box = b;
-  o.label = label;
-  o.crowd = crowd;
-  o.difficult = difficult;
-  o.id = 1;
-  return o;
-}
 
 // -1 true positive, -2 absorbed by an ignored object, -3 over max detections, else the ErrorType.
 int code(const metrics::DetectionOutcome& o) {
@@ -537,9 +517,9 @@ TEST(ErrorAnalysis, OrderOfTheRulesDecidesInOneImage) {
 
 TEST(ErrorAnalysis, IgnoredObjectsAbsorbDetectionsAndAreNotErrors) {
   auto gt = make_gt(2, 1);
-  gt.images[0].objects = {obj({0, 0, 10, 10}), obj({100, 100, 200, 200}, 0, true),
-                          obj({50, 50, 60, 60}, 0, false, true)};
-  gt.images[1].objects = {obj({0, 0, 50, 50}, 0, true)};             // only a crowd: "no ground truth"
+  gt.images[0].objects = {obj({0, 0, 10, 10}), obj({100, 100, 200, 200}, 0, false, true),
+                          obj({50, 50, 60, 60}, 0, true)};
+  gt.images[1].objects = {obj({0, 0, 50, 50}, 0, false, true)};      // only a crowd: "no ground truth"
   std::vector<Detection> dets = {{1, 0, 0.9, {110, 110, 120, 120}},  // inside the crowd
                                  {1, 0, 0.8, {0, 0, 10, 10}},
                                  {2, 0, 0.7, {150, 150, 160, 160}},  // Bkg: the image has no counted object
@@ -660,7 +640,7 @@ TEST(ErrorAnalysis, BaselineIsCocoAp50) {
 TEST(ScoreCurves, ByHandWithTiedScores) {
   auto gt = make_gt(1, 2);
   gt.images[0].objects = {obj({0, 0, 10, 10}), obj({50, 50, 60, 60}), obj({100, 100, 110, 110}),
-                          obj({150, 0, 200, 50}, 0, true)};
+                          obj({150, 0, 200, 50}, 0, false, true)};
   std::vector<Detection> dets = {{1, 0, 0.9, {0, 0, 10, 10}},      {1, 0, 0.8, {150, 150, 160, 160}},
                                  {1, 0, 0.8, {50, 50, 60, 60}},    {1, 0, 0.7, {0, 150, 10, 160}},
                                  {1, 0, 0.75, {160, 10, 170, 20}},  // absorbed by the crowd: no point
@@ -702,9 +682,10 @@ TEST(ScoreCurves, BestF1IsTheReportsOperatingPoint) {
 
 TEST(ConfusionMatrix, EveryRowAndColumnKindByHand) {
   auto gt = make_gt(2, 2);
-  gt.images[0].objects = {obj({0, 0, 10, 10}, 0),          obj({50, 50, 60, 60}, 1),    obj({100, 100, 110, 110}, 0),
-                          obj({150, 0, 200, 50}, 1, true), obj({0, 100, 10, 110}, 1),   obj({100, 0, 110, 10}, 1),
-                          obj({150, 150, 160, 160}, 0),    obj({150, 150, 160, 162}, 1)};
+  gt.images[0].objects = {obj({0, 0, 10, 10}, 0),       obj({50, 50, 60, 60}, 1),
+                          obj({100, 100, 110, 110}, 0), obj({150, 0, 200, 50}, 1, false, true),
+                          obj({0, 100, 10, 110}, 1),    obj({100, 0, 110, 10}, 1),
+                          obj({150, 150, 160, 160}, 0), obj({150, 150, 160, 162}, 1)};
   std::vector<Detection> dets = {
       {1, 0, 0.9, {0, 0, 10, 10}},        // object 0: (c0, c0)
       {1, 0, 0.85, {50, 50, 60, 60}},     // object 1: (c1, c0)

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <random>
 
+#include "tests/metrics/ground_truth.h"
 #include "metrics/evaluate.h"
 #include "metrics/voc_eval.h"
 
@@ -12,32 +13,10 @@ using namespace cvtk;
 using data::Box;
 using data::Detection;
 
+using cvtk::testing::make_gt;
+using cvtk::testing::obj;
+
 namespace {
-
-data::Dataset make_gt(int images, int classes) {
-  data::Dataset ds;
-  for (int k = 0; k < classes; ++k) ds.classes.push_back("c" + std::to_string(k));
-  for (int i = 0; i < images; ++i) {
-    data::ImageRecord r;
-    r.id = i + 1;
-    r.name = "im" + std::to_string(i);
-    r.width = 200;
-    r.height = 200;
-    ds.images.push_back(r);
-  }
-  return ds;
-}
-
-data::Object obj(Box b, int label = 0, bool difficult = false, bool crowd = false, double area = -1) {
-  data::Object o;
-  o.box = b;
-  o.label = label;
-  o.difficult = difficult;
-  o.crowd = crowd;
-  o.area = area;
-  o.id = 1;
-  return o;
-}
 
 double ap(const data::Dataset& gt, const std::vector<Detection>& dets, const char* protocol) {
   return metrics::evaluate(gt, dets, metrics::protocol_by_name(protocol)).classes.at(0).ap;
