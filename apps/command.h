@@ -10,7 +10,9 @@ namespace cvtk::apps {
 void set_exit_code(int code);
 int exit_code();
 
-// Registered in this order (apps/commands.cpp holds the list).
+// Every command, registered in this order (apps/commands.cpp holds the list): cvtk-models.
 void add_commands(CLI::App& app);
+// The commands that need no LibTorch (apps/commands_without_models.cpp): cvtk (apps/models_program.h).
+void add_commands_without_models(CLI::App& app);
 
 }  // namespace cvtk::apps

@@ -10,6 +10,7 @@ void add_models_command(CLI::App& app);    // apps/models_command.cpp
 void add_classify_command(CLI::App& app);  // apps/classify_command.cpp
 void add_train_command(CLI::App& app);     // apps/train_command.cpp
 void add_eval_command(CLI::App& app);      // apps/eval_command.cpp
+void add_report_command(CLI::App& app);    // apps/report_command.cpp
 void add_predict_command(CLI::App& app);   // apps/predict_command.cpp
 
 void add_commands(CLI::App& app) {
@@ -20,6 +21,7 @@ void add_commands(CLI::App& app) {
   add_classify_command(app);
   add_train_command(app);
   add_eval_command(app);
+  add_report_command(app);
   add_predict_command(app);
 }
 

@@ -4,7 +4,7 @@
 
 #include "apps/command.h"
 #include "apps/image_limit_option.h"
-#include "detection/run_model.h"
+#include "apps/model_eval.h"
 #include "metrics/eval_files.h"
 
 namespace cvtk::apps {
@@ -67,13 +67,7 @@ void add_eval_command(CLI::App& app) {
     o->plots = *plots;
     o->html = *html;
     if (!weights->empty()) {
-      detection::ModelEvalOptions m;
-      m.weights = *weights;
-      m.eval = *o;
-      m.save_detections = *save;
-      m.size = *size;
-      m.soft_nms = *soft;
-      set_exit_code(detection::run_model_eval(m, std::cout));
+      set_exit_code(run_model_eval_command({*weights, *save, *size, *soft}, *o));
       return;
     }
     set_exit_code(metrics::run_eval_files(*o, std::cout));

@@ -1,55 +1,31 @@
 // cvtk: train, evaluate and inspect object detectors. See README.md for every subcommand.
 //
-// Exit codes (README "Exit codes"): 0 success; 1 problems found (`data check`); 2 a usage or input
-// error, or a command that could not do its job; 130 interrupted by a signal. Every error reaches the
-// terminal as one line, "cvtk: error: ...", whatever library raised it.
-#include <cstdio>
-#include <exception>
+// This is the program users run. It has no LibTorch: it runs data, synth and eval on a detections file
+// itself and hands every other command line to cvtk-models (apps/models_program.h), so a command
+// behaves, prints and exits the same whichever program runs it. Exit codes: README "Exit codes".
 #include <string>
 
-#include "apps/command.h"
-#include "apps/error_text.h"
-#include "cvtk_version.h"
 #include "apps/allocator.h"
+#include "apps/cli_main.h"
+#include "apps/command.h"
+#include "apps/models_program.h"
 
-namespace cvtk::apps {
 namespace {
-int g_exit_code = 0;
+
+bool has_command(CLI::App& app, const std::string& name) {
+  return !app.get_subcommands([&](CLI::App* c) { return c->get_name() == name; }).empty();
 }
-void set_exit_code(int code) { g_exit_code = code; }
-int exit_code() { return g_exit_code; }
-}  // namespace cvtk::apps
+
+}  // namespace
 
 int main(int argc, char** argv) {
+  cvtk::apps::keep_command_line(argv);
+  CLI::App app;
+  cvtk::apps::configure_top_level(app);
+  cvtk::apps::add_commands_without_models(app);
+  // Options before the command (--help, --version), no command, or one this program lacks: the model
+  // program, which has every command, answers.
+  if (argc < 2 || !has_command(app, argv[1])) return cvtk::apps::hand_over_to_models();
   cvtk::keep_freed_memory();
-  CLI::App app{"cvtk: train, evaluate and inspect object detectors"};
-  app.set_version_flag("--version", std::string("cvtk ") + CVTK_VERSION);
-  app.require_subcommand(1);
-  app.fallthrough(false);
-  cvtk::apps::add_commands(app);
-  try {
-    // CLI11 reports a misspelt subcommand as "a subcommand is required", and a misspelt flag as a
-    // missing required option: name them instead.
-    if (auto unknown = cvtk::apps::unknown_command_or_option(app, argc, argv)) {
-      std::fprintf(stderr, "cvtk: error: %s\n", unknown->c_str());
-      return 2;
-    }
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "cvtk: error: %s\n", cvtk::apps::usage_error_text(app, e).c_str());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "cvtk: error: %s\n", cvtk::apps::one_line(e.what()).c_str());
-    return 2;
-  } catch (...) {
-    std::fprintf(stderr, "cvtk: error: unknown failure\n");
-    return 2;
-  }
-  return cvtk::apps::exit_code();
+  return cvtk::apps::run_command_line(app, argc, argv);
 }

@@ -1,7 +1,8 @@
-# `cmake --install`: the cvtk program, the static libraries, their headers under include/cvtk in the
-# repository's layout (includes are written from the repository root: #include "detection/detector.h"),
-# cvtk_version.h, and a CMake package: find_package(cvtk) gives cvtk::vision_data, cvtk::vision,
-# cvtk::metrics, cvtk::augment and cvtk::detection. The same names work inside this build (aliases).
+# `cmake --install`: the cvtk program (and cvtk-models, which it starts for the model commands), the
+# static libraries, their headers under include/cvtk in the repository's layout (includes are written
+# from the repository root: #include "detection/detector.h"), cvtk_version.h, and a CMake package:
+# find_package(cvtk) gives cvtk::vision_data, cvtk::vision, cvtk::metrics, cvtk::augment and
+# cvtk::detection. The same names work inside this build (aliases).
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -26,6 +27,9 @@ foreach(part IN LISTS CVTK_LIBRARY_PARTS)
   install(TARGETS cvtk_${part} EXPORT cvtkTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 endforeach()
 install(TARGETS cvtk RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# The program cvtk hands the model commands to (apps/models_program.h); apps/CMakeLists.txt builds the
+# path from bin to here into cvtk.
+install(TARGETS cvtk_models RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/cvtk)
 
 foreach(dir vision metrics augment detection)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir} DESTINATION ${CVTK_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")

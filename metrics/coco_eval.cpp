@@ -49,8 +49,24 @@ struct Cell {
   std::vector<char> gt_ignore, gt_matched;
 };
 
+// Stable order by descending score; cells hold a few detections, so an insertion sort (no allocation)
+// unless they are many.
+void sort_by_score(std::vector<uint32_t>& idx, const std::vector<ClassDetection>& dets) {
+  auto higher = [&](uint32_t a, uint32_t b) { return dets[a].score > dets[b].score; };
+  if (idx.size() > 32) {
+    std::stable_sort(idx.begin(), idx.end(), higher);
+    return;
+  }
+  for (size_t i = 1; i < idx.size(); ++i) {
+    const uint32_t v = idx[i];
+    size_t j = i;
+    for (; j > 0 && higher(v, idx[j - 1]); --j) idx[j] = idx[j - 1];
+    idx[j] = v;
+  }
+}
+
 // COCOeval.evaluateImg's greedy matching of one cell in one area range, at every IoU threshold.
-void match_area_range(const Protocol& p, size_t a, const std::vector<data::Detection>& dets, size_t base, Cell& c,
+void match_area_range(const Protocol& p, size_t a, const std::vector<ClassDetection>& dets, size_t base, Cell& c,
                       FlatDetections& flat) {
   const std::vector<const data::Object*>& cell_gt = c.gt;
   const std::vector<uint32_t>& cell_dt = c.dt;
@@ -69,9 +85,10 @@ void match_area_range(const Protocol& p, size_t a, const std::vector<data::Detec
     flat.npig[a] += !gt_ignore[k];
   }
   // Non-ignored ground truth first, stable.
-  gt_rank.resize(G);
-  std::iota(gt_rank.begin(), gt_rank.end(), 0u);
-  std::stable_sort(gt_rank.begin(), gt_rank.end(), [&](uint32_t x, uint32_t y) { return gt_ignore[x] < gt_ignore[y]; });
+  gt_rank.clear();
+  for (int ignore = 0; ignore < 2; ++ignore)
+    for (size_t k = 0; k < G; ++k)
+      if (gt_ignore[k] == ignore) gt_rank.push_back(static_cast<uint32_t>(k));
   matched.resize(base + D, 0);
   ignored.resize(base + D, 0);
   for (size_t t = 0; t < T; ++t) {
@@ -102,36 +119,62 @@ void match_area_range(const Protocol& p, size_t a, const std::vector<data::Detec
   }
 }
 
+// A cell without ground truth of the class (most cells): nothing matches, and a detection is ignored
+// at every threshold of an area range its box area falls outside.
+void unmatched_cell(const Protocol& p, const std::vector<ClassDetection>& dets, size_t base, const Cell& c,
+                    FlatDetections& flat) {
+  const size_t T = p.iou_thresholds.size(), A = p.area_ranges.size(), D = c.dt.size();
+  const uint16_t all = static_cast<uint16_t>((1u << T) - 1);
+  for (size_t a = 0; a < A; ++a) {
+    flat.matched[a].resize(base + D, 0);
+    flat.ignored[a].resize(base + D, 0);
+  }
+  for (size_t d = 0; d < D; ++d) {
+    const data::Box& b = dets[c.dt[d]].box;
+    const double area = (b.x2 - b.x1) * (b.y2 - b.y1);
+    for (size_t a = 0; a < A; ++a)
+      if (area < p.area_ranges[a].lo || area > p.area_ranges[a].hi) flat.ignored[a][base + d] = all;
+  }
+}
+
 // Walks the class's ground truth and detections image by image (a cell), in ascending image id.
 void match_cells(const Grouping& g, int label, const Protocol& p, int max_det, FlatDetections& flat) {
   const data::Dataset& gt = *g.gt;
-  const auto& dets = *g.dets;
   const auto& gts = g.gt_by_class[label];
-  const auto& dl = g.dets_by_class[label];
+  const std::vector<ClassDetection>& dets = g.det_records_by_class[label];  // cell_dt indexes these
   const size_t A = p.area_ranges.size();
   std::vector<double>& score = flat.score;
   std::vector<uint32_t>& rank = flat.rank;
+  score.reserve(dets.size());
+  rank.reserve(dets.size());
+  for (size_t a = 0; a < A; ++a) {
+    flat.matched[a].reserve(dets.size());
+    flat.ignored[a].reserve(dets.size());
+  }
   size_t gi = 0, di = 0;
   Cell c;
   std::vector<const data::Object*>& cell_gt = c.gt;
   std::vector<uint32_t>& cell_dt = c.dt;
   std::vector<double>& ious = c.ious;
-  while (gi < gts.size() || di < dl.size()) {
-    const uint32_t pos = std::min(gi < gts.size() ? gts[gi].first : UINT32_MAX,
-                                  di < dl.size() ? static_cast<uint32_t>(g.image_position[dl[di]]) : UINT32_MAX);
+  while (gi < gts.size() || di < dets.size()) {
+    const uint32_t pos =
+        std::min(gi < gts.size() ? gts[gi].first : UINT32_MAX, di < dets.size() ? dets[di].position : UINT32_MAX);
     const data::ImageRecord& image = gt.images[g.image_order[pos]];
     ++flat.cells;
     cell_gt.clear();
     cell_dt.clear();
     for (; gi < gts.size() && gts[gi].first == pos; ++gi) cell_gt.push_back(&image.objects[gts[gi].second]);
-    for (; di < dl.size() && static_cast<uint32_t>(g.image_position[dl[di]]) == pos; ++di) cell_dt.push_back(dl[di]);
-    std::stable_sort(cell_dt.begin(), cell_dt.end(),
-                     [&](uint32_t a, uint32_t b) { return dets[a].score > dets[b].score; });
+    for (; di < dets.size() && dets[di].position == pos; ++di) cell_dt.push_back(static_cast<uint32_t>(di));
+    sort_by_score(cell_dt, dets);
     if (cell_dt.size() > static_cast<size_t>(max_det)) cell_dt.resize(max_det);
     const size_t D = cell_dt.size(), G = cell_gt.size(), base = score.size();
     for (size_t d = 0; d < D; ++d) {
       score.push_back(dets[cell_dt[d]].score);
       rank.push_back(static_cast<uint32_t>(d));
+    }
+    if (G == 0) {
+      unmatched_cell(p, dets, base, c, flat);
+      continue;
     }
     ious.assign(D * G, 0.0);
     for (size_t d = 0; d < D; ++d)
@@ -163,57 +206,139 @@ void report_curve_and_operating_point(const Protocol& p, const std::vector<uint1
   fill_operating_point(ctp, cfp, csc, npig, r);
 }
 
-// COCOeval.accumulate for one maxDet, over the detections ranked in `order`.
-void accumulate_max_det(const Protocol& p, const FlatDetections& flat, const std::vector<uint32_t>& order, size_t mi,
-                        Ranked& rk, CocoClassResult& out) {
-  const size_t T = p.iou_thresholds.size(), A = p.area_ranges.size(), M = p.max_dets.size();
+// COCOeval.accumulate's whole curve for one (area range, maxDet, threshold) over the kept detections:
+// cumulative TP and FP, recall and precision at every rank, sampled at the recall points with scores.
+// Run for what the report shows in full (curves, operating point: area all, the largest maxDet).
+void accumulate_curve(const Protocol& p, const FlatDetections& flat, size_t a, size_t mi, size_t t, Ranked& rk,
+                      CocoClassResult& out) {
   ClassReport& r = out.report;
-  std::vector<uint32_t>& kept = rk.kept;
-  std::vector<double>& rc = rk.rc;
-  std::vector<double>& pr = rk.pr;
-  std::vector<double>& sc = rk.sc;
-  std::vector<double>& tps = rk.tps;
-  std::vector<double>& fps = rk.fps;
-  std::vector<double>& q = rk.q;
-  std::vector<double>& s = rk.s;
+  const size_t nd = rk.kept.size(), M = p.max_dets.size();
+  rk.rc.resize(nd);
+  rk.pr.resize(nd);
+  rk.sc.resize(nd);
+  rk.tps.resize(nd);
+  rk.fps.resize(nd);
+  for (size_t i = 0; i < nd; ++i) rk.sc[i] = flat.score[rk.kept[i]];
+  const std::vector<uint16_t>& matched = flat.matched[a];
+  const std::vector<uint16_t>& ignored = flat.ignored[a];
+  const uint16_t bit = static_cast<uint16_t>(1u << t);
+  double tp = 0, fp = 0;
+  for (size_t i = 0; i < nd; ++i) {
+    const uint32_t k = rk.kept[i];
+    if (!(ignored[k] & bit)) ((matched[k] & bit) ? tp : fp) += 1;
+    rk.tps[i] = tp;
+    rk.fps[i] = fp;
+    rk.rc[i] = tp / static_cast<double>(flat.npig[a]);
+    rk.pr[i] = tp / (fp + tp + kSpacing);
+  }
+  out.recall[a][mi][t] = nd ? rk.rc[nd - 1] : 0;
+  sample_curve(rk.rc, rk.pr, rk.sc, p.recall_thresholds, rk.q, rk.s);
+  out.precision[a][mi][t] = rk.q;
+  if (a == 0 && mi + 1 == M) {
+    if (t == 0) {
+      report_curve_and_operating_point(p, ignored, bit, rk, flat.npig[a], r);
+      r.tp = static_cast<size_t>(tp);
+      r.fp = static_cast<size_t>(fp);
+    }
+    if (t == 5) r.precision_curve_75 = rk.q;
+  }
+}
+
+// Per (area range, threshold): the precision at each true positive, in rank order, and the counts.
+struct TruePositives {
+  std::vector<std::vector<double>> precision;  // [a * T + t]
+  std::vector<size_t> tp, fp_extra;            // [a * T + t]
+  std::vector<size_t> fp_all;                  // [a]: detections false at every threshold
+};
+
+// The flat arrays permuted into ranking order, so each maxDet's walk reads them in order.
+struct RankedBits {
+  std::vector<uint32_t> rank;
+  std::vector<std::vector<uint16_t>> matched, ignored;  // [a][i]
+
+  RankedBits(const FlatDetections& flat, const std::vector<uint32_t>& order, size_t A)
+      : rank(order.size()), matched(A, std::vector<uint16_t>(order.size())), ignored(matched) {
+    for (size_t i = 0; i < order.size(); ++i) rank[i] = flat.rank[order[i]];
+    for (size_t a = 0; a < A; ++a)
+      for (size_t i = 0; i < order.size(); ++i) {
+        matched[a][i] = flat.matched[a][order[i]];
+        ignored[a][i] = flat.ignored[a][order[i]];
+      }
+  }
+};
+
+// The walk over the detections ranked below m in their cell, for every area range and threshold at
+// once. Precision is computed only at true positives: recall changes only there, so that is where
+// the recall points are read.
+void count_true_positives(const Protocol& p, const RankedBits& ranked, uint32_t m, TruePositives& tp) {
+  const size_t T = p.iou_thresholds.size(), A = p.area_ranges.size();
+  const uint16_t all = static_cast<uint16_t>((1u << T) - 1);
+  tp.precision.assign(A * T, {});
+  tp.tp.assign(A * T, 0);
+  tp.fp_extra.assign(A * T, 0);
+  tp.fp_all.assign(A, 0);
+  for (size_t i = 0; i < ranked.rank.size(); ++i) {
+    if (ranked.rank[i] >= m) continue;
+    for (size_t a = 0; a < A; ++a) {
+      const uint16_t ig = ranked.ignored[a][i], mt = ranked.matched[a][i];
+      const uint16_t fps = static_cast<uint16_t>(~mt & ~ig & all), tps = static_cast<uint16_t>(mt & ~ig & all);
+      if (fps == all) {
+        ++tp.fp_all[a];
+        continue;
+      }
+      for (size_t t = 0; t < T; ++t) {
+        const uint16_t bit = static_cast<uint16_t>(1u << t);
+        const size_t at = a * T + t;
+        if (fps & bit) ++tp.fp_extra[at];
+        if (!(tps & bit)) continue;
+        const double n = static_cast<double>(++tp.tp[at]);
+        const double f = static_cast<double>(tp.fp_all[a] + tp.fp_extra[at]);
+        tp.precision[at].push_back(n / (f + n + kSpacing));  // COCOeval: tp / (fp + tp + eps)
+      }
+    }
+  }
+}
+
+// COCOeval.accumulate's precision at the recall points and final recall, from the true positives
+// alone. Its precision envelope (the running maximum from the right) at rank i is the largest
+// precision at a true positive at or after i: between true positives precision only falls. The
+// first rank whose recall reaches a point is the rank of the n-th true positive, n the least with
+// n / npig >= point (rank 0 for a point <= 0, whose envelope is the same maximum), or none.
+void sample_from_true_positives(const Protocol& p, std::vector<double>& precision, size_t npig, size_t nd,
+                                std::vector<double>& q, double& recall) {
+  const size_t n_tp = precision.size();
+  for (size_t i = n_tp; i-- > 1;)
+    if (precision[i] > precision[i - 1]) precision[i - 1] = precision[i];
+  const double np = static_cast<double>(npig);
+  const std::vector<double>& points = p.recall_thresholds;
+  q.assign(points.size(), 0.0);
+  size_t n = 1;  // the least n in [1, n_tp] with n / npig >= the point, or n_tp + 1
+  for (size_t r = 0; r < q.size(); ++r) {
+    if (r > 0 && points[r] < points[r - 1]) n = 1;  // points out of order: search from the start
+    while (n <= n_tp && static_cast<double>(n) / np < points[r]) ++n;
+    if (n <= n_tp) q[r] = precision[n - 1];
+  }
+  recall = nd ? static_cast<double>(n_tp) / np : 0;
+}
+
+// COCOeval.accumulate for one maxDet, over the detections ranked in `order`.
+void accumulate_max_det(const Protocol& p, const FlatDetections& flat, const std::vector<uint32_t>& order,
+                        const RankedBits& ranked, size_t mi, Ranked& rk, TruePositives& tp, CocoClassResult& out) {
+  const size_t T = p.iou_thresholds.size(), A = p.area_ranges.size(), M = p.max_dets.size();
   const uint32_t m = static_cast<uint32_t>(p.max_dets[mi]);
-  kept.clear();
-  for (uint32_t i : order)
-    if (flat.rank[i] < m) kept.push_back(i);
-  const size_t nd = kept.size();
-  rc.resize(nd);
-  pr.resize(nd);
-  sc.resize(nd);
-  tps.resize(nd);
-  fps.resize(nd);
-  for (size_t i = 0; i < nd; ++i) sc[i] = flat.score[kept[i]];
+  rk.kept.clear();
+  for (size_t i = 0; i < order.size(); ++i)
+    if (ranked.rank[i] < m) rk.kept.push_back(order[i]);
+  count_true_positives(p, ranked, m, tp);
   for (size_t a = 0; a < A; ++a) {
     if (flat.cells == 0 || flat.npig[a] == 0) continue;  // undefined: stays -1
-    const std::vector<uint16_t>& matched = flat.matched[a];
-    const std::vector<uint16_t>& ignored = flat.ignored[a];
     for (size_t t = 0; t < T; ++t) {
-      const uint16_t bit = static_cast<uint16_t>(1u << t);
-      double tp = 0, fp = 0;
-      for (size_t i = 0; i < nd; ++i) {
-        const uint32_t k = kept[i];
-        if (!(ignored[k] & bit)) ((matched[k] & bit) ? tp : fp) += 1;
-        tps[i] = tp;
-        fps[i] = fp;
-        rc[i] = tp / static_cast<double>(flat.npig[a]);
-        pr[i] = tp / (fp + tp + kSpacing);
+      if (a == 0 && mi + 1 == M && (t == 0 || t == 5)) {
+        accumulate_curve(p, flat, a, mi, t, rk, out);
+        continue;
       }
-      out.recall[a][mi][t] = nd ? rc[nd - 1] : 0;
-      sample_curve(rc, pr, sc, p.recall_thresholds, q, s);
-      out.precision[a][mi][t] = q;
-      // Report curves and the operating point at area "all", the largest maxDet, IoU 0.5 / 0.75.
-      if (a == 0 && mi + 1 == M) {
-        if (t == 0) {
-          report_curve_and_operating_point(p, ignored, bit, rk, flat.npig[a], r);
-          r.tp = static_cast<size_t>(tp);
-          r.fp = static_cast<size_t>(fp);
-        }
-        if (T > 5 && t == 5) r.precision_curve_75 = q;
-      }
+      sample_from_true_positives(p, tp.precision[a * T + t], flat.npig[a], rk.kept.size(), out.precision[a][mi][t],
+                                 out.recall[a][mi][t]);
     }
   }
 }
@@ -274,11 +399,18 @@ CocoClassResult evaluate_coco_class(const Grouping& g, int label, const Protocol
   // One ranking for every area range and maxDet: descending score, ties in (image id, rank) order,
   // which is the flat order. A maxDet m keeps the detections ranked below m in their cell.
   const size_t n = flat.score.size();
+  // A stable sort by score, as a plain sort of (score, flat index) pairs: the pairs are distinct.
+  std::vector<std::pair<double, uint32_t>> keyed(n);
+  for (uint32_t i = 0; i < n; ++i) keyed[i] = {flat.score[i], i};
+  std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  });
   std::vector<uint32_t> order(n);
-  std::iota(order.begin(), order.end(), 0u);
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return flat.score[a] > flat.score[b]; });
+  for (size_t i = 0; i < n; ++i) order[i] = keyed[i].second;
   Ranked ranked;
-  for (size_t mi = 0; mi < M; ++mi) accumulate_max_det(p, flat, order, mi, ranked, out);
+  TruePositives tp;
+  const RankedBits bits(flat, order, A);
+  for (size_t mi = 0; mi < M; ++mi) accumulate_max_det(p, flat, order, bits, mi, ranked, tp, out);
 
   fill_class_numbers(p, out);
   return out;

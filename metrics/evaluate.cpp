@@ -21,7 +21,7 @@ namespace cvtk::metrics {
 namespace detail {
 
 Grouping group(const data::Dataset& gt, const std::vector<data::Detection>& dets, const std::vector<char>& kept,
-               const std::vector<int>& classes) {
+               const std::vector<uint32_t>& det_image, const std::vector<int>& classes) {
   Grouping g;
   g.gt = &gt;
   g.dets = &dets;
@@ -30,10 +30,8 @@ Grouping group(const data::Dataset& gt, const std::vector<data::Detection>& dets
   std::iota(g.image_order.begin(), g.image_order.end(), size_t(0));
   std::stable_sort(g.image_order.begin(), g.image_order.end(),
                    [&](size_t a, size_t b) { return gt.images[a].id < gt.images[b].id; });
-  std::unordered_map<int64_t, uint32_t> position;
-  position.reserve(gt.images.size() * 2);
-  for (size_t p = 0; p < g.image_order.size(); ++p)
-    position.emplace(gt.images[g.image_order[p]].id, static_cast<uint32_t>(p));
+  std::vector<uint32_t> position(gt.images.size());
+  for (size_t p = 0; p < g.image_order.size(); ++p) position[g.image_order[p]] = static_cast<uint32_t>(p);
   const size_t num_classes = gt.classes.size();
   g.gt_by_class.assign(num_classes, {});
   g.dets_by_class.assign(num_classes, {});
@@ -42,15 +40,32 @@ Grouping group(const data::Dataset& gt, const std::vector<data::Detection>& dets
     for (size_t j = 0; j < objects.size(); ++j)
       g.gt_by_class[objects[j].label].emplace_back(static_cast<uint32_t>(p), static_cast<uint32_t>(j));
   }
+  // Detections in (image position, input order) order by a counting sort over positions, then dealt
+  // to their classes in that order: each class's list comes out as a stable sort by position would
+  // leave it.
   g.image_position.assign(dets.size(), -1);
+  std::vector<uint32_t> start(g.image_order.size() + 1, 0), per_class(num_classes, 0);
   for (size_t i = 0; i < dets.size(); ++i) {
     if (!kept[i]) continue;
-    g.image_position[i] = position.at(dets[i].image_id);
-    g.dets_by_class[dets[i].label].push_back(static_cast<uint32_t>(i));
+    const uint32_t p = position[det_image[i]];
+    g.image_position[i] = p;
+    ++start[p + 1];
+    ++per_class[dets[i].label];
   }
-  for (auto& list : g.dets_by_class)
-    std::stable_sort(list.begin(), list.end(),
-                     [&](uint32_t a, uint32_t b) { return g.image_position[a] < g.image_position[b]; });
+  for (size_t p = 0; p < g.image_order.size(); ++p) start[p + 1] += start[p];
+  std::vector<uint32_t> by_position(start.back());
+  for (size_t i = 0; i < dets.size(); ++i)
+    if (kept[i]) by_position[start[g.image_position[i]]++] = static_cast<uint32_t>(i);
+  g.det_records_by_class.assign(num_classes, {});
+  for (size_t k = 0; k < num_classes; ++k) {
+    g.dets_by_class[k].reserve(per_class[k]);
+    g.det_records_by_class[k].reserve(per_class[k]);
+  }
+  for (uint32_t i : by_position) {
+    const data::Detection& d = dets[i];
+    g.dets_by_class[d.label].push_back(i);
+    g.det_records_by_class[d.label].push_back({d.box, d.score, static_cast<uint32_t>(g.image_position[i])});
+  }
   return g;
 }
 
@@ -76,15 +91,42 @@ void check_ground_truth(const data::Dataset& gt, const Protocol& protocol, Repor
 
 // Coverage: an image without any detection is easy to miss in a mAP, and usually means the
 // detections refer to the images by ids the ground truth does not use.
-void count_coverage(const data::Dataset& gt, const std::vector<data::Detection>& dets,
-                    const std::unordered_map<int64_t, size_t>& image_index, Report& report) {
+void count_coverage(const data::Dataset& gt, const std::vector<uint32_t>& det_image, Report& report) {
   std::vector<char> has(gt.images.size(), 0);
-  for (const auto& d : dets) has[image_index.at(d.image_id)] = 1;
+  for (uint32_t i : det_image) has[i] = 1;
   report.images_with_detections = static_cast<size_t>(std::count(has.begin(), has.end(), 1));
   if (report.images_with_detections < report.images)
     report.warnings.push_back("detections on only " + std::to_string(report.images_with_detections) + " of " +
                               std::to_string(report.images) + " ground-truth images (" +
                               std::to_string(report.images - report.images_with_detections) + " have none)");
+}
+
+// Each detection's index in gt.images. The checks are detail::detection_images' (input_checks.h),
+// which runs, and words the error, when one fails; the image of the previous detection is tried first,
+// as detections usually come image by image.
+std::vector<uint32_t> checked_detection_images(const data::Dataset& gt, const std::vector<data::Detection>& dets,
+                                               const std::unordered_map<int64_t, size_t>& image_index) {
+  std::vector<uint32_t> image(dets.size());
+  int64_t last_id = 0;
+  size_t last = static_cast<size_t>(-1);
+  const int num_classes = static_cast<int>(gt.classes.size());
+  for (size_t i = 0; i < dets.size(); ++i) {
+    const data::Detection& d = dets[i];
+    if (last == static_cast<size_t>(-1) || d.image_id != last_id) {
+      const auto it = image_index.find(d.image_id);
+      last = it == image_index.end() ? static_cast<size_t>(-1) : it->second;
+      last_id = d.image_id;
+    }
+    const bool finite = std::isfinite(d.score) && std::isfinite(d.box.x1) && std::isfinite(d.box.y1) &&
+                        std::isfinite(d.box.x2) && std::isfinite(d.box.y2);
+    if (last == static_cast<size_t>(-1) || d.label < 0 || d.label >= num_classes || !finite || d.box.x2 < d.box.x1 ||
+        d.box.y2 < d.box.y1) {
+      detail::detection_images(gt, dets, image_index);  // throws, naming the first bad detection
+      throw std::logic_error("evaluate: a detection failed a check that detection_images passed");
+    }
+    image[i] = static_cast<uint32_t>(last);
+  }
+  return image;
 }
 
 // Class subset.
@@ -177,12 +219,12 @@ Report evaluate(const data::Dataset& gt, const std::vector<data::Detection>& det
   // Validate what the readers cannot: detections built in memory.
   const std::unordered_map<int64_t, size_t> image_index = detail::index_images(gt);
   check_ground_truth(gt, protocol, report);
-  detail::detection_images(gt, dets, image_index);
-  count_coverage(gt, dets, image_index, report);
+  const std::vector<uint32_t> det_image = checked_detection_images(gt, dets, image_index);
+  count_coverage(gt, det_image, report);
   const std::vector<int> classes = selected_classes(gt, protocol);
   const std::vector<char> kept = kept_detections(dets, protocol, report);
 
-  const detail::Grouping g = detail::group(gt, dets, kept, classes);
+  const detail::Grouping g = detail::group(gt, dets, kept, det_image, classes);
   report.classes.resize(classes.size());
   if (protocol.kind == ProtocolKind::kCoco)
     evaluate_coco(g, classes, protocol, report);

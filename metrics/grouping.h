@@ -9,6 +9,14 @@
 
 namespace cvtk::metrics::detail {
 
+// A detection as the COCO matching walk reads it, stored with its class so the walk reads memory in
+// order instead of gathering from the whole detection list.
+struct ClassDetection {
+  data::Box box;
+  double score;
+  uint32_t position;  // its image's position in Grouping::image_order
+};
+
 struct Grouping {
   const data::Dataset* gt = nullptr;
   const std::vector<data::Detection>* dets = nullptr;
@@ -19,10 +27,12 @@ struct Grouping {
   // (image position, input order) order.
   std::vector<std::vector<std::pair<uint32_t, uint32_t>>> gt_by_class;
   std::vector<std::vector<uint32_t>> dets_by_class;
+  std::vector<std::vector<ClassDetection>> det_records_by_class;  // parallel to dets_by_class
 };
 
-// kept: which detections take part (score threshold, per-image cap already applied by the caller).
+// kept: which detections take part (score threshold, per-image cap already applied by the caller);
+// det_image: each detection's index in gt.images (the caller has checked every detection).
 Grouping group(const data::Dataset& gt, const std::vector<data::Detection>& dets, const std::vector<char>& kept,
-               const std::vector<int>& classes);
+               const std::vector<uint32_t>& det_image, const std::vector<int>& classes);
 
 }  // namespace cvtk::metrics::detail

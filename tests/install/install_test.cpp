@@ -113,6 +113,10 @@ TEST(Install, ExampleBuiltAgainstThePrefixDetectsAsPredictDoes) {
   EXPECT_TRUE(fs::exists(prefix / "include" / "cvtk" / "vision" / "data" / "annotation.h"));
   EXPECT_TRUE(fs::exists(prefix / "include" / "cvtk" / "cvtk_version.h"));
   EXPECT_TRUE(fs::exists(prefix / "bin" / "cvtk"));
+  // The installed cvtk finds the model program it hands train, predict and --help to.
+  r = run_shell(cvtk::testing::quoted(prefix / "bin" / "cvtk") + " train --help 2>&1");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("--epochs"), std::string::npos) << r.output;
   const fs::path cmake_dir = installed_cmake_dir(prefix);
   ASSERT_FALSE(cmake_dir.empty()) << "no cvtkConfig.cmake under " << prefix;
   for (const char* f : {"cvtkConfig.cmake", "cvtkConfigVersion.cmake", "cvtkTargets.cmake"})

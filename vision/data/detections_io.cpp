@@ -10,6 +10,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "vision/data/coco_results_fast.h"
 #include "vision/data/errors.h"
 #include "vision/data/file_util.h"
 #include "vision/data/issue_sink.h"
@@ -91,6 +92,14 @@ bool outside(const Box& b, const ImageRecord& r) { return b.x1 < 0 || b.y1 < 0 |
 }  // namespace
 
 DetectionSet read_coco_results(const fs::path& path, const Dataset& gt, const DetectionReadOptions& options) {
+  // The common shape in one parallel pass (coco_results_fast.h); the general reader for everything
+  // else and for every error.
+  if (auto fast = detail::read_coco_results_fast(path, gt, options)) return std::move(*fast);
+  return detail::read_coco_results_general(path, gt, options);
+}
+
+DetectionSet detail::read_coco_results_general(const fs::path& path, const Dataset& gt,
+                                               const DetectionReadOptions& options) {
   const std::string file = path.string();
   const simdjson::padded_string bytes = detail::load_json_bytes(path);
   simdjson::dom::parser parser;
