@@ -185,6 +185,7 @@ struct Loader::Impl {
   LoaderStats stats;
   std::shared_ptr<TensorPool> pool;
   DecodeCache cache;
+  size_t order_size;  // records per epoch
 
   Impl(const data::Dataset& d, Pipeline p, LoaderOptions o)
       : dataset(d),
@@ -194,10 +195,11 @@ struct Loader::Impl {
         nice_observer(arena, options.nice),
         // Enough for the queue, the batches in flight and a few held by the consumer.
         pool(std::make_shared<TensorPool>(static_cast<size_t>(std::max(1, options.prefetch_batches)) + 4)),
-        cache(options.cache_mb * (size_t(1) << 20)) {}
+        cache(options.cache_mb * (size_t(1) << 20)),
+        order_size(options.order ? options.order(0).size() : dataset.images.size()) {}
 
   size_t batch_count() const {
-    const size_t n = dataset.images.size(), b = static_cast<size_t>(options.batch_size);
+    const size_t n = order_size, b = static_cast<size_t>(options.batch_size);
     return options.drop_last ? n / b : (n + b - 1) / b;
   }
 
@@ -216,13 +218,13 @@ struct Loader::Impl {
 
   void begin(int epoch) {
     halt();
-    std::vector<size_t> order(dataset.images.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    if (options.shuffle && order.size() > 1) {
-      Rng rng(options.seed, static_cast<uint64_t>(epoch), 0, 2);
-      for (size_t i = order.size() - 1; i > 0; --i)
-        std::swap(order[i], order[static_cast<size_t>(rng.integer(0, static_cast<int64_t>(i)))]);
-    }
+    std::vector<size_t> order =
+        options.order ? options.order(epoch) : epoch_order(dataset.images.size(), options.seed, epoch, options.shuffle);
+    if (order.size() != order_size)
+      throw std::logic_error("Loader: epoch " + std::to_string(epoch) + "'s order has " + std::to_string(order.size()) +
+                             " records, epoch 0's " + std::to_string(order_size));
+    for (size_t i : order)
+      if (i >= dataset.images.size()) throw std::logic_error("Loader: record " + std::to_string(i) + " out of range");
     {
       std::lock_guard<std::mutex> lock(mutex);
       producing = true;
@@ -468,6 +470,17 @@ std::optional<Batch> Loader::next() {
 }
 
 size_t Loader::batches_per_epoch() const { return impl_->batch_count(); }
+
+std::vector<size_t> epoch_order(size_t n, uint64_t seed, int epoch, bool shuffle) {
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  if (shuffle && n > 1) {
+    Rng rng(seed, static_cast<uint64_t>(epoch), 0, 2);
+    for (size_t i = n - 1; i > 0; --i)
+      std::swap(order[i], order[static_cast<size_t>(rng.integer(0, static_cast<int64_t>(i)))]);
+  }
+  return order;
+}
 
 LoaderStats Loader::stats() const {
   std::lock_guard<std::mutex> lock(impl_->mutex);

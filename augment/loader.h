@@ -33,6 +33,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -80,7 +81,15 @@ struct LoaderOptions {
   // Keep decoded images in memory across epochs, up to this many MiB (0: decode every time). See
   // decode_cache.h: batches are the same with or without it; only the decode time goes.
   size_t cache_mb = 0;
+  // When set, each epoch's record order (indices into the dataset, each at most once) instead of
+  // epoch_order's: a distributed run's shard of the epoch (detection/distributed/sharded_sampler.h).
+  // Every epoch's order must have the length of epoch 0's, the one batches_per_epoch() counts.
+  std::function<std::vector<size_t>(int epoch)> order;
 };
+
+// The record order of an epoch when LoaderOptions::order is not set: 0..n-1, Fisher-Yates shuffled with
+// Rng(seed, epoch, 0, 2) when shuffle is on.
+std::vector<size_t> epoch_order(size_t n, uint64_t seed, int epoch, bool shuffle);
 
 // Totals since the loader was made, over every epoch produced (a bad file is counted and listed once
 // per epoch it is met in).

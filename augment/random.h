@@ -5,7 +5,8 @@
 // distributions), so they are the same with any standard library.
 //
 // Streams used by cvtk: 0 = the augmentation of dataset record `index` in `epoch`;
-// 1 = the size chosen for batch `index`; 2 = the shuffle of an epoch (index 0).
+// 1 = the size chosen for batch `index`; 2 = the shuffle of an epoch (index 0); 3 = the anchor and RoI
+// sampling of record `index` at training step `epoch` (detection/train_session.h training_targets).
 #include <cstdint>
 #include <random>
 

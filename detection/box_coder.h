@@ -5,6 +5,10 @@
 // where (x, y) are centres. The weights are the inverse of the target standard deviations: (1, 1, 1, 1)
 // for the RPN, (10, 10, 5, 5) for the R-CNN head (stds 0.1, 0.1, 0.2, 0.2). Decoding clamps dw and dh at
 // log(1000 / 16) so a wild prediction cannot overflow exp().
+//
+// Devices: any. CPU float tensors that autograd does not track take scalar loops over their data
+// (the same float operations in the same order); everything else, CUDA included, takes the ATen
+// tensor path, which runs where the tensors are.
 #include <torch/types.h>
 
 #include <array>

@@ -83,6 +83,7 @@ void save_checkpoint(const std::filesystem::path& file, const ModelInfo& info, c
   a.write("batch_in_epoch", c10::IValue(int64_t(state.batch_in_epoch)));
   a.write("best_metric", c10::IValue(state.best_metric));
   a.write("best_epoch", c10::IValue(int64_t(state.best_epoch)));
+  a.write("world_size", c10::IValue(int64_t(state.world_size)));
   a.write("options", c10::IValue(options_text));
   a.write("rng", at::detail::getDefaultCPUGenerator().get_state(), true);
   torch::serialize::OutputArchive m;
@@ -137,6 +138,7 @@ Checkpoint read_checkpoint(const std::filesystem::path& file, torch::optim::Opti
   c.state.batch_in_epoch = read_value(a, "batch_in_epoch", file).toInt();
   c.state.best_metric = read_value(a, "best_metric", file).toDouble();
   c.state.best_epoch = int(read_value(a, "best_epoch", file).toInt());
+  if (a.try_read("world_size", v)) c.state.world_size = int(v.toInt());
   c.options_text = read_value(a, "options", file).toStringRef();
   torch::serialize::InputArchive m;
   if (!a.try_read("model", m)) throw std::runtime_error(file.string() + ": entry 'model' missing");

@@ -6,8 +6,8 @@
 // (name, classes, head width), the inference options (detection/inference_options.h: "size" and
 // "inference_*" entries; checkpoints written before those entries existed read the defaults with their
 // "size"), training state (completed epochs, optimisation steps,
-// batches done in the current epoch, best metric), the resolved options as config text, the default
-// CPU generator's state, and sub-archives "model", "ema" (when enabled) and "optimizer".
+// batches done in the current epoch, best metric, world size: 1 when absent), the resolved options as config text, the
+// default CPU generator's state, and sub-archives "model", "ema" (when enabled) and "optimizer".
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -34,6 +34,7 @@ struct TrainState {
   long batch_in_epoch = 0;  // batches of epoch `epoch` already trained (interrupted runs)
   double best_metric = -1;  // best validation mAP@0.5 so far
   int best_epoch = 0;
+  int world_size = 1;  // processes of the run that wrote it (batch_in_epoch counts its global batches)
 };
 
 struct Checkpoint {

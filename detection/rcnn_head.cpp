@@ -45,7 +45,8 @@ RoiTargets RcnnHeadImpl::select_training_rois(const std::vector<torch::Tensor>& 
     auto boxes = options_.add_ground_truth && gt.boxes.size(0) ? torch::cat({proposals[i], gt.boxes}) : proposals[i];
     auto iou = gt.boxes.size(0) ? box_iou(gt.boxes, boxes) : torch::zeros({0, boxes.size(0)});
     auto m = match_boxes(iou, boxes.size(0), options_.match);
-    auto [pos, neg] = sample_balanced(m.index, options_.batch_per_image, options_.positive_fraction);
+    auto [pos, neg] = sample_balanced(m.index, options_.batch_per_image, options_.positive_fraction,
+                                      sampling_generator(gt.sampling_seed, 1));
     auto chosen = torch::cat({pos, neg});
     auto chosen_boxes = boxes.index_select(0, chosen);
     auto l = torch::zeros({chosen.numel()}, torch::kInt64);

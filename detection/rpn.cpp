@@ -56,8 +56,12 @@ namespace {
 // ATen's topk took ~0.2 ms for 2000 of 10000 on 2 cores; a selection then a sort of the k winners
 // takes a fraction of that.
 std::tuple<torch::Tensor, torch::Tensor> top_k(const torch::Tensor& scores_in, int64_t k) {
-  if (!(scores_in.device().is_cpu() && scores_in.scalar_type() == torch::kFloat && scores_in.dim() == 1))
-    return scores_in.topk(k);
+  if (!(scores_in.device().is_cpu() && scores_in.scalar_type() == torch::kFloat && scores_in.dim() == 1)) {
+    // Other devices and dtypes: a stable descending sort gives the same order (ties by lower index,
+    // NaN first); topk leaves the order of ties to the device's kernel.
+    auto [values, idx] = scores_in.sort(/*stable=*/true, /*dim=*/-1, /*descending=*/true);
+    return {values.narrow(-1, 0, k), idx.narrow(-1, 0, k)};
+  }
   const auto scores = scores_in.contiguous();
   const float* s = scores.data_ptr<float>();
   const int64_t n = scores.numel();
@@ -120,7 +124,8 @@ RpnLosses RegionProposalImpl::loss(const RpnOutput& out, const std::vector<Groun
       const auto& gt = targets[i].boxes;
       auto iou = gt.size(0) ? box_iou(gt, out.anchors) : torch::zeros({0, out.anchors.size(0)});
       m = match_boxes(iou, out.anchors.size(0), options_.match);
-      std::tie(pos, neg) = sample_balanced(m.index, options_.batch_per_image, options_.positive_fraction);
+      std::tie(pos, neg) = sample_balanced(m.index, options_.batch_per_image, options_.positive_fraction,
+                                           sampling_generator(targets[i].sampling_seed, 0));
     }
     auto l = out.logits[int64_t(i)];
     logits.push_back(l.index_select(0, pos));

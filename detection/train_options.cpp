@@ -99,6 +99,8 @@ std::string to_config_text(const TrainOptions& o) {
     << "loader-threads=" << o.loader_threads << "\n"
     << "cache-mb=" << o.cache_mb << "\n"
     << "device=" << quote(o.device) << "\n"
+    << "sync-bn=" << (o.sync_bn ? "true" : "false") << "\n"
+    << "dist-timeout=" << data::format_number(o.dist_timeout) << "\n"
     << "time-limit=" << data::format_number(o.time_limit_minutes) << "\n"
     << "log-every=" << o.log_every << "\n"
     << "max-steps=" << o.max_steps << "\n"
@@ -157,6 +159,8 @@ void check_train_options(const TrainOptions& o) {
   at_least("--threads", o.threads, 0);
   at_least("--loader-threads", o.loader_threads, 0);
   at_least("--cache-mb", o.cache_mb, -1);
+  within("--nproc", o.nproc, 1, 1024);
+  real("--dist-timeout", o.dist_timeout, 0, 86400, true, false);
   real("--time-limit", o.time_limit_minutes, 0, inf, false, false);
   at_least("--log-every", o.log_every, 1);
   at_least("--max-steps", o.max_steps, 0);
@@ -246,6 +250,8 @@ TrainOptions from_config_text(const std::string& text, const std::string& source
       {"loader-threads", integer(o.loader_threads)},
       {"cache-mb", integer(o.cache_mb)},
       {"device", str(o.device)},
+      {"sync-bn", [&](const std::string& v) { o.sync_bn = (v == "true" || v == "1"); }},
+      {"dist-timeout", real(o.dist_timeout)},
       {"time-limit", real(o.time_limit_minutes)},
       {"log-every", integer(o.log_every)},
       {"max-steps", integer(o.max_steps)},

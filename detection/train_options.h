@@ -44,6 +44,12 @@ struct TrainOptions {
   int cache_mb = -1;       // decoded training images kept in memory, MiB (0 = none, -1 = auto:
                            // an eighth of the memory available at start, at most 1024)
   std::string device = "cpu";
+  // Data parallel (detection/distributed/): `batch` and `lr` are one process's; with W processes the
+  // global batch is W x batch and the learning rate W x lr (linear scaling rule). Launched by --nproc
+  // (not stored: an invocation's choice) or by a torchrun-style environment.
+  int nproc = 1;                  // local worker processes `cvtk train` starts itself (1: this process trains)
+  bool sync_bn = false;           // BatchNorm statistics over the global batch (all-reduced in the forward)
+  double dist_timeout = 300;      // seconds a collective or the rendezvous waits before the run fails
   double time_limit_minutes = 0;  // stop (checkpointing) once exceeded; 0 = no limit
   int log_every = 20;             // plain-line progress every N steps when not on a terminal
   int max_steps = 0;              // stop after this many optimiser steps in total (tests); 0 = none

@@ -3,6 +3,8 @@
 #include <fstream>
 #include <thread>
 
+#include "augment/random.h"
+#include "detection/distributed/sharded_sampler.h"
 #include "detection/init_weights.h"
 #include "detection/train_device.h"
 #include "detection/train_optimizer.h"
@@ -42,12 +44,21 @@ TrainOptions resumed_options(const TrainOptions& given, const Checkpoint& c) {
   saved.log_every = given.log_every;
   if (given.threads > 0) saved.threads = given.threads;
   if (given.loader_threads > 0) saved.loader_threads = given.loader_threads;
+  saved.dist_timeout = given.dist_timeout;
   return saved;
 }
 
 }  // namespace
 
-TrainSession::TrainSession(TrainOptions o, std::FILE* out) : out_(out) {
+std::vector<GroundTruth> training_targets(const augment::Batch& b, torch::Device device, uint64_t seed, long step) {
+  std::vector<GroundTruth> gts;
+  for (size_t i = 0; i < b.targets.size(); ++i)
+    gts.push_back({b.targets[i].boxes.to(device), b.targets[i].labels.to(device),
+                   augment::Rng(seed, uint64_t(step), b.indices[i], 3).next()});
+  return gts;
+}
+
+TrainSession::TrainSession(TrainOptions o, std::FILE* out, const distributed::World& w) : world(w), out_(out) {
   resuming = !o.resume.empty();
   Checkpoint resumed;
   if (resuming) {
@@ -60,7 +71,7 @@ TrainSession::TrainSession(TrainOptions o, std::FILE* out) : out_(out) {
   o.init_weights = absolute_or_empty(o.init_weights);
 
   const int hw = int(std::max(1u, std::thread::hardware_concurrency()));
-  torch::set_num_threads(o.threads > 0 ? o.threads : hw);
+  torch::set_num_threads(distributed::threads_per_process(o.threads, hw, world.local_size));
   check_train_options(o);
   const InferenceOptions inference = validation_inference(o);
   inference.check();
@@ -108,21 +119,15 @@ TrainSession::TrainSession(TrainOptions o, std::FILE* out) : out_(out) {
     state = resumed.state;
   }
 
-  augment::LoaderOptions lo;
-  lo.batch_size = o.batch;
-  lo.shuffle = true;
-  lo.drop_last = train_set.images.size() > size_t(o.batch);
-  lo.seed = o.seed;
-  lo.threads = o.loader_threads;
-  lo.cache_mb = o.cache_mb >= 0 ? size_t(o.cache_mb) : auto_cache_mb();
-  cache_mb_ = lo.cache_mb;
-  lo.nice = 10;  // the model's threads first; the loader needs only a small share of the cores
-  lo.sizes = o.multiscale.empty() ? std::vector<int>{o.size} : o.multiscale;
-  loader = std::make_unique<augment::Loader>(train_set, pipeline, lo);
-  steps_per_epoch = long(loader->batches_per_epoch());
+  make_loader(o, hw);
   if (o.schedule.kind == "step" && o.schedule.step_epochs.empty())
     o.schedule.step_epochs = {std::max(1, o.epochs * 2 / 3), std::max(1, o.epochs * 8 / 9)};
-  schedule = std::make_unique<LrSchedule>(o.schedule, steps_per_epoch, o.epochs);
+  lr_scale = world.size;  // the linear scaling rule: --lr is one process's rate
+  LrScheduleOptions scaled = o.schedule;
+  scaled.base *= lr_scale;
+  schedule = std::make_unique<LrSchedule>(scaled, steps_per_epoch, o.epochs);
+  if (resuming) continue_position(resumed.state.world_size, o.batch);
+  state.world_size = world.size;
   options = std::move(o);
 }
 
@@ -151,9 +156,18 @@ void TrainSession::open_run_directory() {
                resuming           ? "; resumed"
                : run_dir.existing ? "; --exist-ok: writing into it"
                                   : "");
-  std::fprintf(out_, "threads: %d LibTorch, %s loader; decoded-image cache up to %zu MiB; device %s\n",
-               torch::get_num_threads(), o.loader_threads > 0 ? std::to_string(o.loader_threads).c_str() : "all",
+  std::fprintf(out_, "threads: %d LibTorch, %s loader%s; decoded-image cache up to %zu MiB; device %s\n",
+               torch::get_num_threads(), loader_threads_ > 0 ? std::to_string(loader_threads_).c_str() : "all",
+               world.local_size > 1 && o.threads == 0 ? " per process (the cores shared by the local processes)" : "",
                cache_mb_, o.device.c_str());
+  if (world.distributed())
+    std::fprintf(out_,
+                 "distributed: %d processes (%s), %d per machine; global batch %d x %d = %d; lr %s x %d = %s for the "
+                 "global batch (linear scaling: --lr is one process's rate with --batch images); collective "
+                 "timeout %s s\n",
+                 world.size, world.describe().c_str(), world.local_size, o.batch, world.size, o.batch * world.size,
+                 data::format_number(o.schedule.base).c_str(), world.size,
+                 data::format_number(o.schedule.base * lr_scale).c_str(), data::format_number(o.dist_timeout).c_str());
   std::fprintf(out_, "inference: %s%s\n", info.inference.describe().c_str(),
                validate_on ? " (validation; stored in the checkpoints)" : " (stored in the checkpoints)");
   std::fprintf(out_, "schedule: %s; %ld steps/epoch\npipeline:\n%s\noptions:\n%s", schedule->describe().c_str(),
@@ -161,7 +175,50 @@ void TrainSession::open_run_directory() {
   if (resuming)
     std::fprintf(out_, "resuming %s at epoch %d, step %ld (batch %ld of the epoch)\n", o.resume.string().c_str(),
                  state.epoch + 1, state.step, state.batch_in_epoch);
+  if (!resize_note_.empty()) std::fprintf(out_, "resume: %s\n", resize_note_.c_str());
   std::fflush(out_);
+}
+
+// The training loader: this rank's shard of every epoch when the run is data parallel.
+void TrainSession::make_loader(const TrainOptions& o, int hw) {
+  augment::LoaderOptions lo;
+  lo.batch_size = o.batch;
+  lo.shuffle = true;
+  lo.drop_last = train_set.images.size() > size_t(o.batch);
+  lo.seed = o.seed;
+  lo.threads = o.loader_threads > 0 || world.local_size == 1 ? o.loader_threads : std::max(1, hw / world.local_size);
+  if (world.distributed()) {
+    distributed::ShardOptions so{train_set.images.size(), o.batch, world.rank, world.size, o.seed};
+    distributed::global_batches(so);  // throws when the dataset is smaller than one global batch
+    lo.order = [so](int epoch) { return distributed::shard_of_epoch(so, epoch); };
+  }
+  lo.cache_mb = o.cache_mb >= 0 ? size_t(o.cache_mb) : auto_cache_mb();
+  cache_mb_ = lo.cache_mb;
+  loader_threads_ = lo.threads;
+  lo.nice = 10;  // the model's threads first; the loader needs only a small share of the cores
+  lo.sizes = o.multiscale.empty() ? std::vector<int>{o.size} : o.multiscale;
+  loader = std::make_unique<augment::Loader>(train_set, pipeline, lo);
+  steps_per_epoch = long(loader->batches_per_epoch());
+}
+
+void TrainSession::continue_position(int saved_world, int batch) {
+  const long saved_done = state.batch_in_epoch;
+  if (saved_world != world.size && saved_done > 0) {
+    // The saved run's global batches were saved_world x batch images; continue at the first global
+    // batch of this world size that starts at or before the images already trained (the same epoch
+    // permutation: a few images may be trained twice, none skipped).
+    const long images = saved_done * saved_world * batch;
+    state.batch_in_epoch = images / (long(world.size) * batch);
+    resize_note_ = "the saved run had " + std::to_string(saved_world) + " processes: " + std::to_string(images) +
+                   " images of epoch " + std::to_string(state.epoch + 1) + " done; continuing at global batch " +
+                   std::to_string(state.batch_in_epoch + 1) + " of " + std::to_string(world.size) + " x " +
+                   std::to_string(batch);
+  }
+}
+
+void TrainSession::adopt_run_directory(const std::filesystem::path& dir) {
+  options.out = dir;
+  options_text = to_config_text(options);
 }
 
 void TrainSession::mark_checkpoint_written() { kept_ = true; }

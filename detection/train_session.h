@@ -13,6 +13,8 @@
 #include "augment/loader.h"
 #include "augment/pipeline.h"
 #include "detection/checkpoint.h"
+#include "detection/distributed/world.h"
+#include "detection/ground_truth.h"
 #include "detection/lr_schedule.h"
 #include "detection/train_log.h"
 #include "detection/train_options.h"
@@ -20,14 +22,24 @@
 
 namespace cvtk::detection {
 
+// A training batch's ground truth on `device`. Each image's anchor and RoI sampling draws from its
+// own stream, augment::Rng(seed, step, record, 3) (GroundTruth::sampling_seed), so an image is
+// sampled the same whether one process or W train the global batch of that step.
+std::vector<GroundTruth> training_targets(const augment::Batch& batch, torch::Device device, uint64_t seed, long step);
+
 class TrainSession {
  public:
-  TrainSession(TrainOptions options, std::FILE* out);
+  // world: this process's place in a data-parallel run (one process by default). Each rank trains
+  // on its shard of every epoch (distributed/sharded_sampler.h) with the learning rate scaled by the
+  // world size; only rank 0 opens the run directory.
+  TrainSession(TrainOptions options, std::FILE* out, const distributed::World& world = {});
   ~TrainSession();
   TrainSession(const TrainSession&) = delete;
   TrainSession& operator=(const TrainSession&) = delete;
 
   void open_run_directory();
+  // Ranks other than 0: the run directory rank 0 opened (for messages; they write nothing).
+  void adopt_run_directory(const std::filesystem::path& dir);
   // A checkpoint of this run exists now: the run directory is kept whatever happens next.
   void mark_checkpoint_written();
   // The file names of the given images of the training set, for messages ("a.jpg b.jpg").
@@ -50,10 +62,18 @@ class TrainSession {
   TrainState state;
   data::OutputDir run_dir;
   std::unique_ptr<EpochLog> csv, jsonl;
+  distributed::World world;
+  double lr_scale = 1;  // the schedule's rates are options.schedule's x lr_scale (= world size)
 
  private:
+  void make_loader(const TrainOptions& options, int cores);
+  // A resumed run with another world size: where in the epoch it continues.
+  void continue_position(int saved_world, int batch);
+
   std::FILE* out_;
   size_t cache_mb_ = 0;
+  int loader_threads_ = 0;
+  std::string resize_note_;
   // What open_run_directory created, undone on destruction until a checkpoint is written.
   bool fresh_ = false, kept_ = false;
   std::filesystem::path created_;

@@ -10,8 +10,16 @@
 
 namespace cvtk::detection {
 
+namespace distributed {
+class ProcessGroup;
+}
+
 // VOC (all-point) and VOC07 mAP@0.5, COCO AP and AP50 on `val`. batch and threads as prediction uses them.
+// With a process group of several ranks (each passing the same weights), each rank predicts whole
+// batches b with b % world == rank, the detections are gathered in the single-process order and rank
+// 0 computes the figures (equal to one process's: the same batches, the same order); other ranks
+// return -1 figures.
 Validation validate(const ModelInfo& info, const vision::StateDict& weights, const data::Dataset& val, int batch,
-                    int threads, torch::Device device);
+                    int threads, torch::Device device, distributed::ProcessGroup* group = nullptr);
 
 }  // namespace cvtk::detection

@@ -5,11 +5,15 @@
 #include <iomanip>
 #include <sstream>
 
+#include "detection/distributed/data_parallel.h"
+#include "detection/distributed/launcher.h"
+#include "detection/distributed/sync_batchnorm.h"
 #include "detection/interrupt_guard.h"
 #include "detection/progress.h"
 #include "detection/train_optimizer.h"
 #include "detection/train_session.h"
 #include "detection/train_validation.h"
+#include "metrics/training_report.h"
 
 namespace cvtk::detection {
 
@@ -25,16 +29,11 @@ std::string fmt(double v, int precision = 4) {
   return s.str();
 }
 
-std::vector<GroundTruth> to_ground_truth(const augment::Batch& b, torch::Device device) {
-  std::vector<GroundTruth> gts;
-  for (const auto& t : b.targets) gts.push_back({t.boxes.to(device), t.labels.to(device)});
-  return gts;
-}
-
 // One optimiser step's losses: the total and the four terms (kLossTermNames).
 struct StepLosses {
   double total = 0;
   std::array<double, 4> terms{};
+  std::string bad_ranks;  // data parallel: the ranks whose loss was not finite ("1, 3")
   bool finite() const { return std::isfinite(total); }
   std::string describe() const {
     std::string s = fmt(total) + ":";
@@ -44,20 +43,49 @@ struct StepLosses {
   }
 };
 
-// Forward, and unless the loss is not finite, backward, clipping, the optimiser step and the EMA update.
-StepLosses train_step(TrainSession& s, const augment::Batch& batch, double lr) {
+// Data parallel: every rank's losses; the step's are their mean (each rank's loss is a mean over
+// its equal share of the global batch), not finite when any rank's is.
+void merge_losses(StepLosses& r, distributed::DataParallel& dp) {
+  std::array<double, 5> mine = {r.total, r.terms[0], r.terms[1], r.terms[2], r.terms[3]};
+  const auto all = dp.gather_losses(mine);
+  StepLosses m;
+  for (size_t q = 0; q < all.size(); ++q) {
+    if (!std::isfinite(all[q][0])) m.bad_ranks += (m.bad_ranks.empty() ? "" : ", ") + std::to_string(q);
+    m.total += all[q][0] / double(all.size());
+    for (size_t k = 0; k < 4; ++k) m.terms[k] += all[q][k + 1] / double(all.size());
+  }
+  if (!m.bad_ranks.empty()) {
+    // Every rank stops; a rank whose own loss was bad reports its own terms (and images).
+    const std::string bad = m.bad_ranks;
+    if (!r.finite()) m = r;
+    m.total = NAN;
+    m.bad_ranks = bad;
+  }
+  r = m;
+}
+
+// Forward, and unless the loss is not finite, backward (with the gradients averaged over the ranks
+// when dp is given), clipping, the optimiser step and the EMA update.
+StepLosses train_step(TrainSession& s, const augment::Batch& batch, double lr, distributed::DataParallel* dp) {
   const TrainOptions& o = s.options;
   set_lr(*s.optimizer, lr);
-  auto losses = s.model->forward_train(batch.images.to(s.device), to_ground_truth(batch, s.device));
+  LossTerms losses;
+  {
+    distributed::SyncBatchNormScope sync_bn(dp && o.sync_bn ? dp : nullptr);
+    losses = s.model->forward_train(batch.images.to(s.device), training_targets(batch, s.device, o.seed, s.state.step));
+  }
   auto total = losses.total();
   StepLosses r;
   r.total = total.item<double>();
   const std::array<torch::Tensor, 4> terms = {losses.rpn_objectness, losses.rpn_box, losses.rcnn_classification,
                                               losses.rcnn_box};
   for (size_t k = 0; k < terms.size(); ++k) r.terms[k] = terms[k].item<double>();
+  if (dp) merge_losses(r, *dp);
   if (!r.finite()) return r;
   s.optimizer->zero_grad();
+  if (dp) dp->begin_backward();
   total.backward();
+  if (dp) dp->finish_backward();
   if (o.clip_grad > 0) torch::nn::utils::clip_grad_norm_(s.model->parameters(), o.clip_grad);
   s.optimizer->step();
   if (s.ema) s.ema->update(*s.model);
@@ -94,8 +122,15 @@ std::string progress_text(const EpochSums& e, double lr, double elapsed) {
 // checkpoints and log rows, and the final summary.
 class EpochLoop {
  public:
-  EpochLoop(TrainSession& s, std::FILE* out, clock_type::time_point start)
-      : s_(s), o_(s.options), state_(s.state), out_(out), start_(start), progress_(out, s.options.log_every) {
+  EpochLoop(TrainSession& s, std::FILE* out, clock_type::time_point start, distributed::DataParallel* dp)
+      : s_(s),
+        o_(s.options),
+        state_(s.state),
+        out_(out),
+        start_(start),
+        progress_(out, s.options.log_every),
+        dp_(dp),
+        writer_(!dp || dp->rank() == 0) {
     result_.last = o_.out / "last.pt";
     result_.best = o_.out / "best.pt";
     result_.out = o_.out;
@@ -132,15 +167,21 @@ class EpochLoop {
       t0 = clock_type::now();
       const double lr = s_.schedule->at(state_.step);
       for (const auto& t : batch->targets) sums.empty += t.boxes.size(0) == 0;
-      const StepLosses losses = train_step(s_, *batch, lr);
+      const StepLosses losses = train_step(s_, *batch, lr, dp_);
       if (!losses.finite())
-        throw std::runtime_error("non-finite loss (" + losses.describe() + ") at epoch " + std::to_string(epoch + 1) +
-                                 ", step " + std::to_string(state_.step + 1) + ", images " +
-                                 s_.image_files(batch->image_ids) + "; stopped, " +
-                                 (last_written_ ? result_.last.string() + " is the last good checkpoint"
-                                                : std::string("no checkpoint had been written (nothing kept)")));
+        throw std::runtime_error(
+            "non-finite loss (" + losses.describe() + ") at epoch " + std::to_string(epoch + 1) + ", step " +
+            std::to_string(state_.step + 1) + (losses.bad_ranks.empty() ? "" : " on rank " + losses.bad_ranks) +
+            ", images " +
+            (std::isfinite(losses.terms[0] + losses.terms[1] + losses.terms[2] + losses.terms[3]) &&
+                     !losses.bad_ranks.empty()
+                 ? std::string("of that rank")
+                 : s_.image_files(batch->image_ids)) +
+            "; stopped, " +
+            (last_written_ ? result_.last.string() + " is the last good checkpoint"
+                           : std::string("no checkpoint had been written (nothing kept)")));
       sums.step_s += seconds_since(t0);
-      sums.add(losses, batch->images.size(0));
+      sums.add(losses, batch->images.size(0) * (dp_ ? dp_->size() : 1));
       ++state_.step;
       ++done;
       const double elapsed = seconds_since(epoch_start);
@@ -171,11 +212,15 @@ class EpochLoop {
 
   // A signal, the step limit or the time limit: sets the stop reason; the epoch then ends early, or
   // is finished normally (validation, checkpoints) when this was its last step.
+  // Data parallel: the ranks agree (a signal or the clock may reach one rank a step before another).
   bool should_stop() {
-    const bool out_of_time = o_.time_limit_minutes > 0 && seconds_since(start_) > o_.time_limit_minutes * 60;
-    const bool step_limit = o_.max_steps > 0 && state_.step >= o_.max_steps;
-    if (!InterruptGuard::requested() && !out_of_time && !step_limit) return false;
-    result_.interrupted = InterruptGuard::requested();
+    std::array<bool, 3> why = {InterruptGuard::requested(),
+                               o_.time_limit_minutes > 0 && seconds_since(start_) > o_.time_limit_minutes * 60,
+                               o_.max_steps > 0 && state_.step >= o_.max_steps};
+    if (dp_) why = dp_->agree_stop(why);
+    const bool out_of_time = why[1];
+    if (!why[0] && !why[1] && !why[2]) return false;
+    result_.interrupted = why[0];
     result_.stopped_early = true;
     result_.stop_reason = result_.interrupted ? "interrupted"
                           : out_of_time       ? "time limit reached"
@@ -188,8 +233,15 @@ class EpochLoop {
   void finish_epoch(const EpochSums& sums, double seconds) {
     EpochRecord r;
     if (s_.validate_on && (state_.epoch % o_.val_every == 0 || state_.epoch == o_.epochs || stop_)) {
-      r.val = validate(s_.info, s_.ema ? s_.ema->state() : vision::state_dict(*s_.model), s_.val_set, o_.batch,
-                       o_.loader_threads, s_.device);
+      const auto weights = s_.ema ? s_.ema->state() : vision::state_dict(*s_.model);
+      if (dp_) {
+        // Rank 0's weights everywhere (BatchNorm statistics differ across ranks without --sync-bn).
+        std::vector<torch::Tensor> tensors;
+        for (const auto& w : weights) tensors.push_back(w.second);
+        dp_->broadcast(tensors);
+      }
+      r.val =
+          validate(s_.info, weights, s_.val_set, o_.batch, o_.loader_threads, s_.device, dp_ ? &dp_->group() : nullptr);
       s_.model->train();
     }
     const bool best = s_.validate_on ? r.val.map50 > state_.best_metric : true;
@@ -198,10 +250,9 @@ class EpochLoop {
       state_.best_epoch = state_.epoch;
     }
     write_last();
-    if (best) {
+    if (best && writer_)
       save_checkpoint(result_.best, s_.info, s_.model, s_.ema.get(), nullptr, state_, s_.options_text);
-      best_written_ = true;
-    }
+    best_written_ = best_written_ || best;
     r.seconds = seconds;
     r.epoch = state_.epoch;
     r.steps = state_.step;
@@ -213,8 +264,11 @@ class EpochLoop {
     r.step_s = sums.step_s;
     r.empty_images = sums.empty;
     r.peak_mb = peak_memory_mb();
-    s_.csv->write(r);
-    s_.jsonl->write(r);
+    if (writer_) {
+      s_.csv->write(r);
+      s_.jsonl->write(r);
+      write_report();
+    }
 
     std::ostringstream line;
     line << "epoch " << state_.epoch << "/" << o_.epochs << ": loss " << fmt(r.loss) << ", " << fmt(r.images_per_s, 1)
@@ -231,8 +285,20 @@ class EpochLoop {
     result_.last_coco_ap = r.val.coco_ap;
   }
 
+  // OUT/report.html, redrawn from results.jsonl each epoch so a running job can be looked at. A page
+  // that cannot be written costs a warning, never the run.
+  void write_report() {
+    try {
+      metrics::write_training_report(o_.out);
+    } catch (const std::exception& e) {
+      progress_.line(std::string("warning: training report not written: ") + e.what());
+    }
+  }
+
+  // Rank 0 alone writes; the other ranks hold the same weights and state.
   void write_last() {
-    save_checkpoint(result_.last, s_.info, s_.model, s_.ema.get(), s_.optimizer.get(), state_, s_.options_text);
+    if (writer_)
+      save_checkpoint(result_.last, s_.info, s_.model, s_.ema.get(), s_.optimizer.get(), state_, s_.options_text);
     last_written_ = true;
     s_.mark_checkpoint_written();
   }
@@ -254,6 +320,7 @@ class EpochLoop {
     std::string files;
     if (!result_.best.empty()) files += "best " + result_.best.string();
     if (!result_.last.empty()) files += (files.empty() ? "last " : ", last ") + result_.last.string();
+    if (dp_) std::fprintf(out_, "communication: %s\n", dp_->describe_communication().c_str());
     std::fprintf(out_, "%s: %d epochs, %ld steps in %s; %s\n", result_.interrupted ? "interrupted" : "done",
                  result_.epochs_done, result_.steps, format_duration(seconds_since(start_)).c_str(),
                  files.empty() ? "no checkpoint written" : files.c_str());
@@ -268,16 +335,53 @@ class EpochLoop {
   TrainResult result_;
   bool best_written_ = false, last_written_ = false;
   bool stop_ = false;  // finish the current epoch, then stop
+  distributed::DataParallel* dp_;
+  bool writer_;  // rank 0 (or the only process): checkpoints, logs
 };
 
 }  // namespace
 
 TrainResult train(TrainOptions options, std::FILE* out) {
   const auto start = clock_type::now();
-  TrainSession session(std::move(options), out);  // everything checked before anything is created
-  session.open_run_directory();
+  const auto world = distributed::world_from_environment();
+  std::unique_ptr<distributed::DataParallel> dp;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> quiet(nullptr, std::fclose);
+  if (world.distributed()) {
+    check_train_options(options);  // before waiting for the other ranks
+    const auto timeout = std::chrono::milliseconds(long(options.dist_timeout * 1000));
+    dp = std::make_unique<distributed::DataParallel>(world, timeout, options.device.rfind("cuda", 0) == 0,
+                                                     options.sync_bn);
+    // Rank 0 alone prints, logs and writes.
+    if (world.rank != 0) quiet.reset(std::fopen("/dev/null", "w")), out = quiet ? quiet.get() : out;
+  }
+  TrainSession session(std::move(options), out, world);  // everything checked before anything is created
+  if (!dp) {
+    session.open_run_directory();
+    InterruptGuard interrupt;
+    return EpochLoop(session, out, start, nullptr).run();
+  }
+  std::string dir;
+  if (dp->rank() == 0) session.open_run_directory(), dir = session.options.out.string();
+  session.adopt_run_directory(dp->group().broadcast_string(dir));
+  dp->broadcast_module(*session.model);
+  if (session.ema) {
+    std::vector<torch::Tensor> averaged;
+    for (const auto& e : session.ema->state()) averaged.push_back(e.second);
+    dp->broadcast(averaged);
+  }
+  dp->attach(*session.model);
   InterruptGuard interrupt;
-  return EpochLoop(session, out, start).run();
+  auto result = EpochLoop(session, out, start, dp.get()).run();
+  dp->group().barrier();
+  return result;
+}
+
+int launch_training_workers(const TrainOptions& options) {
+  check_train_options(options);
+  if (const char* w = std::getenv("WORLD_SIZE"); w && *w && std::string(w) != "1")
+    throw std::invalid_argument("--nproc " + std::to_string(options.nproc) + ": WORLD_SIZE=" + w +
+                                " is set already (a launcher started this process); drop --nproc");
+  return distributed::launch_local_workers(options.nproc);
 }
 
 }  // namespace cvtk::detection

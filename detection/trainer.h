@@ -41,6 +41,14 @@ struct TrainResult {
 };
 
 // Non-finite losses throw std::runtime_error; bad data and options throw with file and field named.
+// In a torchrun-style environment (distributed/world.h) this process trains as its rank of a
+// data-parallel run (detection/distributed/: Gloo on CPU, NCCL on CUDA); rank 0 alone writes the run
+// directory and prints. A rank that dies or hangs makes the others throw
+// distributed::DistributedError naming it within options.dist_timeout.
 TrainResult train(TrainOptions options, std::FILE* out = stdout);
+
+// `cvtk train --nproc N`: checks the options, then runs N local workers of this command line
+// (distributed/launcher.h) and returns the exit code for the command.
+int launch_training_workers(const TrainOptions& options);
 
 }  // namespace cvtk::detection
