@@ -36,6 +36,8 @@ def main():
             for key, ms in run(binary, args):
                 figures.setdefault(key, {}).setdefault(tag, []).append(ms)
     for (peer, work), v in figures.items():
+        if "old" not in v or "new" not in v:  # a figure only one build prints: nothing to pair
+            continue
         ratios = [b / a for a, b in zip(v["old"], v["new"])]
         print(json.dumps({"peer": peer, "work": work, "old_median_ms": statistics.median(v["old"]),
                           "new_median_ms": statistics.median(v["new"]),

@@ -2,9 +2,9 @@
 // Eval-only executors for backbones. A backbone module (vision/backbones) is the plain trainable
 // definition with one forward; optimize_for_inference(backbone) builds, from its current weights, the
 // fast path for its family:
-//   ShuffleNetV2 / SNet   BatchNorms folded, pixel-major (ChannelsLast) maps, 1x1 layers as matrix
-//                         products, own depthwise and max-pool kernels, units whose closing ReLU and
-//                         channel shuffle happen in one concatenation pass (shufflenet_executor.cpp)
+//   ShuffleNetV2 / SNet   BatchNorms folded, pixel-major (ChannelsLast) maps, 1x1 layers as packed
+//                         matrix products, own stem, depthwise and max-pool kernels, units whose
+//                         closing ReLU and channel shuffle need no extra pass (shufflenet_executor.cpp)
 //   Inception v3, GoogLeNet   a private copy whose conv-BN-ReLU units are folded (conv_bn_executor.cpp)
 //   Swin                  per-shape window plans with the position bias and shift mask added up, and a
 //                         fused window attention over shared workspaces (swin_executor.cpp)

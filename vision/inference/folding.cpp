@@ -1,8 +1,11 @@
 #include "vision/inference/folding.h"
 
+#include "vision/kernels/channel_concat.h"
 #include "vision/kernels/depthwise_conv.h"
+#include "vision/kernels/direct_conv.h"
 #include "vision/kernels/pointwise_conv.h"
 #include "vision/nn/macs.h"
+#include "vision/nn/tracked.h"
 
 namespace cvtk::vision {
 
@@ -31,10 +34,37 @@ FoldedConv::FoldedConv(const torch::nn::Conv2dImpl& conv, const torch::nn::Batch
                padding_[1] == 0 && unit_dilation;
   depthwise_ = groups_ == o.in_channels() && o.out_channels() == o.in_channels() && kh == kw &&
                stride_[0] == stride_[1] && padding_[0] == padding_[1] && unit_dilation;
+  direct_ = !depthwise_ && groups_ == 1 && o.in_channels() <= 4 && kh == kw && stride_[0] == stride_[1] &&
+            padding_[0] == padding_[1] && unit_dilation;
   if (depthwise_) taps_ = depthwise_taps(weight_);
+  if (direct_) taps_ = direct_taps(weight_);
+  if (pointwise_) packed_ = PackedWeights(weight_, bias_);
 }
 
+namespace {
+
+// Whether the packed product takes x: an untracked CPU float pixel-major map.
+bool packed_takes(const torch::Tensor& x, int64_t* pixel_stride) {
+  return x.dim() == 4 && x.device().is_cpu() && x.scalar_type() == torch::kFloat && !tracked({x}) &&
+         pixel_rows(x, pixel_stride);
+}
+
+}  // namespace
+
 torch::Tensor FoldedConv::forward(const torch::Tensor& x) const {
+  int64_t pixel_stride = 0;
+  if (pointwise_ && packed_takes(x, &pixel_stride)) {
+    const int64_t n = x.size(0), h = x.size(2), w = x.size(3), out = packed_.n();
+    auto y = torch::empty({n, out, h, w}, x.options().memory_format(torch::MemoryFormat::ChannelsLast));
+    packed_.run(x.data_ptr<float>(), pixel_stride, n * h * w, relu_, y.data_ptr<float>(), out);
+    MacCounter::add(y.numel() * packed_.k());
+    return y;
+  }
+  if (direct_ && direct_conv_takes(x)) {
+    torch::Tensor y = direct_conv2d(x, taps_, bias_, weight_.size(2), stride_[0], padding_[0], relu_);
+    MacCounter::add(y.numel() * weight_.size(1) * weight_.size(2) * weight_.size(3));
+    return y;
+  }
   // A 1x1 layer finishing here adds its bias inside the product (addmm) rather than in a pass after it.
   if (pointwise_ && x.dim() == 4) {
     torch::Tensor y = pointwise_conv2d(x, weight_, bias_);
@@ -51,6 +81,8 @@ PendingMap FoldedConv::forward(const PendingMap& x) const {
     return {y, {}};
   }
   const torch::Tensor in = x.finish();
+  int64_t pixel_stride = 0;
+  if ((pointwise_ && packed_takes(in, &pixel_stride)) || (direct_ && direct_conv_takes(in))) return {forward(in), {}};
   if (pointwise_ && in.dim() == 4) return {pointwise_conv2d(in, weight_, {}), {bias_, relu_}};
   torch::Tensor y = torch::conv2d(in, weight_, bias_, stride_, padding_, dilation_, groups_);
   MacCounter::add(y.numel() * weight_.size(1) * weight_.size(2) * weight_.size(3));

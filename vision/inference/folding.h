@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "vision/kernels/epilogue.h"
+#include "vision/kernels/packed_gemm.h"
 
 namespace cvtk::vision {
 
@@ -23,7 +24,9 @@ struct PendingMap {
 
 // A Conv2d (explicit zero padding) with the BatchNorm that follows it folded in, and optionally the
 // ReLU after that. Weights are kept ChannelsLast. 1x1 stride-1 layers run as one matrix product
-// (pointwise_conv2d), depthwise layers with square kernels by depthwise_conv2d, others by torch::conv2d.
+// (PackedWeights on untracked CPU float pixel-major maps, else pointwise_conv2d), depthwise layers with
+// square kernels by depthwise_conv2d, stems (at most 4 input channels, square kernel) by
+// direct_conv2d, others by torch::conv2d.
 class FoldedConv {
  public:
   FoldedConv() = default;
@@ -31,16 +34,27 @@ class FoldedConv {
   bool defined() const { return weight_.defined(); }
   torch::Tensor forward(const torch::Tensor& x) const;
   // The same layer with epilogues carried across layers: a pending input epilogue is applied as the
-  // depthwise kernel reads (elsewhere it is applied first), and a 1x1 layer leaves its own bias and
-  // ReLU pending for the next reader.
+  // depthwise kernel reads (elsewhere it is applied first), and a 1x1 layer off the packed path leaves
+  // its own bias and ReLU pending for the next reader.
   PendingMap forward(const PendingMap& x) const;
+
+  // What fused executors build their own passes from.
+  const torch::Tensor& weight() const { return weight_; }  // folded, [O, I/groups, kh, kw]
+  const torch::Tensor& bias() const { return bias_; }      // folded, [O]
+  bool relu() const { return relu_; }
+  bool pointwise() const { return pointwise_; }
+  bool depthwise() const { return depthwise_; }
+  bool direct() const { return direct_; }
+  int64_t stride() const { return stride_[0]; }
 
  private:
   torch::Tensor weight_, bias_, taps_;
+  PackedWeights packed_;  // pointwise layers
   int64_t stride_[2] = {1, 1}, padding_[2] = {0, 0}, dilation_[2] = {1, 1}, groups_ = 1;
   bool relu_ = false;
   bool pointwise_ = false;  // 1x1, stride 1, no padding, one group
   bool depthwise_ = false;  // groups == in == out channels, square kernel, equal strides and paddings
+  bool direct_ = false;     // one group, at most 4 input channels, square kernel, equal strides and paddings
 };
 
 // A Sequential with each Conv2d that a BatchNorm2d follows folded into one FoldedConv (taking a ReLU

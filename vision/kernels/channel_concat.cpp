@@ -113,4 +113,24 @@ torch::Tensor concat_channels(const torch::Tensor& a, const Epilogue& ea, const 
   return out;
 }
 
+void scatter_channels(const float* src, int64_t lds, int64_t rows, int64_t count, const int64_t* dst_cols, float* dst,
+                      int64_t ldd) {
+  // Even channels to one run of columns and odd ones to another (the Megvii order) is two strided reads.
+  bool split = count % 2 == 0;
+  for (int64_t i = 2; split && i < count; ++i) split = dst_cols[i] == dst_cols[i - 2] + 1;
+  const int64_t even = count ? dst_cols[0] : 0, odd = count > 1 ? dst_cols[1] : 0;
+  at::parallel_for(0, rows, 512, [&](int64_t begin, int64_t end) {
+    for (int64_t p = begin; p < end; ++p) {
+      const float* s = src + p * lds;
+      float* d = dst + p * ldd;
+      if (split) {
+        for (int64_t i = 0; i < count / 2; ++i) d[even + i] = s[2 * i];
+        for (int64_t i = 0; i < count / 2; ++i) d[odd + i] = s[2 * i + 1];
+      } else {
+        for (int64_t i = 0; i < count; ++i) d[dst_cols[i]] = s[i];
+      }
+    }
+  });
+}
+
 }  // namespace cvtk::vision

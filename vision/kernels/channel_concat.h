@@ -27,4 +27,10 @@ bool pixel_rows(const torch::Tensor& x, int64_t* pixel_stride = nullptr);
 torch::Tensor concat_channels(const torch::Tensor& a, const Epilogue& ea, const torch::Tensor& b, const Epilogue& eb,
                               ChannelOrder order);
 
+// For each of `rows` pixels, channel i < count of src (row stride lds floats) to column dst_cols[i] of
+// dst (row stride ldd): the pass-through half of a unit written where the unit's output order wants it.
+// CPU floats; src and dst must not overlap.
+void scatter_channels(const float* src, int64_t lds, int64_t rows, int64_t count, const int64_t* dst_cols, float* dst,
+                      int64_t ldd);
+
 }  // namespace cvtk::vision

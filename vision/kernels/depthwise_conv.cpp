@@ -25,6 +25,7 @@ struct Geometry {
   float* out;
   int64_t c, h, w, oh, ow, k, stride, pad;
   bool relu_in, relu_out;
+  bool add_in_bias;  // in_bias is the caller's (else zeros, not added)
 };
 
 // One output row (image b, row y), any channel count, whatever the CPU.
@@ -64,9 +65,10 @@ CVTK_AVX2 __m256 load8(const float* p, __m256i mask) {
 }
 
 // max(0, v + b) with v second: _mm256_max_ps returns its second operand when either is NaN.
-template <bool kFull, bool kRelu>
+template <bool kFull, bool kRelu, bool kBias>
 CVTK_AVX2 __m256 load_input(const float* p, __m256 b, __m256i mask) {
-  const __m256 v = _mm256_add_ps(load8<kFull>(p, mask), b);
+  __m256 v = load8<kFull>(p, mask);
+  if constexpr (kBias) v = _mm256_add_ps(v, b);
   if constexpr (kRelu)
     return _mm256_max_ps(_mm256_setzero_ps(), v);
   else
@@ -84,7 +86,7 @@ CVTK_AVX2 void store8(float* p, __m256 v, __m256i mask, bool relu) {
 
 // Channels [cb, cb + 8) of one output row. Four neighbouring interior pixels share each tap's weight
 // load and give four independent FMA chains; border pixels skip the taps that fall in the padding.
-template <bool kFull, bool kReluIn>
+template <bool kFull, bool kReluIn, bool kBias>
 __attribute__((target("avx2,fma"))) void block_avx2(const Geometry& g, int64_t b, int64_t y, int64_t cb, __m256i mask) {
   const int64_t c = g.c, k = g.k, s = g.stride, iy0 = y * s - g.pad;
   const int64_t ky0 = std::max<int64_t>(0, -iy0), ky1 = std::min(k, g.h - iy0);
@@ -105,10 +107,10 @@ __attribute__((target("avx2,fma"))) void block_avx2(const Geometry& g, int64_t b
         const float* t = taps + ky * k * c;
         for (int64_t kx = 0; kx < k; ++kx, p += c, t += c) {
           const __m256 wv = load8<kFull>(t, mask);
-          a0 = _mm256_fmadd_ps(load_input<kFull, kReluIn>(p, ib, mask), wv, a0);
-          a1 = _mm256_fmadd_ps(load_input<kFull, kReluIn>(p + s * c, ib, mask), wv, a1);
-          a2 = _mm256_fmadd_ps(load_input<kFull, kReluIn>(p + 2 * s * c, ib, mask), wv, a2);
-          a3 = _mm256_fmadd_ps(load_input<kFull, kReluIn>(p + 3 * s * c, ib, mask), wv, a3);
+          a0 = _mm256_fmadd_ps(load_input<kFull, kReluIn, kBias>(p, ib, mask), wv, a0);
+          a1 = _mm256_fmadd_ps(load_input<kFull, kReluIn, kBias>(p + s * c, ib, mask), wv, a1);
+          a2 = _mm256_fmadd_ps(load_input<kFull, kReluIn, kBias>(p + 2 * s * c, ib, mask), wv, a2);
+          a3 = _mm256_fmadd_ps(load_input<kFull, kReluIn, kBias>(p + 3 * s * c, ib, mask), wv, a3);
         }
       }
       store8<kFull>(out + xo * c, a0, mask, g.relu_out);
@@ -123,29 +125,33 @@ __attribute__((target("avx2,fma"))) void block_avx2(const Geometry& g, int64_t b
     __m256 a = bias;
     for (int64_t ky = ky0; ky < ky1; ++ky)
       for (int64_t kx = kx0; kx < kx1; ++kx)
-        a = _mm256_fmadd_ps(load_input<kFull, kReluIn>(image + ((iy0 + ky) * g.w + ix0 + kx) * c, ib, mask),
+        a = _mm256_fmadd_ps(load_input<kFull, kReluIn, kBias>(image + ((iy0 + ky) * g.w + ix0 + kx) * c, ib, mask),
                             load8<kFull>(taps + (ky * k + kx) * c, mask), a);
     store8<kFull>(out + xo * c, a, mask, g.relu_out);
     ++xo;
   }
 }
 
+// The block body for this call's input epilogue (bias added or not, ReLU or not).
+template <bool kFull>
+__attribute__((target("avx2,fma"))) void block_dispatch(const Geometry& g, int64_t b, int64_t y, int64_t cb,
+                                                        __m256i mask) {
+  if (g.relu_in)
+    g.add_in_bias ? block_avx2<kFull, true, true>(g, b, y, cb, mask)
+                  : block_avx2<kFull, true, false>(g, b, y, cb, mask);
+  else
+    g.add_in_bias ? block_avx2<kFull, false, true>(g, b, y, cb, mask)
+                  : block_avx2<kFull, false, false>(g, b, y, cb, mask);
+}
+
 __attribute__((target("avx2,fma"))) void row_avx2(const Geometry& g, int64_t b, int64_t y) {
   const __m256i all = _mm256_set1_epi32(-1);
   int64_t cb = 0;
-  for (; cb + 8 <= g.c; cb += 8) {
-    if (g.relu_in)
-      block_avx2<true, true>(g, b, y, cb, all);
-    else
-      block_avx2<true, false>(g, b, y, cb, all);
-  }
+  for (; cb + 8 <= g.c; cb += 8) block_dispatch<true>(g, b, y, cb, all);
   if (cb < g.c) {
     const __m256i mask =
         _mm256_cmpgt_epi32(_mm256_set1_epi32(int(g.c - cb)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    if (g.relu_in)
-      block_avx2<false, true>(g, b, y, cb, mask);
-    else
-      block_avx2<false, false>(g, b, y, cb, mask);
+    block_dispatch<false>(g, b, y, cb, mask);
   }
 }
 
@@ -204,7 +210,8 @@ torch::Tensor depthwise_conv2d(const torch::Tensor& x, const torch::Tensor& taps
                    stride,
                    padding,
                    relu_input,
-                   relu_output};
+                   relu_output,
+                   input_bias.defined()};
   at::parallel_for(0, n * oh, 1, [&](int64_t begin, int64_t end) {
 #ifdef CVTK_DEPTHWISE_AVX2
     if (use_avx2_kernels()) {
