@@ -16,7 +16,9 @@ void add_predict_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("predict", "Detect objects in images; write COCO results and drawn images");
   add_max_pixels_option(*cmd);
   cmd->add_option("--weights", *weights, "Checkpoint from cvtk train (best.pt / last.pt)")->required();
-  cmd->add_option("--source", *source, "An image, a directory of images, or a dataset (VOC dir, COCO json, YOLO dir)")
+  cmd->add_option("--source", *source,
+                  "An image, a directory of images, a quoted glob ('photos/*.jpg', 'a/**/*.png'), a dataset (VOC dir, "
+                  "COCO json, YOLO dir), a video file or a camera index (0)")
       ->required();
   cmd->add_option("--format", o->format, "Dataset format when --source is a dataset")->capture_default_str();
   cmd->add_option("--split", o->split, "Dataset split when --source is a dataset");
@@ -37,6 +39,13 @@ void add_predict_command(CLI::App& app) {
   cmd->add_flag("--soft-nms", o->soft_nms, "Linear Soft-NMS instead of NMS (default: the checkpoint's choice)");
   cmd->add_flag("--no-draw", *no_draw, "Write only the JSON, no drawn images");
   cmd->add_option("--max-drawn", o->max_drawn, "Draw at most N images (0: all)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--classes", o->classes, "Keep only these classes (comma-separated names)")->delimiter(',');
+  cmd->add_flag("--save-txt", o->save_txt,
+                "Also write YOLO label files: OUT/labels/NAME.txt, 'class cx cy w h' normalised");
+  cmd->add_flag("--save-conf", o->save_conf, "With --save-txt: the score as a sixth column");
+  cmd->add_flag("--save-crops", o->save_crops, "Also write each detection's pixels: OUT/crops/CLASS/NAME_N.jpg");
+  cmd->add_option("--max-frames", o->max_frames, "Video or camera: stop after N frames (0: at the end, or Ctrl-C)")
+      ->check(CLI::NonNegativeNumber);
   cmd->callback([=] {
     o->weights = *weights;
     o->source = *source;

@@ -161,6 +161,18 @@ void add_run_options(CLI::App* cmd, const Options& o, const Paths& p) {
   cmd->add_option("--max-steps", o->max_steps, "Stop after N optimiser steps in total (0: none)");
 }
 
+void add_distributed_options(CLI::App* cmd, const Options& o) {
+  cmd->add_option("--nproc", o->nproc,
+                  "Data parallel: start N local worker processes (torchrun-style environment; --batch and --lr are "
+                  "each process's, the global batch N x --batch trains at N x --lr)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  cmd->add_flag("--sync-bn", o->sync_bn, "Data parallel: BatchNorm statistics over the global batch");
+  cmd->add_option("--dist-timeout", o->dist_timeout,
+                  "Data parallel: seconds a collective waits for the other ranks before the run fails")
+      ->capture_default_str();
+}
+
 }  // namespace
 
 void add_train_command(CLI::App& app) {
@@ -177,6 +189,7 @@ void add_train_command(CLI::App& app) {
   add_output_options(cmd, o, p);
   add_inference_options(cmd, o);
   add_run_options(cmd, o, p);
+  add_distributed_options(cmd, o);
   cmd->callback([o, p, cmd] {
     if (!p->config.empty()) apply_config_file(*cmd, p->config);
     if (!p->resume.empty() && cmd->count("--epochs") == 0) o->epochs = 0;  // keep the saved run's length
@@ -186,6 +199,10 @@ void add_train_command(CLI::App& app) {
     o->init_weights = p->init;
     o->out = p->out;
     o->resume = p->resume;
+    if (o->nproc > 1) {
+      set_exit_code(detection::launch_training_workers(*o));
+      return;
+    }
     auto r = detection::train(*o, stdout);
     // Only a signal is an interruption; reaching --max-steps or --time-limit is a successful stop.
     set_exit_code(r.interrupted ? 130 : 0);

@@ -57,6 +57,13 @@ std::vector<data::Detection> predict_dataset(ThunderNetExecutor& model, const da
   return result;
 }
 
+std::string skipped_list(const std::vector<std::string>& failures, size_t max_listed) {
+  std::string s;
+  for (size_t i = 0; i < failures.size() && i < max_listed; ++i) s += (i ? "; " : "") + failures[i];
+  if (failures.size() > max_listed) s += "; ... and " + std::to_string(failures.size() - max_listed) + " more";
+  return s;
+}
+
 PreparedImage prepare_image(cv::Mat rgb, const augment::Pipeline& pipeline, int size) {
   if (rgb.empty() || rgb.type() != CV_8UC3)
     throw std::invalid_argument("prepare_image: expected a non-empty 8-bit 3-channel image");

@@ -30,6 +30,10 @@ struct PredictStats {
   double seconds = 0, model_seconds = 0;
 };
 
+// The first max_listed entries of a list of failures ("a.jpg: reason"), joined by "; ", and how many
+// more there are ("; ... and 7 more").
+std::string skipped_list(const std::vector<std::string>& failures, size_t max_listed);
+
 // Progress callback: images done, total.
 using PredictProgress = std::function<void(size_t, size_t)>;
 

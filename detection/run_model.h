@@ -4,16 +4,20 @@
 // Both run the checkpoint with its stored inference options (detection/inference_options.h: the ones
 // its training validated with), changed only by the options given here, and print them in their header.
 //
-// predict: a model checkpoint + a source (one image, a directory of images, or a dataset) ->
-//   <out>/predictions.json (COCO results, boxes in original image pixels, category ids of the
-//   checkpoint's classes: label + 1 unless the source dataset has COCO ids), <out>/images.csv (image id,
-//   file, size, drawn image) and, unless disabled, <out>/images/<path>.jpg with boxes, class names and
-//   scores drawn, named by the image's path relative to the source (directories kept, so two x.jpg in
-//   different directories stay two files). The outputs are built beside <out> and moved there at the
-//   end: they appear complete or not at all. An <out> that holds an earlier run is left alone and a
-//   numbered sibling used (runs/predict2), unless exist_ok, which replaces the earlier output whole.
-//   Unreadable images among readable ones are listed and skipped; a source with no readable image
-//   (or a video file) is an error and writes nothing.
+// predict: a model checkpoint + a source (predict_sources.h: an image, a directory of images, a glob,
+//   a dataset, a video file or a camera index) -> <out>/predictions.json (COCO results, boxes in
+//   original image pixels, category ids of the checkpoint's classes: label + 1 unless the source
+//   dataset has COCO ids). For images: <out>/images.csv (image id, file, size, drawn image) and, unless
+//   disabled, <out>/images/<path>.jpg with boxes, class names and scores drawn, named by the image's
+//   path relative to the source (directories kept, so two x.jpg in different directories stay two
+//   files); with save_txt <out>/labels/<path>.txt (YOLO lines, prediction_files.h), with save_crops
+//   <out>/crops/<class>/<path>_<n>.jpg. For a video or camera: the drawn video and the per-frame
+//   files predict_video.h describes; image_id is the frame number. The outputs are built beside <out>
+//   and moved there at the end: they appear complete or not at all (a run stopped by Ctrl-C keeps the
+//   frames done and returns 130). An <out> that holds an earlier run is left alone and a numbered
+//   sibling used (runs/predict2), unless exist_ok, which replaces the earlier output whole.
+//   Unreadable images or frames among readable ones are listed and skipped; a source with nothing
+//   readable is an error and writes nothing.
 // eval with a model: the checkpoint is run on the dataset's images and the detections evaluated with
 //   the metrics library under the chosen protocols (and optionally saved as COCO results).
 #include <filesystem>
@@ -43,7 +47,12 @@ struct PredictFilesOptions {
   int batch = 8;
   int threads = 0;
   bool draw = true;
-  int max_drawn = 0;  // 0: draw every image
+  int max_drawn = 0;                 // 0: draw every image
+  std::vector<std::string> classes;  // keep only these class names (the model's); empty: every class
+  bool save_txt = false;             // YOLO label files
+  bool save_conf = false;            // with save_txt: the score as a sixth column
+  bool save_crops = false;           // each detection's pixels as a JPEG per class
+  long max_frames = 0;               // video or camera: stop after this many frames; 0: the end / Ctrl-C
 };
 
 int run_predict(const PredictFilesOptions& options, std::ostream& out);

@@ -7,6 +7,8 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "vision/image/label_layout.h"
+
 namespace cvtk::image {
 namespace {
 // Distinct, saturated colours (RGB), in the order classes get them.
@@ -22,31 +24,72 @@ cv::Scalar class_colour(int class_index) {
   return kPalette[k];
 }
 
+LabelStyle label_style(cv::Size image) {
+  // Sized on the shorter side: about 0.4 (9-pixel capitals) at 480, the common detector input, growing
+  // linearly, never below what stays legible (0.3) and never so large labels crowd out the boxes.
+  const double side = std::min(image.width, image.height);
+  LabelStyle s;
+  s.font_scale = std::clamp(side / 1200.0, 0.3, 2.0);
+  s.text_thickness = s.font_scale < 0.8 ? 1 : 2;
+  s.box_thickness = std::max(1, static_cast<int>(std::lround(side / 320.0)));
+  s.padding = std::max(1, static_cast<int>(std::lround(2 * s.font_scale)));
+  return s;
+}
+
+cv::Scalar ink_for(const cv::Scalar& background) {
+  // Relative luminance (sRGB, Rec. 709 weights) against the midpoint of the two inks' contrast ratios.
+  auto linear = [](double c) {
+    c /= 255.0;
+    return c <= 0.04045 ? c / 12.92 : std::pow((c + 0.055) / 1.055, 2.4);
+  };
+  const double l = 0.2126 * linear(background[0]) + 0.7152 * linear(background[1]) + 0.0722 * linear(background[2]);
+  // Black wins where (l + 0.05) / 0.05 > 1.05 / (l + 0.05), i.e. l > ~0.179.
+  return l > 0.179 ? cv::Scalar(0, 0, 0) : cv::Scalar(255, 255, 255);
+}
+
 void draw_boxes(cv::Mat& rgb, const std::vector<DrawBox>& boxes) {
   if (rgb.type() != CV_8UC3) throw std::invalid_argument("draw_boxes: expected an 8-bit 3-channel image");
+  if (rgb.empty()) return;
   const int font = cv::FONT_HERSHEY_SIMPLEX;
-  const double font_scale = 0.4;
-  for (const DrawBox& b : boxes) {
-    const cv::Scalar colour = class_colour(b.class_index);
+  const LabelStyle style = label_style(rgb.size());
+  // Lowest score first, so where boxes or labels must overlap the more confident one is on top.
+  std::vector<size_t> order(boxes.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return boxes[a].score < boxes[b].score; });
+  std::vector<LabelRequest> requests(boxes.size());
+  std::vector<std::string> texts(boxes.size());
+  std::vector<int> baselines(boxes.size(), 0);
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    const DrawBox& b = boxes[i];
     const cv::Point p1(static_cast<int>(std::floor(b.box.x1)), static_cast<int>(std::floor(b.box.y1)));
-    const cv::Point p2(static_cast<int>(std::ceil(b.box.x2)) - 1, static_cast<int>(std::ceil(b.box.y2)) - 1);
-    cv::rectangle(rgb, p1, p2, colour, 2, cv::LINE_8);
-    std::string text = b.label;
+    const cv::Point p2(static_cast<int>(std::ceil(b.box.x2)), static_cast<int>(std::ceil(b.box.y2)));
+    requests[i].box = cv::Rect(p1, p2);
+    requests[i].score = b.score;
+    texts[i] = b.label;
     if (b.score >= 0) {
       char buf[32];
       std::snprintf(buf, sizeof buf, "%.2f", b.score);
-      text += (text.empty() ? "" : " ") + std::string(buf);
+      texts[i] += (texts[i].empty() ? "" : " ") + std::string(buf);
     }
-    if (text.empty()) continue;
-    int baseline = 0;
-    const cv::Size ts = cv::getTextSize(text, font, font_scale, 1, &baseline);
-    int top = p1.y - ts.height - baseline - 2;
-    if (top < 0) top = p1.y;  // no room above: put the label inside the box
-    const int left = std::max(0, std::min(p1.x, rgb.cols - ts.width - 2));
-    cv::rectangle(rgb, cv::Rect(left, top, ts.width + 2, ts.height + baseline + 2), colour, cv::FILLED);
-    const double luma = 0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2];
-    const cv::Scalar ink = luma > 140 ? cv::Scalar(0, 0, 0) : cv::Scalar(255, 255, 255);
-    cv::putText(rgb, text, cv::Point(left + 1, top + ts.height + 1), font, font_scale, ink, 1, cv::LINE_AA);
+    if (texts[i].empty()) continue;
+    const cv::Size ts = cv::getTextSize(texts[i], font, style.font_scale, style.text_thickness, &baselines[i]);
+    requests[i].size = {ts.width + 2 * style.padding, ts.height + baselines[i] + 2 * style.padding};
+  }
+  // Every box first, then every label, so no box line runs through a label.
+  for (size_t i : order) {
+    const cv::Rect& r = requests[i].box;
+    cv::rectangle(rgb, r.tl(), r.br() - cv::Point(1, 1), class_colour(boxes[i].class_index), style.box_thickness,
+                  cv::LINE_8);
+  }
+  const auto places = place_labels(requests, rgb.size());
+  for (size_t i : order) {
+    if (places[i].empty()) continue;
+    const cv::Scalar colour = class_colour(boxes[i].class_index);
+    cv::rectangle(rgb, places[i], colour, cv::FILLED);
+    const cv::Point origin(places[i].x + style.padding, places[i].y + places[i].height - style.padding - baselines[i]);
+    cv::Mat roi = rgb(places[i]);  // text cut to its background, also when the label was cut to the image
+    cv::putText(roi, texts[i], origin - places[i].tl(), font, style.font_scale, ink_for(colour), style.text_thickness,
+                cv::LINE_AA);
   }
 }
 

@@ -19,8 +19,24 @@ struct DrawBox {
 // The palette colour (RGB) of a class index.
 cv::Scalar class_colour(int class_index);
 
-// Draws each box as a 2-pixel rectangle in its class colour, with its label (and score) in white or
-// black text on a filled background of the same colour. rgb must be CV_8UC3.
+// Sizes of drawn boxes and labels for an image, from its shorter side: font scale (cv::FONT_HERSHEY_SIMPLEX),
+// stroke widths and the padding around label text, in pixels.
+struct LabelStyle {
+  double font_scale = 0.4;
+  int text_thickness = 1;
+  int box_thickness = 2;
+  int padding = 1;
+};
+LabelStyle label_style(cv::Size image);
+
+// Black or white, whichever contrasts more with an RGB background (WCAG relative luminance).
+cv::Scalar ink_for(const cv::Scalar& background);
+
+// Draws each box as a rectangle in its class colour, then each label (and score) in black or white
+// text on a filled background of that colour, placed by place_labels (label_layout.h): above the box,
+// else inside its top, else below, never over another label where a free place exists, always inside
+// the image. Sizes follow label_style(rgb.size()). Higher scores are drawn over lower ones. rgb must
+// be CV_8UC3; boxes may reach outside it.
 void draw_boxes(cv::Mat& rgb, const std::vector<DrawBox>& boxes);
 
 // Tiles images row by row, `columns` per row, each in a cell the size of the largest image (smaller
