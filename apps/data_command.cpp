@@ -8,6 +8,8 @@
 #include "vision/data/dataset_io.h"
 #include "vision/data/image_size.h"
 #include "vision/data/stats.h"
+#include "metrics/dataset_report.h"
+#include "vision/data/file_util.h"
 #include "vision/image/decode.h"
 
 namespace cvtk::apps {
@@ -75,6 +77,8 @@ void add_stats_command(CLI::App* data) {
   add_max_pixels_option(*cmd);
   add_dataset_flags(cmd, *f, "Dataset: VOC directory, COCO .json, or YOLO directory");
   cmd->add_option("--plot", *plot, "Also write a PNG chart to this file");
+  auto report = std::make_shared<std::string>();
+  cmd->add_option("--report", *report, "Also write the dataset page (self-contained HTML) to this file");
   cmd->callback([=] {
     std::vector<std::string> splits;
     if (!f->split.empty())
@@ -83,13 +87,22 @@ void add_stats_command(CLI::App* data) {
       splits = data::list_splits(f->path);
     if (splits.empty()) splits.push_back("");
     std::vector<data::SplitStats> all;
+    std::vector<data::Dataset> datasets;  // kept for the report only
     for (const auto& split : splits) {
       data::ReadOptions o = f->read_options();
       o.split = split;
-      const data::Dataset ds = data::read_dataset(f->path, o);
+      data::Dataset ds = data::read_dataset(f->path, o);
       if (all.empty()) print_category_map(ds);
       all.push_back(data::compute_stats(ds));
       data::print_stats(all.back(), std::cout);
+      if (!report->empty()) datasets.push_back(std::move(ds));
+    }
+    if (!report->empty()) {
+      metrics::DatasetReportOptions ro;
+      ro.source = f->path;
+      const bool existed = std::filesystem::exists(*report);
+      data::write_file_atomic(*report, metrics::dataset_report_html(datasets, all, ro));
+      std::cout << (existed ? "replaced " : "wrote ") << *report << "\n";
     }
     if (!plot->empty()) {
       data::plot_stats(all, *plot);

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "metrics/evaluate.h"
+#include "metrics/html_report.h"
 #include "metrics/output_files.h"
 #include "metrics/report_writers.h"
 #include "vision/data/detections_io.h"
@@ -47,7 +48,7 @@ std::vector<Protocol> eval_protocols(const EvalFilesOptions& o) {
 }
 
 void write_reports(const std::vector<Report>& reports, const EvalFilesOptions& o, std::ostream& out,
-                   const std::vector<std::pair<fs::path, std::string>>& extra_files) {
+                   const std::vector<std::pair<fs::path, std::string>>& extra_files, const ReportSources& sources) {
   OutputFiles files;
   for (const auto& [path, bytes] : extra_files) files.add(path, bytes);
   if (!o.json.empty()) files.add(o.json, json_text(reports));
@@ -61,7 +62,13 @@ void write_reports(const std::vector<Report>& reports, const EvalFilesOptions& o
         ++plots;
       }
   }
-  if (!o.html.empty()) files.add(o.html, html_text(reports));
+  if (!o.html.empty()) {
+    if (!sources.ground_truth || !sources.detections)
+      throw std::invalid_argument("write_reports: the HTML report needs the ground truth and the detections");
+    HtmlReportOptions html;
+    html.model = sources.model;
+    files.add(o.html, html_report(reports, *sources.ground_truth, *sources.detections, html));
+  }
   if (files.empty()) return;
   const std::vector<OutputFiles::Placed> placed = files.commit();
   size_t replaced_plots = 0;
@@ -111,7 +118,7 @@ int run_eval_files(const EvalFilesOptions& o, std::ostream& out) {
     if (i) out << "\n";
     print_report(reports[i], out);
   }
-  write_reports(reports, o, out);
+  write_reports(reports, o, out, {}, {&gt, &dets.detections, ""});
   return 0;
 }
 

@@ -34,13 +34,22 @@ struct EvalFilesOptions {
 // The protocols the options name ("all" expanded), each with the options' settings applied.
 std::vector<Protocol> eval_protocols(const EvalFilesOptions& options);
 
+// What the reports were computed from, for the HTML report's error analysis and gallery (html_report.h).
+struct ReportSources {
+  const data::Dataset* ground_truth = nullptr;
+  const std::vector<data::Detection>* detections = nullptr;
+  std::string model;  // what made the detections, when a model did ("thundernet-snet49, best.pt")
+};
+
 // Renders every output the options name (json, csv, plots: one PNG per class and protocol in that
 // directory, html) plus extra_files (path, bytes; e.g. --save-dets), then commits them all together:
 // every file appears or none does, and a file that existed before is put back when the commit fails.
 // Prints one line per output to out: "wrote <file>", or "replaced <file>" when it overwrote one (the
-// plots as one line for their directory). Throws data::IoError naming the file on failure.
+// plots as one line for their directory). Throws data::IoError naming the file on failure, and
+// std::invalid_argument when options.html is set without sources.
 void write_reports(const std::vector<Report>& reports, const EvalFilesOptions& options, std::ostream& out,
-                   const std::vector<std::pair<std::filesystem::path, std::string>>& extra_files = {});
+                   const std::vector<std::pair<std::filesystem::path, std::string>>& extra_files = {},
+                   const ReportSources& sources = {});
 
 // Prints the reports to out, then writes the outputs (write_reports); returns the process exit code
 // (0). Throws on bad input, before any output is written.

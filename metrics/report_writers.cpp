@@ -262,42 +262,6 @@ std::vector<std::pair<std::string, cv::Mat>> render_plots(const Report& r) {
   return out;
 }
 
-std::string base64(const std::string& bytes) {
-  static const char* kChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    const uint32_t v = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
-    out += {kChars[v >> 18], kChars[(v >> 12) & 63], kChars[(v >> 6) & 63], kChars[v & 63]};
-  }
-  if (i + 1 == bytes.size()) {
-    const uint32_t v = uint8_t(bytes[i]) << 16;
-    out += {kChars[v >> 18], kChars[(v >> 12) & 63], '=', '='};
-  } else if (i + 2 == bytes.size()) {
-    const uint32_t v = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8);
-    out += {kChars[v >> 18], kChars[(v >> 12) & 63], kChars[(v >> 6) & 63], '='};
-  }
-  return out;
-}
-
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '<')
-      out += "&lt;";
-    else if (c == '>')
-      out += "&gt;";
-    else if (c == '&')
-      out += "&amp;";
-    else if (c == '"')
-      out += "&quot;";
-    else
-      out += c;
-  }
-  return out;
-}
-
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> pr_plot_pngs(const Report& r) {
@@ -316,47 +280,6 @@ std::vector<fs::path> write_pr_plots(const Report& r, const fs::path& dir) {
     written.push_back(dir / name);
   }
   return written;
-}
-
-void write_html(const std::vector<Report>& reports, const fs::path& file) {
-  data::write_file_atomic(file, html_text(reports));
-}
-
-std::string html_text(const std::vector<Report>& reports) {
-  std::ostringstream h;
-  h << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>cvtk evaluation</title>\n<style>"
-       "body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}"
-       "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f3f3f3}"
-       "td:first-child,th:first-child{text-align:left}.s td{text-align:left}img{max-width:720px;margin:4px}"
-       "</style></head><body>\n<h1>cvtk evaluation</h1>\n";
-  for (const Report& r : reports) {
-    h << "<h2>" << html_escape(r.protocol.name()) << ": " << (r.summary.empty() ? "" : html_escape(r.summary[0].name))
-      << " " << fmt(r.headline()) << "</h2>\n<table class=\"s\">";
-    for (const auto& [k, v] : r.protocol.settings())
-      h << "<tr><td>" << html_escape(k) << "</td><td>" << html_escape(v) << "</td></tr>";
-    h << "<tr><td>ground truth</td><td>" << html_escape(r.ground_truth) << ": " << r.images << " images, "
-      << r.gt_objects << " objects</td></tr><tr><td>detections</td><td>" << html_escape(r.detections_source) << ": "
-      << r.detections << "</td></tr><tr><td>coverage</td><td>" << html_escape(r.coverage()) << "</td></tr></table>\n";
-    h << "<table><tr><th>summary</th><th>value</th></tr>";
-    for (const auto& s : r.summary)
-      h << "<tr><td>" << html_escape(s.name) << "</td><td>" << fmt(s.value) << "</td></tr>";
-    h << "</table>\n<table><tr><th>class</th><th>AP</th>" << (is_coco(r) ? "<th>AP50</th><th>AP75</th>" : "")
-      << "<th>GT</th><th>ignored</th><th>dets</th><th>TP</th><th>FP</th><th>best-F1 "
-         "score</th><th>precision</th><th>recall</th></tr>";
-    for (const auto& c : r.classes) {
-      h << "<tr><td>" << html_escape(c.name) << "</td><td>" << fmt(c.ap) << "</td>";
-      if (is_coco(r)) h << "<td>" << fmt(c.ap50) << "</td><td>" << fmt(c.ap75) << "</td>";
-      h << "<td>" << c.gt << "</td><td>" << c.ignored_gt << "</td><td>" << c.detections << "</td><td>" << c.tp
-        << "</td><td>" << c.fp << "</td><td>" << fmt(c.best_f1_score, 3) << "</td><td>" << fmt(c.best_f1_precision, 3)
-        << "</td><td>" << fmt(c.best_f1_recall, 3) << "</td></tr>";
-    }
-    h << "</table>\n";
-    for (const auto& w : r.warnings) h << "<p>warning: " << html_escape(w) << "</p>\n";
-    for (const auto& [name, img] : render_plots(r))
-      h << "<img alt=\"" << html_escape(name) << "\" src=\"data:image/png;base64," << base64(png_bytes(img)) << "\">\n";
-  }
-  h << "</body></html>\n";
-  return h.str();
 }
 
 }  // namespace cvtk::metrics

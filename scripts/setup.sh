@@ -8,6 +8,7 @@ packages=(
   libopencv-dev libjpeg62-turbo-dev libtbb-dev libcli11-dev libgtest-dev
   nlohmann-json3-dev libsimdjson-dev libpugixml-dev
   python3 python3-torchvision python3-numpy
+  chromium
 )
 
 missing=()

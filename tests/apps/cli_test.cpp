@@ -107,8 +107,15 @@ TEST(Cli, TrainEvalPredictAsAUserRunsThem) {
   CliRun t = run_cvtk("train --data " + data + common + " --out " + (dir / "run").string());
   ASSERT_EQ(t.code, 0) << t.output;
   EXPECT_NE(t.output.find("val mAP@0.5"), std::string::npos) << t.output;
-  for (const char* f : {"options.toml", "last.pt", "best.pt", "results.csv", "results.jsonl"})
+  for (const char* f : {"options.toml", "last.pt", "best.pt", "results.csv", "results.jsonl", "report.html"})
     EXPECT_TRUE(fs::exists(dir / "run" / f)) << f;
+  // The training report is made again from the run's files on request, the same page.
+  const std::string page = cvtk::testing::read_file(dir / "run" / "report.html");
+  EXPECT_NE(page.find("Training loss"), std::string::npos);
+  CliRun r = run_cvtk("report " + (dir / "run").string());
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(cvtk::testing::read_file(dir / "run" / "report.html"), page);
+  EXPECT_EQ(run_cvtk("report " + (dir / "shapes").string()).code, 2);
   // The saved options are a config file the command reads back.
   CliRun c = run_cvtk("train --config " + (dir / "run" / "options.toml").string() + " --out " +
                       (dir / "run2").string() + " --val-split none");
