@@ -54,6 +54,17 @@ void thin(std::vector<double>& x, std::vector<double>& y, size_t n) {
   x.swap(tx), y.swap(ty);
 }
 
+// Sampled precision is 0 past the highest recall a detector reaches: drawn, that reads as a curve running
+// along the bottom out to recall 1. The line ends where the recall ends instead.
+std::vector<PlotSeries> ending_at_reached_recall(std::vector<PlotSeries> series) {
+  for (PlotSeries& s : series) {
+    size_t n = s.y.size();
+    while (n > 0 && !(s.y[n - 1] > 0)) --n;
+    s.x.resize(std::min(n, s.x.size())), s.y.resize(n);
+  }
+  return series;
+}
+
 std::string pr_plots(const Report& r) {
   std::ostringstream h;
   const bool coco = r.protocol.kind == ProtocolKind::kCoco;
@@ -62,7 +73,8 @@ std::string pr_plots(const Report& r) {
   mean.push_back({"mean, " + iou_name(r, false), recall, mean_curve(r, false), "#1f77b4", 2.0, false});
   if (coco) mean.push_back({"mean, IoU 0.75", recall, mean_curve(r, true), "#ff7f0e", 2.0, true});
   h << "<div class=\"plots\">"
-    << svg_line_plot(pr_options("Precision-recall, mean over classes (" + r.protocol.name() + ")"), mean);
+    << svg_line_plot(pr_options("Precision-recall, mean over classes (" + r.protocol.name() + ")"),
+                     ending_at_reached_recall(mean));
   std::vector<PlotSeries> all;
   for (size_t k = 0; k < r.classes.size(); ++k) {
     const ClassReport& c = r.classes[k];
@@ -70,7 +82,8 @@ std::string pr_plots(const Report& r) {
     all.push_back({c.name + " " + number(coco ? c.ap50 : c.ap), c.recall_points, c.precision_curve, series_colour(k),
                    1.5, false});
   }
-  h << svg_line_plot(pr_options("Precision-recall per class, " + iou_name(r, false)), all) << "</div>\n";
+  h << svg_line_plot(pr_options("Precision-recall per class, " + iou_name(r, false)), ending_at_reached_recall(all))
+    << "</div>\n";
   h << "<h3>Precision-recall per class</h3><p class=\"note\">Solid: " << iou_name(r, false)
     << (coco ? "; dashed: IoU 0.75" : "")
     << ". Ring: the class's best-F1 point (its score is the class table's &ldquo;at score&rdquo;).</p><div "
@@ -91,7 +104,7 @@ std::string pr_plots(const Report& r) {
     std::vector<PlotMarker> m;
     if (c.best_f1 > 0)
       m.push_back({c.best_f1_recall, c.best_f1_precision, "F1 " + number(c.best_f1, 2), "#d62728", false});
-    h << svg_line_plot(o, s, m);
+    h << svg_line_plot(o, ending_at_reached_recall(s), m);
   }
   h << "</div>\n";
   return h.str();
