@@ -1,8 +1,10 @@
 #include "detection/train_session.h"
 
 #include <fstream>
+#include <sstream>
 #include <thread>
 
+#include "augment/preview.h"
 #include "augment/random.h"
 #include "detection/distributed/sharded_sampler.h"
 #include "detection/init_weights.h"
@@ -14,6 +16,26 @@
 namespace cvtk::detection {
 
 namespace {
+
+// OUT/augmented/: the first training images as the loader augments them in epoch 0, and their mosaic,
+// which the training report shows. Only a picture: a failure costs a warning, never the run.
+void write_augmented_samples(const TrainOptions& o, std::FILE* out) {
+  augment::PreviewOptions p;
+  p.dataset = o.data;
+  p.split = o.train_split;
+  p.pipeline = o.pipeline;
+  p.n = 8;
+  p.size = o.size;
+  p.seed = o.seed;
+  p.out = o.out / "augmented";
+  p.exist_ok = true;
+  try {
+    std::ostringstream discarded;
+    augment::write_preview(p, discarded);
+  } catch (const std::exception& e) {
+    std::fprintf(out, "warning: augmented samples not written: %s\n", e.what());
+  }
+}
 
 // --cache-mb -1: an eighth of the memory available now (Linux's MemAvailable), at most 1 GiB; none
 // where that cannot be read.
@@ -176,6 +198,7 @@ void TrainSession::open_run_directory() {
     std::fprintf(out_, "resuming %s at epoch %d, step %ld (batch %ld of the epoch)\n", o.resume.string().c_str(),
                  state.epoch + 1, state.step, state.batch_in_epoch);
   if (!resize_note_.empty()) std::fprintf(out_, "resume: %s\n", resize_note_.c_str());
+  if (!resuming) write_augmented_samples(o, out_);
   std::fflush(out_);
 }
 

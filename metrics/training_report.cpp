@@ -140,6 +140,10 @@ std::string chart_svg(const TrainingRun& run, const Chart& c, int best_row) {
     o.y_label += " (x 1e" + std::to_string(exponent) + ")";
   }
   std::vector<PlotMarker> markers;
+  // One epoch is one point per line, which a line does not show: a ring each instead.
+  if (epochs.size() == 1)
+    for (const PlotSeries& s : series)
+      if (std::isfinite(s.y.front())) markers.push_back({epochs.front(), s.y.front(), "", s.colour, false});
   if (c.unit_range && best_row >= 0)
     markers.push_back({epochs[static_cast<size_t>(best_row)], series.front().y[static_cast<size_t>(best_row)], "best",
                        "#d62728", true});
@@ -216,7 +220,7 @@ std::string epoch_table(const TrainingRun& run, int best_row) {
 std::string images(const TrainingRun& run) {
   std::ostringstream h;
   for (const fs::path& p : run.images) {
-    const std::string name = html_escape(p.filename().string());
+    const std::string name = html_escape(p.lexically_relative(run.dir).string());
     std::error_code ec;
     const std::uintmax_t bytes = fs::file_size(p, ec);
     h << "<h3>" << name << "</h3>\n";
@@ -242,6 +246,7 @@ TrainingRun read_training_run(const fs::path& dir) {
   for (const auto& entry : fs::directory_iterator(dir, ec))
     if (entry.is_regular_file() && is_image(entry.path())) run.images.push_back(entry.path());
   std::sort(run.images.begin(), run.images.end());
+  if (fs::is_regular_file(dir / "augmented" / "mosaic.jpg", ec)) run.images.push_back(dir / "augmented" / "mosaic.jpg");
   return run;
 }
 

@@ -7,8 +7,9 @@
 //                   validation figures (-1 = not validated that epoch: a gap, not a zero), throughput
 //                   and peak memory; and listed in a sortable table with the best epoch marked;
 //   options.toml    the options the run used, shown as written;
-//   *.jpg / *.png   images the trainer left in the directory (augmented batches, validation
-//                   predictions beside the ground truth), embedded as data: URIs, at most 4 MB each.
+//   *.jpg / *.png   images in the directory, then augmented/mosaic.jpg (the first training images as
+//                   the loader augments them, written by cvtk train), embedded as data: URIs, at most
+//                   4 MB each.
 //
 // The best epoch is the one with the highest validation COCO AP, else the highest mAP@0.5 (VOC), when
 // the run validated at all. A results.jsonl line that is not a JSON object is an error naming the file
@@ -28,7 +29,7 @@ struct TrainingRun {
   std::vector<std::string> field_order;  // as first seen in the file
   size_t rows = 0;
   std::string options_toml;                   // "" when the run has none
-  std::vector<std::filesystem::path> images;  // sorted by name
+  std::vector<std::filesystem::path> images;  // the directory's, sorted by name, then augmented/mosaic.jpg
   std::string skipped_last_line;              // why the last line was skipped; "" when it was not
 };
 

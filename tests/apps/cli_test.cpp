@@ -112,6 +112,9 @@ TEST(Cli, TrainEvalPredictAsAUserRunsThem) {
   // The training report is made again from the run's files on request, the same page.
   const std::string page = cvtk::testing::read_file(dir / "run" / "report.html");
   EXPECT_NE(page.find("Training loss"), std::string::npos);
+  // The first training images as the loader augments them, shown in the report.
+  EXPECT_TRUE(fs::exists(dir / "run" / "augmented" / "mosaic.jpg"));
+  EXPECT_NE(page.find("augmented/mosaic.jpg"), std::string::npos);
   CliRun r = run_cvtk("report " + (dir / "run").string());
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_EQ(cvtk::testing::read_file(dir / "run" / "report.html"), page);
