@@ -1,15 +1,16 @@
 // cvtk data check | stats | convert: look at a dataset, and move it between formats.
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "apps/command.h"
 #include "apps/image_limit_option.h"
+#include "metrics/dataset_report.h"
 #include "vision/data/check.h"
 #include "vision/data/dataset_io.h"
+#include "vision/data/file_util.h"
 #include "vision/data/image_size.h"
 #include "vision/data/stats.h"
-#include "metrics/dataset_report.h"
-#include "vision/data/file_util.h"
 #include "vision/image/decode.h"
 
 namespace cvtk::apps {

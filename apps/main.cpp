@@ -1,7 +1,7 @@
 // cvtk: train, evaluate and inspect object detectors. See README.md for every subcommand.
 //
-// This is the program users run. It has no LibTorch: it runs data, synth and eval on a detections file
-// itself and hands every other command line to cvtk-models (apps/models_program.h), so a command
+// This is the program users run. It has no LibTorch: it runs data, synth, report and eval on a detections
+// file itself and hands every other command line to cvtk-models (apps/models_program.h), so a command
 // behaves, prints and exits the same whichever program runs it. Exit codes: README "Exit codes".
 #include <string>
 

@@ -1,6 +1,6 @@
 #pragma once
 // cvtk is two programs: `cvtk`, which users run, is built without LibTorch and runs the commands that
-// need no model (data, synth, eval on a detections file) itself; every other command line (train,
+// need no model (data, synth, report, eval on a detections file) itself; every other command line (train,
 // predict, eval --weights, classify, models, augment, and --help or anything it does not know) is
 // handed to `cvtk-models`, which has every command, by replacing the process with it (execv): the same
 // arguments, the same process id, so output, signals (Ctrl-C during training) and exit codes are the

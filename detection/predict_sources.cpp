@@ -111,8 +111,14 @@ PredictSource resolve_source(const std::string& text) {
     if (looks_like_dataset(s.path)) {
       s.kind = SourceKind::kDataset;
     } else if (fs::is_directory(s.path, ec)) {
-      for (fs::recursive_directory_iterator it(s.path, ec), end; !ec && it != end; it.increment(ec))
-        if (it->is_regular_file(ec) && is_image_file(it->path())) s.files.push_back(fs::relative(it->path(), s.path));
+      // Lexically, not fs::relative: that resolves symbolic links, naming a linked image by its target.
+      for (fs::recursive_directory_iterator it(s.path, ec), end; !ec && it != end; it.increment(ec)) {
+        std::error_code entry;  // a dangling link is no image, and no reason to stop listing
+        if (it->is_regular_file(entry) && is_image_file(it->path()))
+          s.files.push_back(it->path().lexically_relative(s.path));
+      }
+      // A listing that stops midway (a subdirectory that cannot be read) would drop images unnoticed.
+      if (ec) throw data::IoError(s.path.string() + ": cannot list the directory (" + ec.message() + ")");
       std::sort(s.files.begin(), s.files.end());
     } else if (is_video_file(s.path)) {
       s.kind = SourceKind::kVideo;

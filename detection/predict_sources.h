@@ -33,7 +33,7 @@ struct PredictSource {
 };
 
 // Tells the kind; for images and globs, lists the files. IoError naming the source when it does not
-// exist, a glob matching no file ("'runs/*.jpg': no file matches") or matching no image.
+// exist, a glob matching no file ("--source runs/*.jpg: no file matches the pattern") or matching no image.
 PredictSource resolve_source(const std::string& source);
 
 // Files matching a glob pattern (see above), sorted; empty when none. Directories are not matches.

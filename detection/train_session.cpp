@@ -259,7 +259,12 @@ TrainSession::~TrainSession() {
     if (created_ != dir) data::remove_empty_up_to(dir.parent_path(), created_);
     return;
   }
-  for (const char* f : {"options.toml", "results.csv", "results.jsonl"}) std::filesystem::remove(dir / f, ec);
+  // The directory was there and empty (choose_output_dir), so all it holds now is this run's: empty it again.
+  // (Non-throwing iteration: this runs in a destructor, maybe while an exception unwinds.)
+  std::vector<std::filesystem::path> entries;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    entries.push_back(it->path());
+  for (const auto& entry : entries) std::filesystem::remove_all(entry, ec);
 }
 
 std::string TrainSession::image_files(const std::vector<int64_t>& ids) const {

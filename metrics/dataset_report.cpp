@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <ctime>
 #include <sstream>
 #include <stdexcept>
 
@@ -13,15 +12,10 @@
 namespace cvtk::metrics {
 namespace {
 
+using detail::fixed;
 using detail::now_utc;
 
 std::string split_name(const data::SplitStats& s) { return s.split.empty() ? "(all)" : s.split; }
-
-std::string fixed(double v, int digits) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.*f", digits, v);
-  return b;
-}
 
 std::string summary_table(const std::vector<data::SplitStats>& stats) {
   std::ostringstream h;
@@ -85,7 +79,9 @@ size_t histograms(const data::Dataset& ds, int bins, std::vector<std::vector<siz
         continue;
       }
       const double w = im.width, h = im.height;
-      ++centres[bin((o.box.y1 + o.box.y2) / 2 / h)][bin((o.box.x1 + o.box.x2) / 2 / w)];
+      // The centre plot's y axis runs from 1 (bottom) to 0 (top) and svg_heatmap's row 0 is the bin at
+      // y_min, here 1: the rows count up from the image's bottom row.
+      ++centres[n - 1 - bin((o.box.y1 + o.box.y2) / 2 / h)][bin((o.box.x1 + o.box.x2) / 2 / w)];
       ++sizes[bin(o.box.height() / h)][bin(o.box.width() / w)];
     }
   return skipped;
@@ -156,16 +152,11 @@ std::string dataset_report_html(const std::vector<data::Dataset>& splits, const 
   if (splits.empty() || splits.size() != stats.size())
     throw std::invalid_argument("dataset report: needs one statistics entry per split");
   std::ostringstream h;
-  h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<meta "
-       "http-equiv=\"Content-Security-Policy\" "
-       "content=\""
-    << detail::kReportCsp << "\">\n<title>cvtk dataset: " << html_escape(o.source) << "</title>\n<style>"
-    << detail::kReportCss << "</style>\n<script>" << detail::kReportErrorScript
-    << "</script></head>\n<body><main>\n<h1>cvtk dataset &mdash; " << html_escape(o.source)
+  h << detail::page_head("cvtk dataset: " + o.source) << "<h1>cvtk dataset &mdash; " << html_escape(o.source)
     << "</h1>\n<pre id=\"js-errors\"></pre>\n<p class=\"note\">" << splits.front().classes.size() << " classes; made "
     << html_escape(o.created.empty() ? now_utc() : o.created) << ".</p>\n"
     << summary_table(stats) << classes_section(stats) << box_section(splits, stats, o) << empty_section(splits, stats)
-    << "</main>\n<script>" << detail::kReportScript << "</script>\n</body></html>\n";
+    << detail::page_tail();
   return h.str();
 }
 

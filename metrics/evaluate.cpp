@@ -21,7 +21,7 @@ namespace cvtk::metrics {
 namespace detail {
 
 Grouping group(const data::Dataset& gt, const std::vector<data::Detection>& dets, const std::vector<char>& kept,
-               const std::vector<uint32_t>& det_image, const std::vector<int>& classes) {
+               const std::vector<uint32_t>& det_image, const std::vector<int>& classes, bool records) {
   Grouping g;
   g.gt = &gt;
   g.dets = &dets;
@@ -56,14 +56,13 @@ Grouping group(const data::Dataset& gt, const std::vector<data::Detection>& dets
   std::vector<uint32_t> by_position(start.back());
   for (size_t i = 0; i < dets.size(); ++i)
     if (kept[i]) by_position[start[g.image_position[i]]++] = static_cast<uint32_t>(i);
+  for (size_t k = 0; k < num_classes; ++k) g.dets_by_class[k].reserve(per_class[k]);
+  for (uint32_t i : by_position) g.dets_by_class[dets[i].label].push_back(i);
+  if (!records) return g;
   g.det_records_by_class.assign(num_classes, {});
-  for (size_t k = 0; k < num_classes; ++k) {
-    g.dets_by_class[k].reserve(per_class[k]);
-    g.det_records_by_class[k].reserve(per_class[k]);
-  }
+  for (size_t k = 0; k < num_classes; ++k) g.det_records_by_class[k].reserve(per_class[k]);
   for (uint32_t i : by_position) {
     const data::Detection& d = dets[i];
-    g.dets_by_class[d.label].push_back(i);
     g.det_records_by_class[d.label].push_back({d.box, d.score, static_cast<uint32_t>(g.image_position[i])});
   }
   return g;
@@ -224,7 +223,7 @@ Report evaluate(const data::Dataset& gt, const std::vector<data::Detection>& det
   const std::vector<int> classes = selected_classes(gt, protocol);
   const std::vector<char> kept = kept_detections(dets, protocol, report);
 
-  const detail::Grouping g = detail::group(gt, dets, kept, det_image, classes);
+  const detail::Grouping g = detail::group(gt, dets, kept, det_image, classes, protocol.kind == ProtocolKind::kCoco);
   report.classes.resize(classes.size());
   if (protocol.kind == ProtocolKind::kCoco)
     evaluate_coco(g, classes, protocol, report);

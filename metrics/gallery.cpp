@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <map>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -10,10 +9,14 @@
 
 #include "metrics/base64.h"
 #include "metrics/html_escape.h"
+#include "metrics/report_assets.h"
+#include "vision/data/file_util.h"
 #include "vision/data/image_size.h"
 
 namespace cvtk::metrics {
 namespace {
+
+using detail::fixed;
 
 const cv::Scalar kGtColour(40, 170, 40), kPredColour(40, 40, 220), kMissColour(0, 200, 255);  // BGR
 
@@ -25,12 +28,6 @@ struct Item {
   std::string caption, title;
   std::string html;  // the rendered <figure>, filled in by render()
 };
-
-std::string fixed(double v, int digits) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.*f", digits, v);
-  return b;
-}
 
 cv::Rect region(const Item& it, const cv::Mat& img, double context) {
   if (!it.crop) return {0, 0, img.cols, img.rows};
@@ -81,21 +78,40 @@ void render(Item& it, const cv::Mat* img, const std::string& problem, const Gall
   it.html = h.str();
 }
 
+// The image decoded from one read of its file (the size and structure checks run on those bytes), or
+// empty with the reason in `problem`.
+cv::Mat read_image(const std::filesystem::path& path, std::string& problem) {
+  try {
+    const std::string bytes = data::read_file(path);
+    const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
+    const auto size = data::read_image_size(data, bytes.size());
+    if (!size) {
+      problem = path.string() + ": not an image cvtk can read";
+      return {};
+    }
+    data::check_image_pixels(path.string(), *size);
+    const std::string damage = data::image_bytes_problem(data, bytes.size());
+    if (!damage.empty()) {
+      problem = path.string() + ": " + damage;
+      return {};
+    }
+    const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
+    cv::Mat img = cv::imdecode(buffer, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
+    if (img.empty()) problem = path.string() + ": cannot be decoded";
+    return img;
+  } catch (const std::exception& e) {
+    problem = e.what();
+    return {};
+  }
+}
+
 // Reads each image once, in image order, and renders every item on it.
 void render_all(std::vector<Item>& items, const data::Dataset& gt, const GalleryOptions& o) {
   std::map<uint32_t, std::vector<size_t>> by_image;
   for (size_t i = 0; i < items.size(); ++i) by_image[items[i].image].push_back(i);
   for (const auto& [image, which] : by_image) {
-    const auto path = gt.image_root / gt.images[image].file;
-    cv::Mat img;
     std::string problem;
-    try {
-      data::checked_image_size(path);
-      img = cv::imread(path.string(), cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
-      if (img.empty()) problem = path.filename().string() + ": cannot be decoded";
-    } catch (const std::exception& e) {
-      problem = e.what();
-    }
+    const cv::Mat img = read_image(gt.image_root / gt.images[image].file, problem);
     for (size_t i : which) render(items[i], img.empty() ? nullptr : &img, problem, o);
   }
 }

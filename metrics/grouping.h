@@ -27,12 +27,13 @@ struct Grouping {
   // (image position, input order) order.
   std::vector<std::vector<std::pair<uint32_t, uint32_t>>> gt_by_class;
   std::vector<std::vector<uint32_t>> dets_by_class;
-  std::vector<std::vector<ClassDetection>> det_records_by_class;  // parallel to dets_by_class
+  std::vector<std::vector<ClassDetection>> det_records_by_class;  // parallel to dets_by_class; COCO only
 };
 
 // kept: which detections take part (score threshold, per-image cap already applied by the caller);
-// det_image: each detection's index in gt.images (the caller has checked every detection).
+// det_image: each detection's index in gt.images (the caller has checked every detection);
+// records: also fill det_records_by_class (the COCO walk reads them; the VOC one does not).
 Grouping group(const data::Dataset& gt, const std::vector<data::Detection>& dets, const std::vector<char>& kept,
-               const std::vector<uint32_t>& det_image, const std::vector<int>& classes);
+               const std::vector<uint32_t>& det_image, const std::vector<int>& classes, bool records);
 
 }  // namespace cvtk::metrics::detail

@@ -3,8 +3,6 @@
 #include "metrics/html_report.h"
 
 #include <cmath>
-#include <cstdio>
-#include <ctime>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -16,12 +14,7 @@
 namespace cvtk::metrics {
 namespace detail {
 
-std::string number(double v, int digits) {
-  if (std::isnan(v) || v < 0) return "&ndash;";
-  char b[32];
-  std::snprintf(b, sizeof b, "%.*f", digits, v);
-  return b;
-}
+std::string number(double v, int digits) { return std::isnan(v) || v < 0 ? "&ndash;" : fixed(v, digits); }
 
 }  // namespace detail
 
@@ -77,9 +70,8 @@ std::string context(const std::vector<Report>& reports, const ReportData& d, con
   row(h, "operating point",
       "score &ge; " + number(d.sweep.best_threshold(), 3) + " (highest mean F1 over classes, " +
           number(d.sweep.empty() ? 0 : d.sweep.f1[d.sweep.best], 3) + ")");
-  char secs[32];
-  std::snprintf(secs, sizeof secs, "%.2f", r.seconds);
-  row(h, "made", html_escape(o.created.empty() ? now_utc() : o.created) + "; evaluated in " + secs + " s");
+  row(h, "made",
+      html_escape(o.created.empty() ? now_utc() : o.created) + "; evaluated in " + detail::fixed(r.seconds, 2) + " s");
   h << "</dl>";
   std::set<std::string> warned;
   for (const Report& p : reports)
@@ -204,12 +196,7 @@ std::string html_report(const std::vector<Report>& reports, const data::Dataset&
   d.confusion = confusion_matrix(gt, dets, co);
 
   std::ostringstream h;
-  h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<meta "
-       "http-equiv=\"Content-Security-Policy\" "
-       "content=\""
-    << detail::kReportCsp << "\">\n<meta name=\"viewport\" content=\"width=device-width\"><title>cvtk evaluation: "
-    << html_escape(reports.front().ground_truth) << "</title>\n<style>" << detail::kReportCss << "</style>\n<script>"
-    << detail::kReportErrorScript << "</script></head>\n<body><main>\n";
+  h << detail::page_head("cvtk evaluation: " + reports.front().ground_truth);
   const Report* main_report = d.coco ? d.coco : &reports.front();
   h << "<h1>cvtk evaluation &mdash; "
     << html_escape(main_report->summary.empty() ? "" : main_report->summary.front().name) << " "
@@ -219,7 +206,7 @@ std::string html_report(const std::vector<Report>& reports, const data::Dataset&
     << class_table(d) << "\n";
   h << detail::curves_section(d) << detail::confusion_section(d) << detail::errors_section(d);
   h << "<h2 id=\"gallery\">Gallery</h2>\n" << gallery_html(gt, dets, d.errors, o.gallery);
-  h << "</main>\n<script>" << detail::kReportScript << "</script>\n</body></html>\n";
+  h << detail::page_tail();
   return h.str();
 }
 

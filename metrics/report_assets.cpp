@@ -1,6 +1,9 @@
 #include "metrics/report_assets.h"
 
+#include <cstdio>
 #include <ctime>
+
+#include "metrics/html_escape.h"
 
 namespace cvtk::metrics::detail {
 
@@ -12,6 +15,14 @@ std::string now_utc() {
   std::strftime(b, sizeof b, "%Y-%m-%d %H:%M UTC", &tm);
   return b;
 }
+
+std::string fixed(double v, int digits) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.*f", digits, v);
+  return b;
+}
+
+namespace {
 
 const char* const kReportCsp =
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'";
@@ -100,5 +111,18 @@ const char* const kReportScript = R"JS(
   document.body.setAttribute('data-js', 'ready');
 })();
 )JS";
+
+}  // namespace
+
+std::string page_head(const std::string& title) {
+  return std::string(
+             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+             "<meta http-equiv=\"Content-Security-Policy\" content=\"") +
+         kReportCsp + "\">\n<meta name=\"viewport\" content=\"width=device-width\"><title>" + html_escape(title) +
+         "</title>\n<style>" + kReportCss + "</style>\n<script>" + kReportErrorScript +
+         "</script></head>\n<body><main>\n";
+}
+
+std::string page_tail() { return std::string("</main>\n<script>") + kReportScript + "</script>\n</body></html>\n"; }
 
 }  // namespace cvtk::metrics::detail

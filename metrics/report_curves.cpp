@@ -86,7 +86,7 @@ std::string pr_plots(const Report& r) {
     << "</div>\n";
   h << "<h3>Precision-recall per class</h3><p class=\"note\">Solid: " << iou_name(r, false)
     << (coco ? "; dashed: IoU 0.75" : "")
-    << ". Ring: the class's best-F1 point (its score is the class table's &ldquo;at score&rdquo;).</p><div "
+    << ". Ring: the class's best-F1 point (its score is the class table's &ldquo;score&rdquo; column).</p><div "
        "class=\"plots\">";
   for (size_t k = 0; k < r.classes.size(); ++k) {
     const ClassReport& c = r.classes[k];

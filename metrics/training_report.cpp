@@ -4,16 +4,17 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
+#include <system_error>
 
 #include "metrics/base64.h"
 #include "metrics/html_escape.h"
 #include "metrics/report_assets.h"
 #include "metrics/svg_plot.h"
+#include "vision/data/file_util.h"
 
 namespace cvtk::metrics {
 namespace {
@@ -21,13 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr std::uintmax_t kMaxImageBytes = 4u << 20;
-
-std::string slurp(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // ordered_json: the fields keep the file's order, which is the trainer's (train_log.h).
 void add_row(TrainingRun& run, const nlohmann::ordered_json& row) {
@@ -45,7 +39,7 @@ void read_results(TrainingRun& run) {
   const fs::path file = run.dir / "results.jsonl";
   if (!fs::exists(file))
     throw std::runtime_error(file.string() + ": not found (is this a cvtk train output directory?)");
-  const std::string text = slurp(file);
+  const std::string text = data::read_file(file);
   size_t start = 0;
   for (int line = 1; start < text.size(); ++line) {
     size_t end = text.find('\n', start);
@@ -80,16 +74,8 @@ const std::vector<double>* field(const TrainingRun& run, const std::string& name
 // A validation figure of -1 marks an epoch that did not validate.
 double defined(double v) { return v < 0 ? kNaN : v; }
 
-// The smallest of 1, 2, 2.5, 5 times a power of ten at or above v.
-double nice_ceiling(double v) {
-  if (!(v > 0) || !std::isfinite(v)) return 1;
-  const double p = std::pow(10.0, std::floor(std::log10(v)));
-  for (double m : {1.0, 2.0, 2.5, 5.0, 10.0})
-    if (m * p >= v * (1 - 1e-12)) return m * p;
-  return 10 * p;
-}
-
-std::string number(double v, const std::string& name) {
+// A figure of the field `name` as the page shows it: counts whole, the rest to 4 significant digits.
+std::string figure_text(double v, const std::string& name) {
   if (std::isnan(v)) return "&ndash;";
   char b[32];
   const bool integral = name == "epoch" || name == "steps" || name == "empty_images";
@@ -128,7 +114,7 @@ std::string chart_svg(const TrainingRun& run, const Chart& c, int best_row) {
   o.ticks = static_cast<int>(std::ceil(last_epoch / step));
   o.x_max = o.ticks * step;
   o.y_label = c.y_label;
-  o.y_max = c.unit_range ? 1.0 : nice_ceiling(top);
+  o.y_max = c.unit_range ? 1.0 : nice_ceiling(top, o.ticks);
   o.width = 380;
   // Tick labels carry two decimals: a small range (a learning rate) is drawn scaled, the scale named.
   if (!c.unit_range && o.y_max < 0.5) {
@@ -140,10 +126,13 @@ std::string chart_svg(const TrainingRun& run, const Chart& c, int best_row) {
     o.y_label += " (x 1e" + std::to_string(exponent) + ")";
   }
   std::vector<PlotMarker> markers;
-  // One epoch is one point per line, which a line does not show: a ring each instead.
-  if (epochs.size() == 1)
-    for (const PlotSeries& s : series)
-      if (std::isfinite(s.y.front())) markers.push_back({epochs.front(), s.y.front(), "", s.colour, false});
+  // A point without a defined neighbour (a one-epoch run, or validation every other epoch, whose
+  // gaps leave every point alone) is no line segment, which a line does not show: a ring instead.
+  for (const PlotSeries& s : series)
+    for (size_t i = 0; i < s.y.size(); ++i) {
+      const bool before = i > 0 && std::isfinite(s.y[i - 1]), after = i + 1 < s.y.size() && std::isfinite(s.y[i + 1]);
+      if (std::isfinite(s.y[i]) && !before && !after) markers.push_back({epochs[i], s.y[i], "", s.colour, false});
+    }
   if (c.unit_range && best_row >= 0)
     markers.push_back({epochs[static_cast<size_t>(best_row)], series.front().y[static_cast<size_t>(best_row)], "best",
                        "#d62728", true});
@@ -182,18 +171,18 @@ std::string headline(const TrainingRun& run, int best_row) {
   };
   const std::vector<double>& epochs = *field(run, "epoch");
   h << "<div class=\"cards\">";
-  card(number(epochs.back(), "epoch"), "epochs done");
+  card(figure_text(epochs.back(), "epoch"), "epochs done");
   if (best_row >= 0) {
     const auto b = static_cast<size_t>(best_row);
-    card(number(epochs[b], "epoch"), "best epoch");
+    card(figure_text(epochs[b], "epoch"), "best epoch");
     for (const char* name : {"val_coco_ap", "val_map50"})
-      if (const auto* v = field(run, name)) card(number(defined((*v)[b]), name), std::string(name) + " (best)");
+      if (const auto* v = field(run, name)) card(figure_text(defined((*v)[b]), name), std::string(name) + " (best)");
   }
   if (const auto* v = field(run, "seconds")) {
     double total = 0;
     for (double s : *v)
       if (std::isfinite(s)) total += s;
-    card(number(total / 60, "minutes"), "minutes");
+    card(figure_text(total / 60, "minutes"), "minutes");
   }
   h << "</div>\n";
   return h.str();
@@ -209,7 +198,7 @@ std::string epoch_table(const TrainingRun& run, int best_row) {
     h << (static_cast<int>(r) == best_row ? "<tr style=\"background:#fff4d6\">" : "<tr>");
     for (const std::string& n : run.field_order) {
       const double v = run.fields.at(n)[r];
-      h << "<td data-v=\"" << (std::isnan(v) ? -1e300 : v) << "\">" << number(v, n) << "</td>";
+      h << "<td data-v=\"" << (std::isnan(v) ? -1e300 : v) << "\">" << figure_text(v, n) << "</td>";
     }
     h << "</tr>\n";
   }
@@ -222,15 +211,23 @@ std::string images(const TrainingRun& run) {
   for (const fs::path& p : run.images) {
     const std::string name = html_escape(p.lexically_relative(run.dir).string());
     std::error_code ec;
-    const std::uintmax_t bytes = fs::file_size(p, ec);
+    const std::uintmax_t size = fs::file_size(p, ec);
+    std::string bytes, problem = ec ? "cannot be read" : size > kMaxImageBytes ? "larger than 4 MB" : "";
+    if (problem.empty()) {
+      try {
+        bytes = data::read_file(p);
+      } catch (const std::exception&) {
+        problem = "cannot be read";  // an image never fails the report
+      }
+    }
     h << "<h3>" << name << "</h3>\n";
-    if (ec || bytes > kMaxImageBytes) {
-      h << "<p class=\"warn\">not embedded: " << (ec ? "cannot be read" : "larger than 4 MB") << "</p>\n";
+    if (!problem.empty()) {
+      h << "<p class=\"warn\">not embedded: " << problem << "</p>\n";
       continue;
     }
     const bool png = p.extension() == ".png" || p.extension() == ".PNG";
     h << "<img style=\"max-width:100%\" alt=\"" << name << "\" src=\"data:image/" << (png ? "png" : "jpeg")
-      << ";base64," << base64(slurp(p)) << "\">\n";
+      << ";base64," << base64(bytes) << "\">\n";
   }
   return h.str();
 }
@@ -241,7 +238,7 @@ TrainingRun read_training_run(const fs::path& dir) {
   TrainingRun run;
   run.dir = dir;
   read_results(run);
-  if (fs::exists(dir / "options.toml")) run.options_toml = slurp(dir / "options.toml");
+  if (fs::exists(dir / "options.toml")) run.options_toml = data::read_file(dir / "options.toml");
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec))
     if (entry.is_regular_file() && is_image(entry.path())) run.images.push_back(entry.path());
@@ -251,7 +248,7 @@ TrainingRun read_training_run(const fs::path& dir) {
 }
 
 int best_epoch_row(const TrainingRun& run) {
-  for (const char* name : {"val_coco_ap", "val_map50"}) {
+  for (const char* name : {"val_map50", "val_coco_ap"}) {
     const std::vector<double>* v = field(run, name);
     if (v == nullptr) continue;
     int best = -1;
@@ -265,14 +262,10 @@ int best_epoch_row(const TrainingRun& run) {
 
 std::string training_report_html(const TrainingRun& run) {
   std::ostringstream h;
-  const std::string title =
-      html_escape(run.dir.filename().empty() ? run.dir.parent_path().filename().string() : run.dir.filename().string());
-  h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<meta "
-       "http-equiv=\"Content-Security-Policy\" "
-       "content=\""
-    << detail::kReportCsp << "\">\n<title>cvtk training: " << title << "</title>\n<style>" << detail::kReportCss
-    << "</style>\n<script>" << detail::kReportErrorScript << "</script></head>\n<body><main>\n";
-  h << "<h1>Training run " << title << "</h1>\n<p class=\"note\">" << html_escape(run.dir.string()) << ", " << run.rows
+  const std::string name =
+      run.dir.filename().empty() ? run.dir.parent_path().filename().string() : run.dir.filename().string();
+  h << detail::page_head("cvtk training: " + name) << "<h1>Training run " << html_escape(name)
+    << "</h1>\n<p class=\"note\">" << html_escape(run.dir.string()) << ", " << run.rows
     << " epoch rows from results.jsonl</p>\n<pre id=\"js-errors\"></pre>\n";
   if (!run.skipped_last_line.empty())
     h << "<p class=\"warn\">results.jsonl: " << html_escape(run.skipped_last_line) << "</p>\n";
@@ -286,19 +279,13 @@ std::string training_report_html(const TrainingRun& run) {
   if (!run.options_toml.empty())
     h << "<h2>Options</h2>\n<details><summary>options.toml</summary><pre>" << html_escape(run.options_toml)
       << "</pre></details>\n";
-  h << "</main>\n<script>" << detail::kReportScript << "</script>\n</body></html>\n";
+  h << detail::page_tail();
   return h.str();
 }
 
 fs::path write_training_report(const fs::path& dir) {
-  const std::string page = training_report_html(read_training_run(dir));
-  const fs::path out = dir / "report.html", tmp = dir / "report.html.tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    f << page;
-    if (!f.flush()) throw std::runtime_error(tmp.string() + ": cannot write");
-  }
-  fs::rename(tmp, out);
+  const fs::path out = dir / "report.html";
+  data::write_file_atomic(out, training_report_html(read_training_run(dir)));
   return out;
 }
 

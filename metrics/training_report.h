@@ -11,10 +11,10 @@
 //                   the loader augments them, written by cvtk train), embedded as data: URIs, at most
 //                   4 MB each.
 //
-// The best epoch is the one with the highest validation COCO AP, else the highest mAP@0.5 (VOC), when
-// the run validated at all. A results.jsonl line that is not a JSON object is an error naming the file
-// and line, except an unterminated last line (a run killed while writing it), which is skipped and
-// named on the page.
+// The best epoch is the one best.pt holds: the first with the highest validation mAP@0.5 (VOC), the
+// trainer's rule (detection/trainer.cpp), else the highest COCO AP, when the run validated at all.
+// A results.jsonl line that is not a JSON object is an error naming the file and line, except an
+// unterminated last line (a run killed while writing it), which is skipped and named on the page.
 #include <filesystem>
 #include <map>
 #include <string>

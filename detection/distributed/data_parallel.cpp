@@ -1,5 +1,6 @@
 #include "detection/distributed/data_parallel.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace cvtk::detection::distributed {
@@ -23,12 +24,11 @@ void DataParallel::attach(torch::nn::Module& module) {
 std::vector<std::array<double, 5>> DataParallel::gather_losses(const std::array<double, 5>& mine) {
   // Each rank fills its own row; the sum is everyone's rows (adding zeros is exact).
   auto t = torch::zeros({size(), 5}, torch::kFloat64);
-  for (int k = 0; k < 5; ++k) t[rank()][k] = mine[size_t(k)];
+  double* p = t.data_ptr<double>();
+  std::copy(mine.begin(), mine.end(), p + rank() * 5);
   group_->allreduce_sum(t);
   std::vector<std::array<double, 5>> all(static_cast<size_t>(size()));
-  const double* p = t.data_ptr<double>();
-  for (int r = 0; r < size(); ++r)
-    for (int k = 0; k < 5; ++k) all[size_t(r)][size_t(k)] = p[r * 5 + k];
+  for (int r = 0; r < size(); ++r) std::copy(p + r * 5, p + r * 5 + 5, all[size_t(r)].begin());
   return all;
 }
 

@@ -23,7 +23,10 @@ namespace cvtk::detection::distributed {
 
 namespace {
 
-constexpr auto kGrace = std::chrono::seconds(3);       // survivors of a failure exit on their own first
+// Survivors of a failure exit on their own first: a rank that meets a failed collective spends up to
+// 3 s naming the ranks to blame (process_group.cpp), then unwinds, removing a run directory that has
+// no checkpoint yet. SIGTERM before that would kill it where it stands (it has no SIGTERM handler).
+constexpr auto kGrace = std::chrono::seconds(8);
 constexpr auto kKillAfter = std::chrono::seconds(10);  // then SIGTERM; then SIGKILL
 
 std::atomic<int> g_signal{0};

@@ -1,6 +1,7 @@
 #include "detection/distributed/process_group.h"
 
 #include <algorithm>
+#include <cstring>
 #include <thread>
 
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
@@ -199,14 +200,10 @@ void ProcessGroup::broadcast(const std::vector<torch::Tensor>& tensors, int root
 std::string ProcessGroup::broadcast_string(const std::string& s, int root) {
   auto length = torch::full({1}, int64_t(s.size()), torch::kInt64);
   broadcast({length}, root);
-  auto bytes = torch::zeros({std::max<int64_t>(length.item<int64_t>(), 1)}, torch::kInt32);
-  if (world_.rank == root)
-    for (size_t i = 0; i < s.size(); ++i) bytes[int64_t(i)] = int(static_cast<unsigned char>(s[i]));
+  auto bytes = torch::zeros({std::max<int64_t>(length.item<int64_t>(), 1)}, torch::kUInt8);
+  if (world_.rank == root) std::memcpy(bytes.data_ptr<uint8_t>(), s.data(), s.size());
   broadcast({bytes}, root);
-  std::string out(size_t(length.item<int64_t>()), '\0');
-  const int* b = bytes.data_ptr<int>();
-  for (size_t i = 0; i < out.size(); ++i) out[i] = char(b[i]);
-  return out;
+  return std::string(reinterpret_cast<const char*>(bytes.data_ptr<uint8_t>()), size_t(length.item<int64_t>()));
 }
 
 void ProcessGroup::barrier() {

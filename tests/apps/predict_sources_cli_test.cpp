@@ -138,6 +138,24 @@ TEST_F(PredictSources, GlobsAndDirectories) {
   EXPECT_FALSE(fs::exists(dir_ / "none"));
 }
 
+// A directory's images are named by their path under it, a symbolic link by the link's own path (not
+// its target's, which may lie elsewhere); a dangling link is no image and does not stop the listing.
+TEST_F(PredictSources, DirectoriesNameLinkedImagesByTheirLinks) {
+  const fs::path src = dir_ / "linked";
+  fs::create_directories(src / "sub");
+  fs::copy_file(images() / "val_00001.jpg", src / "a.jpg");
+  fs::create_symlink(images() / "val_00002.jpg", src / "sub" / "b.jpg");
+  fs::create_symlink(dir_ / "nowhere.jpg", src / "c.jpg");
+  CliRun r = run_cvtk("predict" + weights() + " --source " + cvtk::testing::quoted(src) + " --out " +
+                      cvtk::testing::quoted(dir_ / "linked_out"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find(", 2 images\n"), std::string::npos) << r.output;
+  std::set<std::string> files;
+  for (const auto& [id, row] : read_images_csv(dir_ / "linked_out" / "images.csv")) files.insert(row.file);
+  EXPECT_EQ(files, (std::set<std::string>{"a.jpg", "sub/b.jpg"}));
+  EXPECT_TRUE(fs::exists(dir_ / "linked_out" / "images" / "sub" / "b.jpg"));
+}
+
 // An unreadable image among readable ones is named, counted and skipped; the run succeeds.
 TEST_F(PredictSources, UnreadableImagesAreNamedAndCounted) {
   fs::create_directories(dir_ / "mixed");
@@ -204,6 +222,8 @@ TEST_F(PredictSources, VideoInVideoOut) {
   CliRun frames_of_images = run_cvtk_stderr("predict" + weights() + " --source " + cvtk::testing::quoted(images()) +
                                             " --max-frames 3 --out " + cvtk::testing::quoted(dir_ / "bad"));
   EXPECT_TRUE(cvtk::testing::FailsWithOneLine(frames_of_images));
+  EXPECT_NE(frames_of_images.err.find("--max-frames: only for a video or camera"), std::string::npos)
+      << frames_of_images.err;
   EXPECT_FALSE(fs::exists(dir_ / "bad"));
 }
 
@@ -274,6 +294,8 @@ TEST_F(PredictSources, SaveTxtMatchesTheDetections) {
   CliRun conf_alone = run_cvtk_stderr("predict" + weights() + " --source " + cvtk::testing::quoted(images()) +
                                       " --save-conf --out " + cvtk::testing::quoted(dir_ / "bad"));
   EXPECT_TRUE(cvtk::testing::FailsWithOneLine(conf_alone));
+  EXPECT_NE(conf_alone.err.find("--save-conf: needs --save-txt"), std::string::npos) << conf_alone.err;
+  EXPECT_FALSE(fs::exists(dir_ / "bad"));
 }
 
 // --save-crops writes each detection's pixels, cut to the image, as crops/<class>/<image>_<n>.jpg.

@@ -389,9 +389,20 @@ std::pair<int, std::string> fault_run(const fs::path& dir, int fault_signal, int
                           "--out",
                           (dir / "run").string()},
                          rank_env(r, 2, port), dir / ("rank" + std::to_string(r) + ".log")));
-  // last.pt after the first epoch, then a few steps of the second.
-  for (int i = 0; i < kChildTimeout * 10 && !fs::exists(dir / "run" / "last.pt"); ++i)
+  // last.pt after the first epoch, then a few steps of the second; a rank that exits before then
+  // (a broken build, bad flags) ends the wait at once, with its log.
+  for (int i = 0; i < kChildTimeout * 10 && !fs::exists(dir / "run" / "last.pt"); ++i) {
+    for (int r = 0; r < 2; ++r) {
+      int status = 0;
+      if (waitpid(pids[size_t(r)], &status, WNOHANG) != pids[size_t(r)]) continue;
+      kill(pids[size_t(1 - r)], SIGKILL);
+      wait_exit(pids[size_t(1 - r)], 10);
+      ADD_FAILURE() << "rank " << r << " exited before the fault: "
+                    << cvtk::testing::read_file(dir / ("rank" + std::to_string(r) + ".log"));
+      return {-1, cvtk::testing::read_file(dir / "rank0.log")};
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   kill(pids[1], fault_signal);
   // The survivor must leave on its own, within the timeout (plus the few seconds it takes to name
@@ -448,8 +459,12 @@ TEST(DataParallelFaults, LauncherNamesADeadWorkerAndStopsTheRest) {
   }
   const pid_t parent = spawn(argv, {}, dir / "parent.log");
   // The workers are the parent's children; kill the second once training has started.
-  for (int i = 0; i < kChildTimeout * 10 && !fs::exists(dir / "run" / "options.toml"); ++i)
+  for (int i = 0; i < kChildTimeout * 10 && !fs::exists(dir / "run" / "options.toml"); ++i) {
+    int status = 0;
+    ASSERT_NE(waitpid(parent, &status, WNOHANG), parent)
+        << "the parent exited before training started: " << cvtk::testing::read_file(dir / "parent.log");
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   std::vector<pid_t> workers;
   for (int i = 0; i < 200 && workers.size() < 2; ++i) {
     workers.clear();

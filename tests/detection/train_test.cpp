@@ -161,6 +161,14 @@ TEST(Train, NonFiniteLossStopsWithImageIdsAndKeepsTheCheckpoint) {
     EXPECT_NE(std::string(e.what()).find("no checkpoint had been written"), std::string::npos) << e.what();
   }
   EXPECT_FALSE(std::filesystem::exists(dir.parent_path() / "first"));
+  // The same into a directory that existed, empty: it is left as it was (augmented/ included).
+  std::filesystem::create_directories(first.out);
+  try {
+    train(first, log);
+    FAIL() << "expected a non-finite loss";
+  } catch (const std::runtime_error&) {
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(first.out));
   std::fclose(log);
 }
 

@@ -26,7 +26,7 @@ namespace {
 // 6 train and 6 val images, made once per test binary run.
 const fs::path& synth_dataset() {
   static const fs::path dir = [] {
-    const fs::path d = cvtk::testing::scratch_dir("eval_files_synth") / "shapes";
+    const fs::path d = cvtk::testing::process_scratch_dir("eval_files_synth") / "shapes";
     data::SynthOptions o;
     o.train_images = 6;
     o.val_images = 6;

@@ -9,6 +9,7 @@
 #include "metrics/base64.h"
 #include "metrics/html_escape.h"
 #include "metrics/dataset_report.h"
+#include "metrics/gallery.h"
 #include "metrics/html_report.h"
 #include "metrics/operating_point.h"
 #include "metrics/svg_plot.h"
@@ -181,6 +182,16 @@ TEST(HtmlReport, SelfContainedEscapedAndComplete) {
   EXPECT_LT(html.size(), 400u * 1024);
 }
 
+// A JPEG cut short is named as such in the gallery, not drawn with the decoder's grey fill.
+TEST(HtmlReport, GalleryNamesACutOffImage) {
+  const auto dir = cvtk::testing::scratch_dir("html_report_cut");
+  const auto c = cvtk::testing::make_report_case(dir / "images");
+  const std::string whole = cvtk::testing::read_file(dir / "images" / "im0.jpg");
+  cvtk::testing::write_text(dir / "images" / "im0.jpg", whole.substr(0, whole.size() / 2));
+  const std::string html = metrics::gallery_html(c.gt, c.dets, metrics::analyze_errors(c.gt, c.dets));
+  EXPECT_TRUE(std::regex_search(html, std::regex("image not readable: [^<]*im0\\.jpg: truncated JPEG"))) << html;
+}
+
 TEST(HtmlReport, ConfusionMatrixUsesTheStatedOperatingPoint) {
   const auto dir = cvtk::testing::scratch_dir("html_report_op");
   const auto c = cvtk::testing::make_report_case(dir / "images");
@@ -242,4 +253,29 @@ TEST(DatasetReport, CountsEscapingAndNoFetches) {
                             "box height / image height", "sqrt(box area), px", "objects"})
     EXPECT_NE(html.find(std::string(">") + label + "</text>"), std::string::npos) << label;
   EXPECT_THROW(metrics::dataset_report_html({}, {}), std::invalid_argument);
+}
+
+// A box near the top of its image lands in the top row of the centre histogram: its axis runs down,
+// as image rows do.
+TEST(DatasetReport, CentreHistogramRowsRunDownTheImage) {
+  data::Dataset ds;
+  ds.classes = {"a"};
+  data::ImageRecord r;
+  r.id = 1, r.name = "im", r.file = "im.jpg", r.width = 100, r.height = 100;
+  data::Object top;
+  top.box = {5, 5, 15, 15};  // centre (0.1, 0.1)
+  r.objects.push_back(top);
+  ds.images.push_back(r);
+  const std::string html = metrics::dataset_report_html({ds}, {data::compute_stats(ds)});
+  const size_t plot = html.find("box centres");
+  ASSERT_NE(plot, std::string::npos);
+  // The dataset page draws the centre histogram 300 x 290 (plot_frame of those options).
+  metrics::PlotOptions o;
+  o.width = 300, o.height = 290;
+  const metrics::PlotFrame f = metrics::plot_frame(o);
+  std::smatch cell;
+  const std::string svg = html.substr(plot);
+  ASSERT_TRUE(std::regex_search(svg, cell, std::regex("<rect x=\"([0-9.]+)\" y=\"([0-9.]+)\"[^>]*fill=\"rgba")));
+  EXPECT_NEAR(std::stod(cell[1]), f.left + 0.1 * f.width, 0.1);  // bin [0.1, 0.15) of 20
+  EXPECT_NEAR(std::stod(cell[2]), f.top + 0.1 * f.height, 0.1) << "the image's top row is drawn at the bottom";
 }

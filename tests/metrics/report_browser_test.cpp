@@ -1,7 +1,7 @@
 // The HTML report opened in headless Chromium: its script runs without errors, it makes no network
 // request, the class table sorts, hostile class names render as text; a screenshot of the first screen
 // is left in the build tree (test_artifacts/eval_report_first_screen.png). The dataset page likewise
-// (test_artifacts/dataset_report_first_screen.png). Skips when Chromium is not
+// (test_artifacts/dataset_report_first_screen.png), and the training page. Skips when Chromium is not
 // installed (scripts/setup.sh installs it). Every browser run has a time limit, so no test hangs.
 #include <gtest/gtest.h>
 
@@ -11,6 +11,7 @@
 
 #include "metrics/dataset_report.h"
 #include "metrics/html_report.h"
+#include "metrics/training_report.h"
 #include "tests/common.h"
 #include "tests/metrics/report_case.h"
 #include "tests/apps/cli_run.h"
@@ -148,4 +149,22 @@ TEST_F(ReportBrowser, DatasetPage) {
                   "--hide-scrollbars --window-size=1280,900 --screenshot=" + cvtk::testing::quoted(png));
   ASSERT_EQ(shot.code, 0) << shot.stderr_text;
   EXPECT_TRUE(fs::exists(png));
+}
+
+TEST_F(ReportBrowser, TrainingPage) {
+  const fs::path run = dir_ / "run";
+  std::string rows;
+  for (int e = 1; e <= 3; ++e)
+    rows += "{\"epoch\":" + std::to_string(e) + ",\"lr\":0.01,\"loss\":" + std::to_string(2.0 / e) +
+            ",\"val_map50\":" + (e == 1 ? std::string("-1") : std::to_string(0.3 * e)) + "}\n";
+  cvtk::testing::write_text(run / "results.jsonl", rows);
+  cvtk::testing::write_text(run / "options.toml", std::string("data = \"") + cvtk::testing::kHostileClass + "\"\n");
+  const fs::path page = metrics::write_training_report(run);
+  const BrowserRun r = run_browser(chromium_, dir_, "file://" + page.string(), "--dump-dom");
+  ASSERT_EQ(r.code, 0) << r.stderr_text;
+  EXPECT_NE(r.dom.find("data-js=\"ready\""), std::string::npos) << r.stderr_text;
+  EXPECT_EQ(r.dom.find("data-js-errors=\"yes\""), std::string::npos);
+  EXPECT_NE(r.dom.find("id=\"epoch-table\""), std::string::npos);
+  EXPECT_EQ(r.dom.find(cvtk::testing::kHostileClass), std::string::npos);
+  for (const auto& l : console_lines(r.stderr_text)) ADD_FAILURE() << "console: " << l;
 }

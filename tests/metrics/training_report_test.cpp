@@ -39,9 +39,10 @@ TEST(TrainingReport, ReadsEveryEpochAndField) {
   EXPECT_TRUE(run.skipped_last_line.empty());
 }
 
-TEST(TrainingReport, BestEpochIsTheHighestValidatedCocoAp) {
-  // Epoch 3 has the higher mAP@0.5 but the lower COCO AP; epoch 1 did not validate (-1).
-  EXPECT_EQ(best_epoch_row(read_training_run(three_epoch_run("training_report_best"))), 1);
+TEST(TrainingReport, BestEpochIsTheOneBestPtHolds) {
+  // Epoch 3 has the higher mAP@0.5, the trainer's rule for best.pt, and the lower COCO AP; epoch 1 did
+  // not validate (-1).
+  EXPECT_EQ(best_epoch_row(read_training_run(three_epoch_run("training_report_best"))), 2);
   const fs::path dir = scratch_dir("training_report_unvalidated");
   write_text(dir / "results.jsonl", epoch_row(1, 1.5, 0.01, -1, -1));
   EXPECT_EQ(best_epoch_row(read_training_run(dir)), -1);
@@ -62,6 +63,8 @@ TEST(TrainingReport, PageIsSelfContainedAndEscapesTheRunsStrings) {
   // The learning rate peaks at 0.02: drawn scaled so its two-decimal tick labels still differ.
   EXPECT_NE(html.find("lr (x 1e-2)"), std::string::npos);
   EXPECT_FALSE(fs::exists(dir / "report.html.tmp"));
+  for (const auto& entry : fs::directory_iterator(dir))  // the atomic write's temporary file is gone
+    EXPECT_NE(entry.path().filename().string().rfind("report.html.tmp", 0), 0u) << entry.path();
 }
 
 TEST(TrainingReport, AnIncompleteLastLineIsSkippedAndNamed) {
@@ -99,6 +102,28 @@ TEST(TrainingReport, ImagesInTheRunAreEmbedded) {
   write_text(dir / "train_batch.png", std::string("\x89PNG\r\n\x1a\n", 8));
   const std::string html = training_report_html(read_training_run(dir));
   EXPECT_NE(html.find("data:image/png;base64,iVBORw0KGgo="), std::string::npos);
+}
+
+size_t rings_in_chart(const std::string& html, const std::string& title) {
+  const size_t start = html.find("<title>" + title + "</title>"), end = html.find("</svg>", start);
+  if (start == std::string::npos) return 0;
+  size_t n = 0;
+  for (size_t p = html.find("<circle", start); p < end; p = html.find("<circle", p + 1)) ++n;
+  return n;
+}
+
+// A point with no defined neighbour draws no line: validation every other epoch, and a one-epoch run,
+// show their points as rings.
+TEST(TrainingReport, LonePointsAreDrawnAsRings) {
+  const fs::path dir = scratch_dir("training_report_rings");
+  write_text(dir / "results.jsonl", epoch_row(1, 1.5, 0.01, -1, -1) + epoch_row(2, 1.0, 0.02, 0.7, 0.41) +
+                                        epoch_row(3, 0.9, 0.005, -1, -1) + epoch_row(4, 0.8, 0.005, 0.75, 0.45));
+  const std::string html = training_report_html(read_training_run(dir));
+  EXPECT_EQ(rings_in_chart(html, "Validation"), 5u) << "two epochs of val_map50 and val_coco_ap, and the best mark";
+  EXPECT_EQ(rings_in_chart(html, "Training loss"), 0u);
+  write_text(dir / "results.jsonl", epoch_row(1, 1.5, 0.01, 0.5, 0.3));
+  const std::string one = training_report_html(read_training_run(dir));
+  EXPECT_EQ(rings_in_chart(one, "Training loss"), 2u);  // loss and rpn_box
 }
 
 }  // namespace

@@ -30,7 +30,7 @@ std::string voc_xml(const std::string& file) {
 // A small synthetic VOC dataset (8 train, 4 val images), made once per test binary run.
 const fs::path& synth_dataset() {
   static const fs::path dir = [] {
-    const fs::path d = cvtk::testing::scratch_dir("image_ids_synth") / "shapes";
+    const fs::path d = cvtk::testing::process_scratch_dir("image_ids_synth") / "shapes";
     SynthOptions o;
     o.train_images = 8;
     o.val_images = 4;
