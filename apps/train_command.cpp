@@ -86,29 +86,35 @@ void add_model_options(CLI::App* cmd, const Options& o) {
       ->capture_default_str()
       ->check(CLI::Range(1, 2));
   cmd->add_option("--rcnn-rois", o->rcnn_rois,
-                  "RoIs sampled per image for the R-CNN loss, at most 25% foreground (fewer: foreground weighs more)")
-      ->capture_default_str()
+                  "RoIs sampled per image for the R-CNN loss, at most 25% foreground (fewer: foreground weighs more; "
+                  "default: from the objects per image)")
       ->check(CLI::Range(16, 4096));
 }
 
 void add_optimisation_options(CLI::App* cmd, const Options& o, const Paths& p) {
-  cmd->add_option("--epochs", o->epochs, "Epochs")->capture_default_str()->check(CLI::PositiveNumber);
+  auto* epochs = cmd->add_option("--epochs", o->epochs, "Epochs (default: about 12,000 training images seen)")
+                     ->check(CLI::PositiveNumber);
+  cmd->add_option("--time", o->time_minutes,
+                  "Minutes the whole run may take: the epochs are planned from the measured pace so warm-up, decay "
+                  "and EMA end inside it (0: none)")
+      ->check(CLI::NonNegativeNumber)
+      ->excludes(epochs);
   cmd->add_option("--batch", o->batch, "Images per step")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--size", o->size, "Input side in pixels (square)")
-      ->capture_default_str()
+  cmd->add_option("--size", o->size, "Input side in pixels (square; default: from the image and box sizes)")
       ->check(CLI::Range(64, 4096));
   cmd->add_option("--multiscale", o->multiscale, "Training sides chosen per batch, e.g. 240,320,480")->delimiter(',');
   cmd->add_option("--pipeline", o->pipeline, "Augmentation preset or spec (cvtk augment list)")->capture_default_str();
-  cmd->add_option("--lr", o->schedule.base, "Base learning rate")->capture_default_str();
-  cmd->add_option("--schedule", o->schedule.kind, "step or cosine")
-      ->capture_default_str()
+  cmd->add_option("--lr", o->schedule.base, "Base learning rate (default: 0.1 for SGD at batch 8, linear in --batch)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--schedule", o->schedule.kind, "step or cosine (default: cosine)")
       ->check(CLI::IsMember({"step", "cosine"}));
   cmd->add_option("--steps", o->schedule.step_epochs,
                   "step: epochs after which lr *= gamma (default 2/3 and 8/9 of --epochs)")
       ->delimiter(',');
   cmd->add_option("--gamma", o->schedule.gamma, "step: lr factor")->capture_default_str();
   cmd->add_option("--min-lr-factor", o->schedule.min_factor, "cosine: final lr / base lr")->capture_default_str();
-  cmd->add_option("--warmup", o->schedule.warmup_steps, "Linear warm-up steps")->capture_default_str();
+  cmd->add_option("--warmup", o->schedule.warmup_steps, "Linear warm-up steps (default: two epochs, 100 to 300)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--warmup-factor", o->schedule.warmup_factor, "Warm-up starting lr factor")->capture_default_str();
   cmd->add_option("--optimizer", o->optimizer, "sgd (with momentum) or adamw")
       ->capture_default_str()
@@ -116,8 +122,13 @@ void add_optimisation_options(CLI::App* cmd, const Options& o, const Paths& p) {
   cmd->add_option("--momentum", o->momentum, "SGD momentum; AdamW's beta1")->capture_default_str();
   cmd->add_option("--weight-decay", o->weight_decay, "Weight decay (weights with more than one dimension)")
       ->capture_default_str();
-  cmd->add_option("--ema", o->ema, "EMA decay of the weights used for validation and best.pt (0: off; e.g. 0.9998)")
-      ->capture_default_str();
+  cmd->add_option("--ema", o->ema,
+                  "EMA decay of the weights used for validation and the checkpoints (0: off; default: averaging over "
+                  "the last tenth of the run)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--ema-ramp", o->ema_ramp, "EMA warm-up: updates until the decay nears its value")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--clip-grad", o->clip_grad, "Clip the gradient's L2 norm (0: off)")->capture_default_str();
   cmd->add_option("--freeze-stages", o->freeze_stages, "Freeze the first N backbone stages (1 = conv1, 2 = + stage2)")
       ->capture_default_str();
@@ -191,8 +202,15 @@ void add_train_command(CLI::App& app) {
   add_run_options(cmd, o, p);
   add_distributed_options(cmd, o);
   cmd->callback([o, p, cmd] {
+    const bool epochs_given = cmd->count("--epochs") > 0, time_given = cmd->count("--time") > 0 && o->time_minutes > 0;
+    if (time_given && !p->resume.empty())
+      throw CLI::ValidationError("--time",
+                                 "plans a new run; --resume keeps the epochs its run planned (--epochs extends it)");
     if (!p->config.empty()) apply_config_file(*cmd, p->config);
-    if (!p->resume.empty() && cmd->count("--epochs") == 0) o->epochs = 0;  // keep the saved run's length
+    // The command line wins over a config file's length, whichever of the two it names.
+    if (time_given) o->epochs = 0;
+    if (epochs_given) o->time_minutes = 0;
+    if (!p->resume.empty() && !epochs_given) o->epochs = 0;  // keep the saved run's length
     if (p->data.empty() && p->resume.empty()) throw CLI::ValidationError("train", "--data (or --resume) is required");
     o->data = p->data;
     o->val_data = p->val_data;

@@ -88,6 +88,7 @@ std::string to_config_text(const TrainOptions& o) {
     << "momentum=" << data::format_number(o.momentum) << "\n"
     << "weight-decay=" << data::format_number(o.weight_decay) << "\n"
     << "ema=" << data::format_number(o.ema) << "\n"
+    << "ema-ramp=" << data::format_number(o.ema_ramp) << "\n"
     << "clip-grad=" << data::format_number(o.clip_grad) << "\n"
     << "freeze-stages=" << o.freeze_stages << "\n"
     << "freeze-bn=" << (o.freeze_bn ? "true" : "false") << "\n"
@@ -101,6 +102,7 @@ std::string to_config_text(const TrainOptions& o) {
     << "device=" << quote(o.device) << "\n"
     << "sync-bn=" << (o.sync_bn ? "true" : "false") << "\n"
     << "dist-timeout=" << data::format_number(o.dist_timeout) << "\n"
+    << "time=" << data::format_number(o.time_minutes) << "\n"
     << "time-limit=" << data::format_number(o.time_limit_minutes) << "\n"
     << "log-every=" << o.log_every << "\n"
     << "max-steps=" << o.max_steps << "\n"
@@ -135,24 +137,27 @@ void check_train_options(const TrainOptions& o) {
     fail(flag, data::format_number(v), rule);
   };
   const double inf = HUGE_VAL;
-  at_least("--epochs", o.epochs, 1);
+  // Unset values (0, -1, "auto": train_defaults.h) pass; the values they resolve to are valid by rule.
+  at_least("--epochs", o.epochs, 0);
   at_least("--batch", o.batch, 1);
-  within("--size", o.size, 64, 4096);
+  if (o.size != 0) within("--size", o.size, 64, 4096);
   for (int side : o.multiscale) within("--multiscale", side, 64, 4096);
   within("--num-fc", o.num_fc, 1, 2);
-  within("--rcnn-rois", o.rcnn_rois, 16, 4096);
-  real("--lr", o.schedule.base, 0, inf, true, false);
-  if (o.schedule.kind != "step" && o.schedule.kind != "cosine")
+  if (o.rcnn_rois != 0) within("--rcnn-rois", o.rcnn_rois, 16, 4096);
+  if (o.schedule.base != 0) real("--lr", o.schedule.base, 0, inf, true, false);
+  if (o.schedule.kind != "step" && o.schedule.kind != "cosine" && o.schedule.kind != "auto")
     fail("--schedule", o.schedule.kind, "must be step or cosine");
   for (int e : o.schedule.step_epochs) at_least("--steps", e, 1);
   real("--gamma", o.schedule.gamma, 0, inf, true, false);
   real("--min-lr-factor", o.schedule.min_factor, 0, 1, false, false);
-  at_least("--warmup", o.schedule.warmup_steps, 0);
+  at_least("--warmup", o.schedule.warmup_steps, -1);
   real("--warmup-factor", o.schedule.warmup_factor, 0, 1, true, false);
   if (o.optimizer != "sgd" && o.optimizer != "adamw") fail("--optimizer", o.optimizer, "must be sgd or adamw");
   real("--momentum", o.momentum, 0, 1, false, true);
   real("--weight-decay", o.weight_decay, 0, inf, false, false);
-  real("--ema", o.ema, 0, 1, false, true);
+  if (o.ema != -1) real("--ema", o.ema, 0, 1, false, true);
+  real("--ema-ramp", o.ema_ramp, 1, inf, false, false);
+  real("--time", o.time_minutes, 0, inf, false, false);
   real("--clip-grad", o.clip_grad, 0, inf, false, false);
   within("--freeze-stages", o.freeze_stages, 0, 4);
   at_least("--val-every", o.val_every, 1);
@@ -168,7 +173,7 @@ void check_train_options(const TrainOptions& o) {
   real("--nms-iou", o.nms_iou, 0, 1, true, false);
   at_least("--max-dets", o.max_detections, 1);
   try {
-    augment::pipeline_from_text(o.pipeline);
+    if (o.pipeline != "auto") augment::pipeline_from_text(o.pipeline);
   } catch (const std::exception& e) {
     throw std::invalid_argument("--pipeline: " + std::string(e.what()));
   }
@@ -239,6 +244,7 @@ TrainOptions from_config_text(const std::string& text, const std::string& source
       {"momentum", real(o.momentum)},
       {"weight-decay", real(o.weight_decay)},
       {"ema", real(o.ema)},
+      {"ema-ramp", real(o.ema_ramp)},
       {"clip-grad", real(o.clip_grad)},
       {"freeze-stages", integer(o.freeze_stages)},
       {"freeze-bn", [&](const std::string& v) { o.freeze_bn = (v == "true" || v == "1"); }},
@@ -252,6 +258,7 @@ TrainOptions from_config_text(const std::string& text, const std::string& source
       {"device", str(o.device)},
       {"sync-bn", [&](const std::string& v) { o.sync_bn = (v == "true" || v == "1"); }},
       {"dist-timeout", real(o.dist_timeout)},
+      {"time", real(o.time_minutes)},
       {"time-limit", real(o.time_limit_minutes)},
       {"log-every", integer(o.log_every)},
       {"max-steps", integer(o.max_steps)},

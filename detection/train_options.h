@@ -18,19 +18,23 @@ struct TrainOptions {
   std::filesystem::path val_data;  // optional separate validation dataset (default: data)
   std::string train_split = "train";
   std::string val_split = "val";  // "none" disables validation
+  // Values marked "unset" are chosen from the training set when the session starts (train_defaults.h)
+  // and stored resolved, so options.toml and the checkpoints always hold concrete values.
   std::string model = "thundernet-snet49";
   int num_fc = 1;
-  int rcnn_rois = 512;  // RoIs sampled per image for the R-CNN loss (25% foreground at most)
-  int epochs = 24;
+  int rcnn_rois = 0;  // RoIs sampled per image for the R-CNN loss (25% foreground at most); 0 unset
+  int epochs = 0;     // 0 unset (with time_minutes: planned from the measured pace)
   int batch = 8;
-  int size = 320;               // evaluation side; also training side without multiscale
-  std::vector<int> multiscale;  // training sides, one chosen per batch (ThunderNet: 240,320,480)
-  std::string pipeline = "thundernet-train";
-  LrScheduleOptions schedule;          // lr, schedule kind, steps, warm-up
+  int size = 0;                   // evaluation side; also training side without multiscale; 0 unset
+  std::vector<int> multiscale;    // training sides, one chosen per batch (ThunderNet: 240,320,480)
+  std::string pipeline = "auto";  // a preset or spec (augment/pipeline.h); "auto" unset
+  // lr, schedule kind, steps, warm-up; unset: lr 0, kind "auto", warm-up -1
+  LrScheduleOptions schedule = {0, "auto", {}, 0.1, 0.01, -1, 0.001};
   std::string optimizer = "sgd";       // sgd (momentum) or adamw (decoupled weight decay)
   double momentum = 0.9;               // sgd: momentum; adamw: beta1
   double weight_decay = 1e-4;          // on weights with more than one dimension only
-  double ema = 0;                      // EMA decay (0 disables), e.g. 0.9998
+  double ema = -1;                     // EMA decay (0 disables), e.g. 0.9998; -1 unset
+  double ema_ramp = 2000;              // EMA warm-up in updates (ema.h)
   double clip_grad = 0;                // max gradient L2 norm (0 disables)
   int freeze_stages = 0;               // backbone stages kept frozen (with --init-weights)
   bool freeze_bn = false;              // backbone BatchNorm in inference mode
@@ -50,6 +54,7 @@ struct TrainOptions {
   int nproc = 1;                  // local worker processes `cvtk train` starts itself (1: this process trains)
   bool sync_bn = false;           // BatchNorm statistics over the global batch (all-reduced in the forward)
   double dist_timeout = 300;      // seconds a collective or the rendezvous waits before the run fails
+  double time_minutes = 0;        // --time: epochs planned so the whole schedule ends within it (time_budget.h)
   double time_limit_minutes = 0;  // stop (checkpointing) once exceeded; 0 = no limit
   int log_every = 20;             // plain-line progress every N steps when not on a terminal
   int max_steps = 0;              // stop after this many optimiser steps in total (tests); 0 = none

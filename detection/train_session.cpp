@@ -8,6 +8,7 @@
 #include "augment/random.h"
 #include "detection/distributed/sharded_sampler.h"
 #include "detection/init_weights.h"
+#include "detection/train_defaults.h"
 #include "detection/train_device.h"
 #include "detection/train_optimizer.h"
 #include "vision/data/dataset_io.h"
@@ -95,10 +96,7 @@ TrainSession::TrainSession(TrainOptions o, std::FILE* out, const distributed::Wo
   const int hw = int(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(distributed::threads_per_process(o.threads, hw, world.local_size));
   check_train_options(o);
-  const InferenceOptions inference = validation_inference(o);
-  inference.check();
   device = parse_train_device(o.device);
-  pipeline = augment::pipeline_from_text(o.pipeline);
 
   data::ReadOptions ro;
   ro.format = data::parse_format(o.format);
@@ -107,6 +105,16 @@ TrainSession::TrainSession(TrainOptions o, std::FILE* out, const distributed::Wo
   if (train_set.images.empty())
     throw std::runtime_error(o.data.string() + ": split '" + o.train_split + "' has no images");
   if (train_set.classes.empty()) throw std::runtime_error(o.data.string() + ": the dataset names no classes");
+  // A batch of W x batch images per step (drop_last), so the rules see the steps the loader will make.
+  const long spe_estimate = std::max<long>(1, long(train_set.images.size()) / (long(o.batch) * world.size));
+  ema_unset = o.ema < 0;
+  epochs_unset = o.epochs == 0;
+  steps_unset = o.schedule.step_epochs.empty();
+  defaults_chosen = resolve_train_defaults(o, train_set, spe_estimate);
+  check_train_options(o);
+  const InferenceOptions inference = validation_inference(o);
+  inference.check();
+  pipeline = augment::pipeline_from_text(o.pipeline);
   validate_on = o.val_split != "none" && !o.val_split.empty();
   if (validate_on) {
     ro.split = o.val_split;
@@ -130,7 +138,7 @@ TrainSession::TrainSession(TrainOptions o, std::FILE* out, const distributed::Wo
   if (o.freeze_stages > 0 || o.freeze_bn) model->freeze_backbone(o.freeze_stages, o.freeze_bn);
   model->to(device);
   optimizer = make_optimizer(model, o);
-  if (o.ema > 0) ema = std::make_unique<ModelEma>(*model, o.ema);
+  if (o.ema > 0) ema = std::make_unique<ModelEma>(*model, o.ema, o.ema_ramp);
   if (resuming) {
     restore_training_state(resumed, *optimizer);
     vision::load_state_dict(*model, resumed.model, true);
@@ -142,15 +150,47 @@ TrainSession::TrainSession(TrainOptions o, std::FILE* out, const distributed::Wo
   }
 
   make_loader(o, hw);
-  if (o.schedule.kind == "step" && o.schedule.step_epochs.empty())
-    o.schedule.step_epochs = {std::max(1, o.epochs * 2 / 3), std::max(1, o.epochs * 8 / 9)};
   lr_scale = world.size;  // the linear scaling rule: --lr is one process's rate
-  LrScheduleOptions scaled = o.schedule;
-  scaled.base *= lr_scale;
-  schedule = std::make_unique<LrSchedule>(scaled, steps_per_epoch, o.epochs);
   if (resuming) continue_position(resumed.state.world_size, o.batch);
   state.world_size = world.size;
   options = std::move(o);
+  set_epochs(options.epochs);
+}
+
+void TrainSession::set_epochs(int epochs) {
+  TrainOptions& o = options;
+  o.epochs = epochs;
+  if (o.schedule.kind == "step" && steps_unset)
+    o.schedule.step_epochs = {std::max(1, o.epochs * 2 / 3), std::max(1, o.epochs * 8 / 9)};
+  LrScheduleOptions scaled = o.schedule;
+  scaled.base *= lr_scale;
+  schedule = std::make_unique<LrSchedule>(scaled, steps_per_epoch, o.epochs);
+  if (ema_unset && ema && !resuming) {
+    const EmaSetting e = ema_defaults(steps_per_epoch * o.epochs);
+    o.ema = e.decay;
+    o.ema_ramp = e.ramp;
+    ema->set_decay(e.decay, e.ramp);
+  }
+  if (!options_text.empty() && o.time_minutes > 0) {  // a --time plan in an open run directory
+    time_planned = true;
+    options_text = saved_options_text();
+    if (world.rank == 0) data::write_file_atomic(o.out / "options.toml", options_text);
+  }
+}
+
+std::string TrainSession::saved_options_text() const {
+  std::string s;
+  if (!defaults_chosen.empty()) {
+    s = "# chosen from the training set:";
+    for (const auto& c : defaults_chosen) s += " " + c.flag;
+    s += "\n";
+  }
+  if (!time_planned) return s + to_config_text(options);
+  // The plan is made: a --config or --resume of this run repeats its epochs instead of planning anew.
+  TrainOptions planned = options;
+  planned.time_minutes = 0;
+  return s + "# epochs planned by --time " + data::format_number(options.time_minutes) + " from the measured pace\n" +
+         to_config_text(planned);
 }
 
 void TrainSession::open_run_directory() {
@@ -162,7 +202,7 @@ void TrainSession::open_run_directory() {
     run_dir = data::choose_output_dir(o.out, o.exist_ok);
     o.out = absolute_or_empty(run_dir.path);
   }
-  options_text = to_config_text(o);
+  options_text = saved_options_text();
   created_ = data::create_directories_noting_first(o.out);
   fresh_ = !resuming && !run_dir.existing;
   data::write_file_atomic(o.out / "options.toml", options_text);
@@ -190,6 +230,9 @@ void TrainSession::open_run_directory() {
                  world.size, world.describe().c_str(), world.local_size, o.batch, world.size, o.batch * world.size,
                  data::format_number(o.schedule.base).c_str(), world.size,
                  data::format_number(o.schedule.base * lr_scale).c_str(), data::format_number(o.dist_timeout).c_str());
+  if (!defaults_chosen.empty())
+    std::fprintf(out_, "chosen from the training set (give the flag to override):\n%s",
+                 describe(defaults_chosen).c_str());
   std::fprintf(out_, "inference: %s%s\n", info.inference.describe().c_str(),
                validate_on ? " (validation; stored in the checkpoints)" : " (stored in the checkpoints)");
   std::fprintf(out_, "schedule: %s; %ld steps/epoch\npipeline:\n%s\noptions:\n%s", schedule->describe().c_str(),
@@ -241,7 +284,7 @@ void TrainSession::continue_position(int saved_world, int batch) {
 
 void TrainSession::adopt_run_directory(const std::filesystem::path& dir) {
   options.out = dir;
-  options_text = to_config_text(options);
+  options_text = saved_options_text();
 }
 
 void TrainSession::mark_checkpoint_written() { kept_ = true; }

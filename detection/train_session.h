@@ -16,6 +16,7 @@
 #include "detection/distributed/world.h"
 #include "detection/ground_truth.h"
 #include "detection/lr_schedule.h"
+#include "detection/train_defaults.h"
 #include "detection/train_log.h"
 #include "detection/train_options.h"
 #include "vision/data/output_dir.h"
@@ -38,6 +39,11 @@ class TrainSession {
   TrainSession& operator=(const TrainSession&) = delete;
 
   void open_run_directory();
+  // Sets the run's length (a --time plan): the schedule, the step epochs and an unset EMA follow it,
+  // and options.toml and later checkpoints record it.
+  void set_epochs(int epochs);
+  // options.toml: the options, after comment lines naming the flags chosen from the data and a --time plan.
+  std::string saved_options_text() const;
   // Ranks other than 0: the run directory rank 0 opened (for messages; they write nothing).
   void adopt_run_directory(const std::filesystem::path& dir);
   // A checkpoint of this run exists now: the run directory is kept whatever happens next.
@@ -63,7 +69,11 @@ class TrainSession {
   data::OutputDir run_dir;
   std::unique_ptr<EpochLog> csv, jsonl;
   distributed::World world;
-  double lr_scale = 1;  // the schedule's rates are options.schedule's x lr_scale (= world size)
+  double lr_scale = 1;                         // the schedule's rates are options.schedule's x lr_scale (= world size)
+  std::vector<DefaultChoice> defaults_chosen;  // what train_defaults.h chose, printed in the header
+  // Unset on the command line: a --time plan may change them with the length.
+  bool ema_unset = false, epochs_unset = false, steps_unset = false;
+  bool time_planned = false;  // set_epochs made a --time plan: options.toml says so and holds no budget
 
  private:
   void make_loader(const TrainOptions& options, int cores);

@@ -8,7 +8,8 @@
 namespace cvtk::detection {
 
 Validation validate(const ModelInfo& info, const vision::StateDict& weights, const data::Dataset& val, int batch,
-                    int threads, torch::Device device, distributed::ProcessGroup* group) {
+                    int threads, torch::Device device, distributed::ProcessGroup* group,
+                    std::vector<data::Detection>* detections) {
   auto model = inference_model(info, info.inference, weights, device);
   PredictOptions po;
   po.inference = info.inference;
@@ -32,6 +33,7 @@ Validation validate(const ModelInfo& info, const vision::StateDict& weights, con
   auto coco = metrics::evaluate(val, dets, metrics::coco_protocol());
   v.coco_ap = coco.headline();
   if (auto* s = coco.find("AP50")) v.coco_ap50 = s->value;
+  if (detections) *detections = std::move(dets);
   return v;
 }
 

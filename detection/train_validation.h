@@ -18,8 +18,9 @@ class ProcessGroup;
 // With a process group of several ranks (each passing the same weights), each rank predicts whole
 // batches b with b % world == rank, the detections are gathered in the single-process order and rank
 // 0 computes the figures (equal to one process's: the same batches, the same order); other ranks
-// return -1 figures.
+// return -1 figures. detections (when given) receives what the figures were computed from (rank 0).
 Validation validate(const ModelInfo& info, const vision::StateDict& weights, const data::Dataset& val, int batch,
-                    int threads, torch::Device device, distributed::ProcessGroup* group = nullptr);
+                    int threads, torch::Device device, distributed::ProcessGroup* group = nullptr,
+                    std::vector<data::Detection>* detections = nullptr);
 
 }  // namespace cvtk::detection

@@ -9,11 +9,15 @@
 #include "detection/distributed/launcher.h"
 #include "detection/distributed/sync_batchnorm.h"
 #include "detection/interrupt_guard.h"
+#include "detection/predictor.h"
 #include "detection/progress.h"
+#include "detection/time_budget.h"
 #include "detection/train_optimizer.h"
 #include "detection/train_session.h"
 #include "detection/train_validation.h"
+#include "metrics/bootstrap.h"
 #include "metrics/training_report.h"
+#include "vision/data/file_util.h"
 
 namespace cvtk::detection {
 
@@ -139,6 +143,8 @@ class EpochLoop {
     // directory may still hold an earlier run's best.pt, which is not this run's).
     best_written_ = s.resuming && state_.best_epoch > 0 && std::filesystem::exists(result_.best);
     last_written_ = s.resuming;
+    // A resumed --time run keeps the length planned when it started (its budget was that invocation's).
+    plan_time_ = o_.time_minutes > 0 && !s.resuming;
   }
 
   TrainResult run() {
@@ -184,6 +190,7 @@ class EpochLoop {
       sums.add(losses, batch->images.size(0) * (dp_ ? dp_->size() : 1));
       ++state_.step;
       ++done;
+      if (plan_time_ && !planned_) time_first_steps(epoch, done);
       const double elapsed = seconds_since(epoch_start);
       const double left = elapsed / double(sums.steps) *
                           ((s_.steps_per_epoch - done) + double(o_.epochs - epoch - 1) * s_.steps_per_epoch);
@@ -231,8 +238,11 @@ class EpochLoop {
 
   // Validation, checkpoints, the log rows and the epoch's line.
   void finish_epoch(const EpochSums& sums, double seconds) {
+    // The epoch's whole pace (data included), before deciding whether this epoch is the last.
+    if (plan_time_ && sums.steps > 0) plan(seconds / double(sums.steps), state_.epoch - 1, s_.steps_per_epoch);
     EpochRecord r;
     if (s_.validate_on && (state_.epoch % o_.val_every == 0 || state_.epoch == o_.epochs || stop_)) {
+      const auto val_start = clock_type::now();
       const auto weights = s_.ema ? s_.ema->state() : vision::state_dict(*s_.model);
       if (dp_) {
         // Rank 0's weights everywhere (BatchNorm statistics differ across ranks without --sync-bn).
@@ -240,14 +250,21 @@ class EpochLoop {
         for (const auto& w : weights) tensors.push_back(w.second);
         dp_->broadcast(tensors);
       }
-      r.val =
-          validate(s_.info, weights, s_.val_set, o_.batch, o_.loader_threads, s_.device, dp_ ? &dp_->group() : nullptr);
+      const bool last = state_.epoch == o_.epochs || stop_;
+      final_dets_.clear();
+      // In eval's batches, not the training batch: a batch of another size rounds the convolutions
+      // differently, and near-tied scores of a young model then reorder detections.
+      r.val = validate(s_.info, weights, s_.val_set, PredictOptions().batch, o_.loader_threads, s_.device,
+                       dp_ ? &dp_->group() : nullptr, last ? &final_dets_ : nullptr);
+      final_validated_ = last;
+      validation_s_ = seconds_since(val_start);
       s_.model->train();
     }
     const bool best = s_.validate_on ? r.val.map50 > state_.best_metric : true;
     if (best && s_.validate_on) {
       state_.best_metric = r.val.map50;
       state_.best_epoch = state_.epoch;
+      best_coco_ap_ = r.val.coco_ap;
     }
     write_last();
     if (best && writer_)
@@ -283,6 +300,47 @@ class EpochLoop {
                      "; continue with: cvtk train --resume " + o_.out.string());
     result_.last_map50 = r.val.map50;
     result_.last_coco_ap = r.val.coco_ap;
+  }
+
+  // --time: the first plan, from kMeasuredSteps steps after the first kSkippedSteps of the run; an
+  // epoch shorter than that is planned at its end instead.
+  void time_first_steps(int epoch, long done) {
+    ++steps_seen_;
+    if (steps_seen_ == kSkippedSteps) timing_start_ = clock_type::now();
+    if (steps_seen_ == kSkippedSteps + kMeasuredSteps) plan(seconds_since(timing_start_) / kMeasuredSteps, epoch, done);
+  }
+
+  // Sets the run's length from the pace (time_budget.h). epochs_done and done_in_epoch say where the
+  // run is; at an epoch's end that epoch counts as in progress with all its steps done, so the plan
+  // may end the run with it.
+  void plan(double step_s, int epochs_done, long done_in_epoch) {
+    Pace p;
+    p.budget_s = o_.time_minutes * 60;
+    p.elapsed_s = seconds_since(start_);
+    p.epochs_done = epochs_done;
+    p.steps_done_in_epoch = done_in_epoch;
+    p.steps_per_epoch = s_.steps_per_epoch;
+    p.step_s = step_s;
+    p.validates = s_.validate_on;
+    p.val_every = o_.val_every;
+    p.planned_epochs = planned_ ? o_.epochs : 0;
+    // Before the first validation: an inference pass costs about a third of a training step per
+    // image; half of one is assumed, plus a second for the evaluation.
+    p.validation_s =
+        validation_s_ >= 0 ? validation_s_ : 1 + 0.5 * step_s / o_.batch * double(s_.val_set.images.size());
+    const EpochPlan e = plan_epochs(p);
+    int epochs = e.epochs;
+    if (dp_) epochs = std::stoi(dp_->group().broadcast_string(std::to_string(epochs)));  // rank 0's plan
+    const bool first = !planned_;
+    planned_ = true;
+    if (epochs == o_.epochs && !first) return;
+    s_.set_epochs(epochs);
+    progress_.line(
+        std::string(first ? "time: --time " + data::format_number(o_.time_minutes) + " min: "
+                          : "time: re-planned at the pace of epoch " + std::to_string(epochs_done + 1) + ": ") +
+        describe(e, p) +
+        (s_.ema_unset ? "; EMA decay " + data::format_number(o_.ema) + ", ramp " + data::format_number(o_.ema_ramp)
+                      : std::string()));
   }
 
   // OUT/report.html, redrawn from results.jsonl each epoch so a running job can be looked at. A page
@@ -321,10 +379,41 @@ class EpochLoop {
     if (!result_.best.empty()) files += "best " + result_.best.string();
     if (!result_.last.empty()) files += (files.empty() ? "last " : ", last ") + result_.last.string();
     if (dp_) std::fprintf(out_, "communication: %s\n", dp_->describe_communication().c_str());
+    if (writer_) report_final_and_best();
     std::fprintf(out_, "%s: %d epochs, %ld steps in %s; %s\n", result_.interrupted ? "interrupted" : "done",
                  result_.epochs_done, result_.steps, format_duration(seconds_since(start_)).c_str(),
                  files.empty() ? "no checkpoint written" : files.c_str());
   }
+
+  // The weights a user takes away, side by side: the final ones (last.pt; the EMA average when on) and
+  // the best epoch's (best.pt). The best is picked on the images it is measured on, so it flatters;
+  // how much an epoch-to-epoch change can be chance is the bootstrap's spread over those images.
+  void report_final_and_best() {
+    if (!s_.validate_on || !final_validated_ || result_.last_map50 < 0) return;
+    std::string noise;
+    if (s_.val_set.images.size() < kNoiseImages) {
+      try {
+        metrics::BootstrapOptions bo;
+        bo.seed = o_.seed;
+        noise = metrics::describe(metrics::bootstrap(s_.val_set, final_dets_, bo));
+      } catch (const std::exception& e) {
+        noise = std::string("noise not estimated: ") + e.what();
+      }
+    }
+    std::fprintf(out_, "final weights (%s%s): val mAP@0.5 %s, COCO AP %s\n", result_.last.filename().string().c_str(),
+                 s_.ema ? ", EMA average" : "", fmt(result_.last_map50).c_str(), fmt(result_.last_coco_ap).c_str());
+    if (state_.best_epoch > 0)
+      std::fprintf(out_, "best epoch %d of %d (%s): val mAP@0.5 %s%s; %s\n", state_.best_epoch, state_.epoch,
+                   result_.best.filename().string().c_str(), fmt(state_.best_metric).c_str(),
+                   best_coco_ap_ >= 0 ? (", COCO AP " + fmt(best_coco_ap_)).c_str() : "",
+                   state_.best_epoch == state_.epoch
+                       ? "the final epoch"
+                       : "picked on these validation images, so an optimistic figure for new ones");
+    if (!noise.empty()) std::fprintf(out_, "noise: %s\n", noise.c_str());
+  }
+
+  // Below this many validation images the spread of the figure is printed (bootstrap.h).
+  static constexpr size_t kNoiseImages = 5000;
 
   TrainSession& s_;
   const TrainOptions& o_;
@@ -335,6 +424,15 @@ class EpochLoop {
   TrainResult result_;
   bool best_written_ = false, last_written_ = false;
   bool stop_ = false;  // finish the current epoch, then stop
+  // --time planning (time_budget.h)
+  bool plan_time_ = false, planned_ = false;
+  int steps_seen_ = 0;
+  clock_type::time_point timing_start_;
+  double validation_s_ = -1;  // the last validation's duration
+  // The last epoch's validation: its detections, for the noise of the final figures.
+  std::vector<data::Detection> final_dets_;
+  bool final_validated_ = false;
+  double best_coco_ap_ = -1;  // of the best epoch, when this invocation validated it
   distributed::DataParallel* dp_;
   bool writer_;  // rank 0 (or the only process): checkpoints, logs
 };

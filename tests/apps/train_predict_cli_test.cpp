@@ -161,7 +161,8 @@ TEST_F(TrainPredictCli, InterruptExits130WithACheckpoint) {
 // A rejected pipeline, model or dataset leaves nothing behind: no run directory, no options.toml.
 TEST_F(TrainPredictCli, RejectedOptionsCreateNothing) {
   for (const std::string& bad : {std::string(" --pipeline 'hflip(p=2)'"), std::string(" --model thundernet-nonet"),
-                                 std::string(" --score-threshold 3")}) {
+                                 std::string(" --score-threshold 3"), std::string(" --time 1 --epochs 3"),
+                                 std::string(" --ema 1.5"), std::string(" --lr 0"), std::string(" --time -1")}) {
     CliRun r = cvtk::testing::run_cvtk_stderr("train --data " + cvtk::testing::quoted(dir_ / "shapes") + kTiny + bad +
                                               " --out " + cvtk::testing::quoted(dir_ / "rejected"));
     EXPECT_TRUE(cvtk::testing::FailsWithOneLine(r)) << bad;
@@ -171,6 +172,10 @@ TEST_F(TrainPredictCli, RejectedOptionsCreateNothing) {
                                             " --out " + cvtk::testing::quoted(dir_ / "rejected"));
   EXPECT_TRUE(cvtk::testing::FailsWithOneLine(r));
   EXPECT_FALSE(fs::exists(dir_ / "rejected"));
+  // A resumed run keeps the epochs its own --time planned.
+  r = cvtk::testing::run_cvtk_stderr("train --resume " + cvtk::testing::quoted(dir_ / "run") + " --time 1");
+  EXPECT_TRUE(cvtk::testing::FailsWithOneLine(r));
+  EXPECT_NE(r.output.find("--time"), std::string::npos) << r.output;
 }
 
 // predict on nothing readable fails (exit 2, one line, nothing written), a video that is none too;

@@ -494,3 +494,49 @@ TEST(Predict, NoReadableInputIsAnErrorAndWritesNothing) {
   EXPECT_NE(ok.str().find("unreadable: "), std::string::npos) << ok.str();
   EXPECT_TRUE(std::filesystem::exists(dir / "out" / "predictions.json"));
 }
+
+// --time: the epochs are planned from the measured pace and the run ends with its schedule done
+// (the last step's rate is the cosine's floor), whatever the machine's speed; options.toml holds the
+// planned length, so --resume and --config repeat it. No assertion on the wall time itself.
+TEST(Train, TimeBudgetPlansTheEpochsSoTheScheduleEnds) {
+  auto dir = cvtk::testing::scratch_dir("train_time");
+  auto o = tiny_options(dir);
+  o.epochs = 0;
+  o.time_minutes = 0.2;
+  o.schedule.kind = "cosine";
+  o.ema = -1;  // unset: follows the planned length
+  std::FILE* log = std::tmpfile();
+  auto r = train(o, log);
+  std::rewind(log);
+  std::string text;
+  for (int c; (c = std::fgetc(log)) != EOF;) text += char(c);
+  std::fclose(log);
+  EXPECT_NE(text.find("time: --time 0.2 min: "), std::string::npos) << text;
+  EXPECT_NE(text.find("--ema "), std::string::npos) << text;  // listed among the chosen options
+  EXPECT_FALSE(r.stopped_early);
+  // options.toml repeats the plan: its epochs, and no budget to plan again from.
+  const std::string toml = cvtk::testing::read_file(dir / "options.toml");
+  EXPECT_NE(toml.find("\n# epochs planned by --time 0.2 from the measured pace\n"), std::string::npos) << toml;
+  EXPECT_EQ(toml.rfind("# chosen from the training set: --rcnn-rois --epochs --ema --pipeline\n", 0), 0u) << toml;
+  const auto saved = from_config_text(toml, "options.toml");
+  EXPECT_GE(r.epochs_done, 1);
+  EXPECT_EQ(r.epochs_done, saved.epochs);
+  EXPECT_EQ(saved.time_minutes, 0);
+  EXPECT_GT(saved.ema, 0);
+  // The last row's rate: the end of the cosine, base x min-lr-factor.
+  const auto csv = cvtk::testing::read_file(dir / "results.csv");
+  std::istringstream rows(csv);
+  std::string header, row, last;
+  std::getline(rows, header);
+  while (std::getline(rows, row))
+    if (!row.empty()) last = row;
+  std::vector<std::string> head, cells;
+  for (std::stringstream h(header); std::getline(h, row, ',');) head.push_back(row);
+  for (std::stringstream c(last); std::getline(c, row, ',');) cells.push_back(row);
+  const auto lr_col = std::find(head.begin(), head.end(), "lr") - head.begin();
+  ASSERT_LT(size_t(lr_col), cells.size()) << header;
+  EXPECT_NEAR(std::stod(cells[size_t(lr_col)]), o.schedule.base * o.schedule.min_factor, 1e-9) << last;
+  // The summary names both checkpoints' figures.
+  EXPECT_NE(text.find("final weights (last.pt, EMA average): val mAP@0.5 "), std::string::npos) << text;
+  EXPECT_NE(text.find("noise: "), std::string::npos) << text;
+}
