@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 #include "vision/data/file_util.h"
@@ -33,32 +34,48 @@ std::string fixed(double v, int digits) {
   return s.str();
 }
 
-// The stretch to size x size scales a box's short side by size / W or size / H; a tenth of the
-// boxes must keep kMinBoxSide. Images smaller than 320 are not enlarged past their own size.
+// The stretch to size x size scales a box's short side by size / W or size / H; a tenth of the boxes
+// of every class must keep kMinBoxSide. Per class, because a class of small objects (platelets among
+// blood cells) is a small share of all boxes, and a rule over all boxes would size the input for the
+// large classes and leave the small one undetectable. Classes with fewer than kMinClassBoxes boxes
+// are too few to measure. Images smaller than 320 are not enlarged past their own size.
+constexpr size_t kMinClassBoxes = 10;
+
 DefaultChoice choose_size(TrainOptions& o, const data::Dataset& train) {
-  std::vector<double> relative, long_sides, short_px;
+  std::vector<std::vector<double>> relative(train.classes.size()), short_px(train.classes.size());
+  std::vector<double> long_sides;
   for (const auto& im : train.images) {
     if (im.width <= 0 || im.height <= 0) continue;
     long_sides.push_back(std::max(im.width, im.height));
     for (const auto& ob : im.objects) {
       const double w = ob.box.width(), h = ob.box.height();
-      if (!(w > 0 && h > 0)) continue;
-      relative.push_back(std::min(w / im.width, h / im.height));
-      short_px.push_back(std::min(w, h));
+      if (!(w > 0 && h > 0) || ob.label < 0 || size_t(ob.label) >= relative.size()) continue;
+      relative[size_t(ob.label)].push_back(std::min(w / im.width, h / im.height));
+      short_px[size_t(ob.label)].push_back(std::min(w, h));
     }
   }
-  if (relative.empty()) {
-    o.size = kMinSize;
-    return {"--size", std::to_string(o.size), "no box with a known image size to measure"};
+  // The class whose tenth-smallest box is smallest relative to its image.
+  int smallest = -1;
+  double r10 = 0;
+  for (size_t c = 0; c < relative.size(); ++c) {
+    if (relative[c].size() < kMinClassBoxes) continue;
+    const double q = quantile(relative[c], 0.1);
+    if (smallest < 0 || q < r10) smallest = int(c), r10 = q;
   }
-  const double r10 = quantile(relative, 0.1);
+  if (smallest < 0) {
+    o.size = kMinSize;
+    return {"--size", std::to_string(o.size),
+            "no class has " + std::to_string(kMinClassBoxes) + " boxes with a known image size to measure"};
+  }
   const int image_side = round_up(quantile(long_sides, 0.5), kSizeStep);
   const int lo = std::min(kMinSize, std::max(128, image_side));
   const int need = round_up(kMinBoxSide / std::max(r10, 1e-6), kSizeStep);
   o.size = std::clamp(need, lo, kMaxSize);
-  std::string reason = "a tenth of the boxes are shorter than " + fixed(quantile(short_px, 0.1), 0) +
-                       " px on images of median long side " + fixed(quantile(long_sides, 0.5), 0) + " px; at " +
-                       std::to_string(o.size) + " they span " + fixed(r10 * o.size, 0) + " px";
+  std::string reason = "a tenth of the " + train.classes[size_t(smallest)] +
+                       " boxes (the smallest class) are shorter than " +
+                       fixed(quantile(short_px[size_t(smallest)], 0.1), 0) + " px on images of median long side " +
+                       fixed(quantile(long_sides, 0.5), 0) + " px; at " + std::to_string(o.size) + " they span " +
+                       fixed(r10 * o.size, 0) + " px";
   if (need > kMaxSize)
     reason += " (" + std::to_string(need) + " would keep 24 px; " + std::to_string(kMaxSize) +
               " is the largest chosen: give --size for more)";
@@ -127,10 +144,13 @@ std::vector<DefaultChoice> resolve_train_defaults(TrainOptions& o, const data::D
     const EmaSetting e = ema_defaults(total);
     o.ema = e.decay;
     o.ema_ramp = e.ramp;
-    chosen.push_back({"--ema", data::format_number(o.ema),
-                      "validation and best.pt use the average over about the last tenth of the run's " +
+    char decay[32];
+    std::snprintf(decay, sizeof decay, "%.5g", o.ema);
+    chosen.push_back({"--ema", decay,
+                      "validation and the checkpoints use the average over about the last tenth of the run's " +
                           std::to_string(total) + " steps (ramp " + data::format_number(o.ema_ramp) +
-                          " updates), so one noisy step does not decide the result"});
+                          " updates), so one noisy step does not decide the result" +
+                          (o.time_minutes > 0 ? "; follows the length --time plans" : "")});
   }
   if (o.pipeline == "auto") {
     o.pipeline = "thundernet-train";

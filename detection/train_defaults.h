@@ -11,7 +11,8 @@
 //
 // The rules (why each holds is in train_defaults.cpp beside it):
 //   size        the smallest multiple of 32 (at least 320, or the images' own long side when smaller;
-//               at most 640) at which a tenth of the boxes still span 24 px on their short side
+//               at most 640) at which a tenth of the boxes of every class (with 10 boxes or more)
+//               still span 24 px on their short side
 //   rcnn_rois   32 per object of the average image, a power of two within [64, 512]
 //   epochs      about 12,000 training images seen, within [12, 300] epochs (--time plans its own)
 //   lr          SGD 0.1, AdamW 0.001, for a batch of 8 and linear in the batch; a fifth of that when

@@ -335,12 +335,16 @@ class EpochLoop {
     planned_ = true;
     if (epochs == o_.epochs && !first) return;
     s_.set_epochs(epochs);
+    // Every plan is applied; one that moves the end by less than 5% of the last printed one is not
+    // worth a line per epoch.
+    if (!first && std::abs(epochs - printed_epochs_) < std::max(1.0, 0.05 * printed_epochs_)) return;
+    printed_epochs_ = epochs;
+    char ema[64] = "";
+    if (s_.ema_unset) std::snprintf(ema, sizeof ema, "; EMA decay %.5g, ramp %.0f", o_.ema, o_.ema_ramp);
     progress_.line(
         std::string(first ? "time: --time " + data::format_number(o_.time_minutes) + " min: "
                           : "time: re-planned at the pace of epoch " + std::to_string(epochs_done + 1) + ": ") +
-        describe(e, p) +
-        (s_.ema_unset ? "; EMA decay " + data::format_number(o_.ema) + ", ramp " + data::format_number(o_.ema_ramp)
-                      : std::string()));
+        describe(e, p) + ema);
   }
 
   // OUT/report.html, redrawn from results.jsonl each epoch so a running job can be looked at. A page
@@ -426,6 +430,7 @@ class EpochLoop {
   bool stop_ = false;  // finish the current epoch, then stop
   // --time planning (time_budget.h)
   bool plan_time_ = false, planned_ = false;
+  int printed_epochs_ = 0;  // the plan last printed
   int steps_seen_ = 0;
   clock_type::time_point timing_start_;
   double validation_s_ = -1;  // the last validation's duration

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Regenerates README.md's results table from the recorded figures in bench/results/.
 
-  scripts/results.py [--bccd-run DIR] [--demo-run DIR] [--detector-bench FILE]
+  scripts/results.py [--bccd-run DIR] [--bccd-eval FILE] [--demo-run DIR] [--demo-eval FILE] [--detector-bench FILE]
 
 --bccd-run / --demo-run copy a training run's results.jsonl and options.toml into bench/results/ first
 (so the figures are versioned with the code that made them); --detector-bench copies the JSON lines
-bench/run_detector.sh printed. Then the table between the README's results markers is rewritten.
+bench/run_detector.sh printed; --bccd-eval / --demo-eval keep the per-class figures of a
+`cvtk eval --weights RUN/last.pt --protocol all --json FILE`. Then the tables between the README's
+results markers are rewritten.
 """
 import argparse, json, os, shutil, sys
 
@@ -40,11 +42,16 @@ def options(path):
 
 
 def portable(line):
-    # Paths into ../shared are written relative to the checkout, so no machine's layout is recorded.
-    i = line.find("/shared/")
-    if '"' in line and i >= 0:
-        key, _ = line.split("=", 1)
-        return '%s="../shared/%s' % (key, line[i + len("/shared/"):])
+    # Paths into ../shared and into the checkout are written relative to the checkout, so no machine's
+    # layout is recorded.
+    if '"' not in line or "=" not in line:
+        return line
+    key, value = line.split("=", 1)
+    i = value.find("/shared/")
+    if i >= 0:
+        return '%s="../shared/%s' % (key, value[i + len("/shared/"):])
+    if value.startswith('"' + ROOT + "/"):
+        return '%s="%s' % (key, value[len(ROOT) + 2:])
     return line
 
 
@@ -56,47 +63,117 @@ def copy_run(run, name):
             g.write(portable(line.rstrip("\n")) + "\n")
 
 
+def comments(path):
+    """The run's own notes in options.toml: the flags chosen from the data and a --time plan."""
+    chosen, budget = set(), None
+    if os.path.exists(path):
+        for line in open(path):
+            if line.startswith("# chosen from the training set:"):
+                chosen = {f.lstrip("-") for f in line.split(":", 1)[1].split()}
+            elif line.startswith("# epochs planned by --time "):
+                budget = line.split()[5]
+    return chosen, budget
+
+
+# Flags whose value is the same as cvtk train's constant default, left out of the command shown.
+CONSTANT_DEFAULTS = {"model": "thundernet-snet49", "batch": "8", "optimizer": "sgd", "weight-decay": "1e-04",
+                     "num-fc": "1", "multiscale": "[]"}
+
+
+def command(o, chosen, budget):
+    cmd = "cvtk train --data " + o.get("data", "?")
+    for flag in ("model", "batch", "size", "multiscale", "pipeline", "optimizer", "lr", "weight-decay", "schedule",
+                 "warmup", "ema", "num-fc", "rcnn-rois", "time-limit", "threads", "loader-threads"):
+        value = o.get(flag)
+        if value is None or flag in chosen or value in ("0", "", CONSTANT_DEFAULTS.get(flag)):
+            continue
+        if flag == "multiscale":
+            value = value.strip("[]")
+        cmd += " --%s %s" % (flag, ('"%s"' % value) if " " in value else value)
+    if budget:
+        cmd += " --time " + budget
+    elif "epochs" not in chosen:
+        cmd += " --epochs " + o.get("epochs", "?")
+    return cmd
+
+
 def training_row(name, label):
     r = rows(os.path.join(RESULTS, name + "_results.jsonl"))
     if not r:
         return None
-    o = options(os.path.join(RESULTS, name + "_options.toml"))
-    best = max(r, key=lambda x: x.get("val_map50", -1))
+    toml = os.path.join(RESULTS, name + "_options.toml")
+    o = options(toml)
+    chosen, budget = comments(toml)
+    validated = [x for x in r if x.get("val_map50", -1) >= 0]
+    final = validated[-1] if validated else r[-1]
+    # best.pt's rule: the first epoch of the highest mAP@0.5.
+    best = max(validated, key=lambda x: (x["val_map50"], -x["epoch"])) if validated else final
     minutes = sum(x.get("seconds", 0) for x in r) / 60
-    cmd = ("cvtk train --data {data} --model {model} --epochs {epochs} --batch {batch} --size {size}"
-           .format(**{k: o.get(k, "?") for k in ("data", "model", "epochs", "batch", "size")}))
-    if o.get("multiscale", "[]") != "[]":
-        cmd += " --multiscale " + o["multiscale"].strip("[]")
-    defaults = {"optimizer": "sgd", "rcnn-rois": "512", "weight-decay": "1e-04"}
-    for flag in ("pipeline", "optimizer", "lr", "weight-decay", "schedule", "warmup", "ema", "num-fc", "rcnn-rois",
-                 "time-limit", "threads", "loader-threads"):
-        if flag in o and o[flag] not in ("0", "", defaults.get(flag)):
-            value = o[flag]
-            cmd += " --%s %s" % (flag, ('"%s"' % value) if " " in value else value)
-    return ("| %s | `%s` | %d epochs, %.1f min, %.1f img/s | %.4f (epoch %d) | %.4f | %.4f |"
-            % (label, cmd, len(r), minutes, sum(x.get("images_per_s", 0) for x in r) / len(r), best["val_map50"],
-               best["epoch"], best.get("val_voc07", -1), best.get("val_coco_ap", -1)))
+    return ("| %s | `%s` | %d epochs, %.1f min, %.1f img/s | %.4f | %.4f | %.4f | %.4f | %.4f (epoch %d) |"
+            % (label, command(o, chosen, budget), len(r), minutes,
+               sum(x.get("images_per_s", 0) for x in r) / len(r), final.get("val_map50", -1),
+               final.get("val_voc07", -1), final.get("val_coco_ap", -1), final.get("val_coco_ap50", -1),
+               best.get("val_map50", -1), best["epoch"]))
+
+
+def class_rows(name, label):
+    """Per-class figures of the final weights from bench/results/NAME_classes.json."""
+    path = os.path.join(RESULTS, name + "_classes.json")
+    if not os.path.exists(path):
+        return []
+    return ["| %s | %s | %d | %.4f | %.4f | %.4f |" % (label, c["name"], c["gt"], c["voc_ap"], c["coco_ap"], c["coco_ap50"])
+            for c in json.load(open(path))]
+
+
+def copy_classes(eval_json, name):
+    """Keeps the per-class numbers of a `cvtk eval --protocol all --json` report (not its curves)."""
+    reports = {r["protocol"]: r for r in json.load(open(eval_json))}
+    voc, coco = reports.get("voc"), reports.get("coco")
+    if not voc or not coco:
+        sys.exit("%s: needs the voc and coco protocols (cvtk eval --protocol all --json)" % eval_json)
+    by_name = {c["name"]: c for c in coco["classes"]}
+    out = [{"name": c["name"], "gt": c["gt"], "voc_ap": c["ap"], "coco_ap": by_name[c["name"]]["ap"],
+            "coco_ap50": by_name[c["name"]]["ap50"]} for c in voc["classes"]]
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, name + "_classes.json"), "w") as f:
+        json.dump(out, f, indent=1)
+        f.write("\n")
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bccd-run")
     ap.add_argument("--demo-run")
+    ap.add_argument("--bccd-eval", help="cvtk eval --weights RUN/last.pt --protocol all --json FILE of the BCCD run")
+    ap.add_argument("--demo-eval", help="the same for the demo's run")
     ap.add_argument("--detector-bench")
     a = ap.parse_args()
     if a.bccd_run:
         copy_run(a.bccd_run, "bccd")
     if a.demo_run:
         copy_run(a.demo_run, "demo")
+    if a.bccd_eval:
+        copy_classes(a.bccd_eval, "bccd")
+    if a.demo_eval:
+        copy_classes(a.demo_eval, "demo")
     if a.detector_bench:
         os.makedirs(RESULTS, exist_ok=True)
         shutil.copy(a.detector_bench, os.path.join(RESULTS, "detector.jsonl"))
 
-    lines = [BEGIN, "", "Training from scratch on this 2-core machine (validation split; VOC all-point mAP@0.5 at the best epoch):", "",
-             "| dataset | command | run | val mAP@0.5 | VOC07 | COCO AP |", "| --- | --- | --- | --- | --- | --- |"]
-    for name, label in (("bccd", "BCCD (train -> val)"), ("demo", "synthetic shapes (scripts/demo.sh)")):
+    datasets = (("bccd", "BCCD (train -> val)"), ("demo", "synthetic shapes (scripts/demo.sh)"))
+    lines = [BEGIN, "", "Training from scratch on this 2-core machine, options not given chosen by cvtk from the data; "
+             "the final weights (`last.pt`, the EMA average) on the validation split, and the best epoch's mAP@0.5 "
+             "(`best.pt`, picked on the same images):", "",
+             "| dataset | command | run | mAP@0.5 | VOC07 | COCO AP | COCO AP50 | best epoch mAP@0.5 |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name, label in datasets:
         row = training_row(name, label)
-        lines.append(row if row else "| %s | not recorded yet | | | | |" % label)
+        lines.append(row if row else "| %s | not recorded yet | | | | | | |" % label)
+    per_class = [row for name, label in datasets for row in class_rows(name, label.split(" (")[0])]
+    if per_class:
+        lines += ["", "Per class, final weights (`cvtk eval --weights last.pt --protocol all`; VOC all-point AP at IoU 0.5, "
+                  "COCO AP@[.50:.95] and AP50):", "", "| dataset | class | objects | VOC AP | COCO AP | COCO AP50 |",
+                  "| --- | --- | --- | --- | --- | --- |"] + per_class
     bench = rows(os.path.join(RESULTS, "detector.jsonl"))
     if bench:
         lines += ["", "Detector speed (`bench/run_detector.sh 2`, same machine and thread count; fastest: the quickest "

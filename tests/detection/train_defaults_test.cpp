@@ -56,6 +56,25 @@ TEST(TrainDefaults, SizeKeepsATenthOfTheBoxesAt24Pixels) {
   EXPECT_EQ(o.size, 160);
 }
 
+TEST(TrainDefaults, SizeFollowsTheClassOfSmallestBoxes) {
+  // 300 boxes of 100 px in class a and 20 of 30 px in class b (6% of all boxes, so the tenth-smallest
+  // box overall is a's): b decides, 24 / (30 / 640) = 512.
+  auto d = boxes_of(10, 640, 480, 30, 100);
+  d.classes = {"a", "b"};
+  for (int i = 0; i < 10; ++i)
+    for (int k = 0; k < 2; ++k) d.images[size_t(i)].objects.push_back({{0, 0, 30, 30}, 1});
+  TrainOptions o;
+  auto c = resolve_train_defaults(o, d);
+  EXPECT_EQ(o.size, 512);
+  EXPECT_NE(find(c, "--size")->reason.find("a tenth of the b boxes (the smallest class)"), std::string::npos)
+      << find(c, "--size")->reason;
+  // Fewer than 10 boxes of b: too few to measure, a decides (24 / (100 / 640) = 154 -> the smallest, 320).
+  for (auto& im : d.images) im.objects.resize(im.objects.size() - (im.id <= 6 ? 2 : 0));
+  o = TrainOptions();
+  resolve_train_defaults(o, d);
+  EXPECT_EQ(o.size, 320);
+}
+
 TEST(TrainDefaults, RoisFollowTheObjectsPerImage) {
   TrainOptions o;
   resolve_train_defaults(o, boxes_of(4, 640, 480, 1, 100));
