@@ -2,7 +2,7 @@
 # The demo, cvtk's main job end to end: installs what is missing, builds cvtk, writes a synthetic
 # shapes dataset, checks it, trains ThunderNet-SNet49 on it for a few minutes, evaluates the model
 # (VOC and COCO mAP, HTML report with PR plots) and draws its predictions. Output goes to
-# ${DEMO_DIR:-runs/demo}; DEMO_MINUTES sets the training budget (default 11).
+# ${DEMO_DIR:-runs/demo}; DEMO_MINUTES sets the training budget (default 13).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -25,10 +25,10 @@ echo "== cvtk data stats"
 echo "== cvtk augment preview: what the model sees in training"
 "$cvtk" augment preview --data "$out/shapes" --split train --pipeline "resize() hflip" --n 16 --size 416 --out "$out/augment"
 
-echo "== cvtk train: ThunderNet-SNet49 from scratch, options chosen from the data, ${DEMO_MINUTES:-11} minutes"
+echo "== cvtk train: ThunderNet-SNet49 from scratch, options chosen from the data, ${DEMO_MINUTES:-13} minutes"
 # 2,000 training images: with 400 the model memorised them and validation stalled near 0.7. --time
 # plans the epochs so the cosine schedule and the EMA end inside the budget on any machine.
-"$cvtk" train --data "$out/shapes" --time "${DEMO_MINUTES:-11}" --out "$out/train" --log-every 25
+"$cvtk" train --data "$out/shapes" --time "${DEMO_MINUTES:-13}" --out "$out/train" --log-every 25
 
 echo "== cvtk eval: the final weights on the validation split"
 "$cvtk" eval --weights "$out/train/last.pt" --data "$out/shapes" --split val --protocol all \
