@@ -50,12 +50,13 @@ std::string describe(const EpochPlan& plan, const Pace& p) {
   std::ostringstream s;
   s.setf(std::ios::fixed);
   const long spe = std::max(1L, p.steps_per_epoch);
-  s << plan.epochs << " epochs (" << long(plan.epochs) * spe << " steps at ";
+  s << plan.epochs << (plan.epochs == 1 ? " epoch (" : " epochs (") << long(plan.epochs) * spe << " steps at ";
   s.precision(2);
   s << p.step_s << " s";
   if (p.validates) {
     s.precision(1);
-    s << ", " << validations_between(0, plan.epochs, p.val_every) << " validations of " << p.validation_s << " s";
+    const long v = validations_between(0, plan.epochs, p.val_every);
+    s << ", " << v << (v == 1 ? " validation of " : " validations of ") << p.validation_s << " s";
   }
   s.precision(1);
   s << ") end at " << plan.finish_s / 60 << " of " << p.budget_s / 60 << " min";

@@ -108,7 +108,6 @@ TrainSession::TrainSession(TrainOptions o, std::FILE* out, const distributed::Wo
   // A batch of W x batch images per step (drop_last), so the rules see the steps the loader will make.
   const long spe_estimate = std::max<long>(1, long(train_set.images.size()) / (long(o.batch) * world.size));
   ema_unset = o.ema < 0;
-  epochs_unset = o.epochs == 0;
   steps_unset = o.schedule.step_epochs.empty();
   defaults_chosen = resolve_train_defaults(o, train_set, spe_estimate);
   check_train_options(o);

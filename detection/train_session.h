@@ -72,7 +72,7 @@ class TrainSession {
   double lr_scale = 1;                         // the schedule's rates are options.schedule's x lr_scale (= world size)
   std::vector<DefaultChoice> defaults_chosen;  // what train_defaults.h chose, printed in the header
   // Unset on the command line: a --time plan may change them with the length.
-  bool ema_unset = false, epochs_unset = false, steps_unset = false;
+  bool ema_unset = false, steps_unset = false;
   bool time_planned = false;  // set_epochs made a --time plan: options.toml says so and holds no budget
 
  private:
